@@ -1,0 +1,102 @@
+using System.Security.Cryptography;
+using AiPrompts.Core.ApiKeys;
+using AiPrompts.Core.Users;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
+namespace AiPrompts.Api.Auth;
+
+internal static partial class AuthenticationSetup
+{
+    public static IHostApplicationBuilder AddApiAuthentication(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var isDevelopment = builder.Environment.IsDevelopment();
+        services.AddOptions<JwtOptions>()
+            .BindConfiguration(JwtOptions.Section)
+            .ValidateDataAnnotations()
+            .PostConfigure(o =>
+            {
+                if (string.IsNullOrEmpty(o.SigningKey) && isDevelopment)
+                {
+                    // Development only: an ephemeral key, so tokens die with the process.
+                    o.SigningKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
+                }
+            })
+            .Validate(o => o.KeyBytes.Length >= 32, $"{JwtOptions.Section}:SigningKey must be set to at least 32 bytes (outside Development it is required).")
+            .ValidateOnStart();
+
+        services.AddSingleton<TokenIssuer>();
+        services.AddScoped<UserPrincipalFactory>();
+        services.AddSingleton<LoginThrottle>();
+        services.AddOptions<LoginThrottleOptions>().BindConfiguration(LoginThrottleOptions.Section);
+
+        services.AddAuthentication(AuthSchemes.Bearer)
+            .AddPolicyScheme(AuthSchemes.Bearer, "Bearer token: JWT or API key", o =>
+                o.ForwardDefaultSelector = context => IsApiKey(context.Request) ? AuthSchemes.ApiKey : AuthSchemes.Jwt)
+            .AddJwtBearer(AuthSchemes.Jwt, _ => { })
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AuthSchemes.ApiKey, _ => { });
+
+        services.AddOptions<JwtBearerOptions>(AuthSchemes.Jwt).Configure<IOptions<JwtOptions>>((bearer, jwtOptions) =>
+        {
+            var jwt = jwtOptions.Value;
+            bearer.MapInboundClaims = false;
+            bearer.RequireHttpsMetadata = false;
+            bearer.TokenValidationParameters = new TokenValidationParameters
+            {
+                ValidIssuer = jwt.Issuer,
+                ValidAudience = jwt.Audience,
+                IssuerSigningKey = new SymmetricSecurityKey(jwt.KeyBytes),
+                ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+                ValidateIssuer = true,
+                ValidateAudience = true,
+                ValidateLifetime = true,
+                ValidateIssuerSigningKey = true,
+                RequireSignedTokens = true,
+                RequireExpirationTime = true,
+                ClockSkew = JwtOptions.ClockSkew,
+                NameClaimType = AppClaims.Email,
+                RoleClaimType = AppClaims.Role,
+            };
+            bearer.Events = new JwtBearerEvents { OnTokenValidated = OnTokenValidatedAsync };
+        });
+
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder(AuthSchemes.Bearer).RequireAuthenticatedUser().Build())
+            .SetDefaultPolicy(new AuthorizationPolicyBuilder(AuthSchemes.Bearer).RequireAuthenticatedUser().Build())
+            .AddPolicy(Policies.ManageAll, p => p.RequireAuthenticatedUser().RequireClaim(Permissions.ClaimType, Permissions.ManageAll))
+            .AddPolicy(Policies.Interactive, p => p.RequireAuthenticatedUser().RequireClaim(AppClaims.AuthMethod, AppClaims.PasswordMethod));
+        return builder;
+    }
+
+    private static bool IsApiKey(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+            && ApiKeyTokens.LooksLikeApiKey(header["Bearer ".Length..].Trim());
+    }
+
+    /// <summary>
+    /// A valid signature is not enough: the user must still exist, be enabled and carry the same security
+    /// stamp, so that disabling a user or changing their role ends their tokens at once. Role and
+    /// permissions come from the database, not from the token.
+    /// </summary>
+    private static async Task OnTokenValidatedAsync(TokenValidatedContext context)
+    {
+        var principal = context.Principal!;
+        var factory = context.HttpContext.RequestServices.GetRequiredService<UserPrincipalFactory>();
+        var current = Guid.TryParse(principal.FindFirst(AppClaims.Subject)?.Value, out var userId)
+            && Guid.TryParse(principal.FindFirst(AppClaims.SecurityStamp)?.Value, out var stamp)
+                ? await factory.CreateForTokenAsync(userId, stamp, context.HttpContext.RequestAborted)
+                : null;
+        if (current is null)
+        {
+            context.Fail("The token's user is disabled, unknown, or its access has changed since the token was issued.");
+            return;
+        }
+        context.Principal = current;
+    }
+}

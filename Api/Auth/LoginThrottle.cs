@@ -1,0 +1,73 @@
+using System.Collections.Concurrent;
+using AiPrompts.Core.Redis;
+using Microsoft.Extensions.Options;
+
+namespace AiPrompts.Api.Auth;
+
+internal sealed class LoginThrottleOptions
+{
+    public const string Section = "Auth:LoginRateLimit";
+
+    /// <summary>Attempts allowed per email in one window.</summary>
+    public int PermitLimit { get; set; } = 10;
+
+    /// <summary>Attempts allowed per client address in one window (many accounts from one place).</summary>
+    public int PermitLimitPerAddress { get; set; } = 50;
+
+    public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
+}
+
+/// <summary>
+/// Fixed-window limits on sign-in attempts, per email and per client address, counted in Redis so every
+/// Api instance shares them. If Redis is unreachable the counts fall back to this process's memory:
+/// limits still hold per instance, rather than failing open.
+/// </summary>
+internal sealed partial class LoginThrottle(IRedisScripts redis, IOptionsMonitor<LoginThrottleOptions> options, TimeProvider time, ILogger<LoginThrottle> logger)
+{
+    private static readonly RedisScript CountBoth = new("""
+        local result = {}
+        for i = 1, 2 do
+          local count = redis.call('INCR', KEYS[i])
+          if count == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[1]) end
+          result[#result + 1] = count
+          result[#result + 1] = redis.call('PTTL', KEYS[i])
+        end
+        return result
+        """);
+
+    private readonly ConcurrentDictionary<string, (long WindowStart, int Count)> _local = new(StringComparer.Ordinal);
+
+    /// <summary>Counts one attempt; returns how long to wait when over a limit, or null when allowed.</summary>
+    public async Task<TimeSpan?> TryAcquireAsync(string email, string? address, CancellationToken cancellationToken)
+    {
+        var settings = options.CurrentValue;
+        var emailKey = $"login:email:{email}";
+        var addressKey = $"login:addr:{address ?? "unknown"}";
+        var windowMs = (long)settings.Window.TotalMilliseconds;
+        try
+        {
+            var reply = await redis.EvaluateAsync(CountBoth, [emailKey, addressKey], [windowMs], cancellationToken);
+            var items = reply.Items;
+            return Verdict(items[0].AsInt64(), items[1].AsInt64(), settings.PermitLimit)
+                ?? Verdict(items[2].AsInt64(), items[3].AsInt64(), settings.PermitLimitPerAddress);
+        }
+        catch (RedisException ex)
+        {
+            LogRedisUnavailable(logger, ex.Message);
+            return CountLocally(emailKey, settings.PermitLimit, windowMs) ?? CountLocally(addressKey, settings.PermitLimitPerAddress, windowMs);
+        }
+    }
+
+    private static TimeSpan? Verdict(long count, long ttlMs, int limit) =>
+        count > limit ? TimeSpan.FromMilliseconds(Math.Max(ttlMs, 1000)) : null;
+
+    private TimeSpan? CountLocally(string key, int limit, long windowMs)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var entry = _local.AddOrUpdate(key, _ => (now, 1), (_, e) => now - e.WindowStart >= windowMs ? (now, 1) : (e.WindowStart, e.Count + 1));
+        return entry.Count > limit ? TimeSpan.FromMilliseconds(Math.Max(entry.WindowStart + windowMs - now, 1000)) : null;
+    }
+
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Login throttle is counting in memory: Redis is unavailable ({Reason})")]
+    private static partial void LogRedisUnavailable(ILogger logger, string reason);
+}

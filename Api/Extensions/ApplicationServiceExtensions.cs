@@ -1,0 +1,52 @@
+using System.Text.Json.Serialization;
+using AiPrompts.Api.Auth;
+using AiPrompts.Api.Docs;
+using AiPrompts.Api.Errors;
+using AiPrompts.Api.Users;
+using AiPrompts.Core;
+using AiPrompts.Core.Users;
+using Microsoft.AspNetCore.Identity;
+
+namespace AiPrompts.Api.Extensions;
+
+internal static class ApplicationServiceExtensions
+{
+    public const string CorsPolicy = "configured-origins";
+
+    public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddCoreServices();
+
+        var services = builder.Services;
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower)));
+        services.AddApiProblemDetails();
+        builder.AddApiAuthentication();
+        services.AddApiDocs();
+        services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+        services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section);
+        services.AddHostedService<DatabaseStartup>();
+
+        services.AddOptions<RequestLimitsOptions>().BindConfiguration(RequestLimitsOptions.Section);
+
+        var origins = builder.Configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [];
+        services.AddCors(cors => cors.AddPolicy(CorsPolicy, policy =>
+        {
+            policy.WithOrigins(origins).AllowAnyHeader().AllowAnyMethod()
+                .WithExposedHeaders("Retry-After", "Location", "Content-Language")
+                .SetPreflightMaxAge(TimeSpan.FromMinutes(10));
+        }));
+        return builder;
+    }
+
+    /// <summary>The middleware order: errors first, then limits, CORS, authentication, authorization.</summary>
+    public static WebApplication UseApiPipeline(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseRequestBodyLimit();
+        app.UseCors(CorsPolicy);
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+}

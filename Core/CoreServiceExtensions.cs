@@ -1,0 +1,75 @@
+using AiPrompts.Core.Audit;
+using AiPrompts.Core.Data;
+using AiPrompts.Core.Errors;
+using AiPrompts.Core.Redis;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace AiPrompts.Core;
+
+public static class CoreServiceExtensions
+{
+    public const string PostgresConnectionName = "promptsdb";
+    public const string RedisConnectionName = "redis";
+
+    /// <summary>
+    /// Postgres (one NpgsqlDataSource, a pooled DbContext), Redis, time, the message catalogue, audit and
+    /// the readiness checks for both servers. Reads exactly what Aspire's WithReference injects:
+    /// ConnectionStrings:promptsdb and ConnectionStrings:redis.
+    /// </summary>
+    public static IHostApplicationBuilder AddCoreServices(this IHostApplicationBuilder builder)
+    {
+        var postgres = builder.Configuration.GetRequiredConnectionString(PostgresConnectionName);
+        var redis = RedisOptions.Parse(builder.Configuration.GetRequiredConnectionString(RedisConnectionName)) with
+        {
+            ClientName = builder.Environment.ApplicationName.Replace(' ', '-'),
+        };
+
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new NpgsqlDataSourceBuilder(postgres)
+            .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>())
+            .Build());
+        services.AddDbContextPool<AppDbContext>((sp, options) => options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
+        services.AddSingleton(sp => new RedisClient(redis, sp.GetRequiredService<ILogger<RedisClient>>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IRedisCache>(sp => sp.GetRequiredService<RedisClient>());
+        services.AddSingleton<IRedisPubSub>(sp => sp.GetRequiredService<RedisClient>());
+        services.AddSingleton<IRedisScripts>(sp => sp.GetRequiredService<RedisClient>());
+        services.AddSingleton<MessageCatalog>();
+        services.AddSingleton<DatabaseMigrator>();
+        services.AddScoped<AuditWriter>();
+
+        services.AddHealthChecks()
+            .AddDbContextCheck<AppDbContext>("postgres", HealthStatus.Unhealthy, ["ready"])
+            // Redis holds no only-copy of anything: without it the product is slower, not broken.
+            .AddCheck<RedisHealthCheck>("redis", HealthStatus.Degraded, ["ready"], TimeSpan.FromSeconds(3));
+        return builder;
+    }
+
+    private static string GetRequiredConnectionString(this IConfiguration configuration, string name) =>
+        configuration.GetConnectionString(name) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException($"The connection string 'ConnectionStrings:{name}' is required but was not set.");
+}
+
+internal sealed class RedisHealthCheck(RedisClient redis) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var latency = await redis.PingAsync(cancellationToken);
+            return HealthCheckResult.Healthy($"PING answered in {latency.TotalMilliseconds:0.0} ms");
+        }
+        catch (RedisException)
+        {
+            return new HealthCheckResult(context.Registration.FailureStatus, "Redis is unreachable");
+        }
+    }
+}

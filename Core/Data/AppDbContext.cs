@@ -1,0 +1,23 @@
+using AiPrompts.Core.ApiKeys;
+using AiPrompts.Core.Audit;
+using AiPrompts.Core.Users;
+using Microsoft.EntityFrameworkCore;
+
+namespace AiPrompts.Core.Data;
+
+/// <summary>
+/// EF Core maps onto the schema that the SQL migrations create (Data/Migrations); it never creates or
+/// changes tables itself. A test checks that the two agree.
+/// </summary>
+public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbContext(options)
+{
+    public DbSet<User> Users => Set<User>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<AuditLog> AuditLogs => Set<AuditLog>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(AppDbContext).Assembly);
+        SnakeCaseNames.Apply(modelBuilder);
+    }
+}

@@ -1,0 +1,71 @@
+using AiPrompts.Core.Data;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+
+namespace AiPrompts.Worker;
+
+internal static class WorkerServiceExtensions
+{
+    public static IHostApplicationBuilder AddWorkerServices(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<SchemaGate>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SchemaGate>());
+        builder.Services.AddHealthChecks().AddCheck<SchemaGate>("schema", HealthStatus.Unhealthy, ["ready"]);
+        return builder;
+    }
+}
+
+/// <summary>
+/// The Api owns migrations; the Worker waits until every migration this build knows has been applied
+/// before it reports ready, so it never works against an older schema. It polls once a second.
+/// </summary>
+internal sealed partial class SchemaGate(NpgsqlDataSource dataSource, TimeProvider time, ILogger<SchemaGate> logger) : BackgroundService, IHealthCheck
+{
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task Ready => _ready.Task;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var expected = DatabaseMigrator.All.Select(m => m.Version).ToHashSet(StringComparer.Ordinal);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var command = dataSource.CreateCommand("SELECT version FROM schema_migrations");
+                await using var reader = await command.ExecuteReaderAsync(stoppingToken);
+                var applied = new HashSet<string>(StringComparer.Ordinal);
+                while (await reader.ReadAsync(stoppingToken))
+                {
+                    applied.Add(reader.GetString(0));
+                }
+                if (expected.IsSubsetOf(applied))
+                {
+                    LogSchemaReady(logger, applied.Count);
+                    _ready.TrySetResult();
+                    return;
+                }
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedTable)
+            {
+                // The Api has not migrated yet.
+            }
+            catch (NpgsqlException ex)
+            {
+                LogWaiting(logger, ex.Message);
+            }
+            await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
+        }
+    }
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(_ready.Task.IsCompletedSuccessfully
+            ? HealthCheckResult.Healthy("The database schema is current.")
+            : new HealthCheckResult(context.Registration.FailureStatus, "Waiting for the Api to apply the database migrations."));
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Database schema is current ({Count} migrations applied)")]
+    private static partial void LogSchemaReady(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Waiting for the database: {Reason}")]
+    private static partial void LogWaiting(ILogger logger, string reason);
+}

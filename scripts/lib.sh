@@ -1,0 +1,114 @@
+# Shared by scripts/run and scripts/test: install and start private Postgres and Redis servers on
+# loopback, under a git-ignored folder, never the system services. Sourced, not run.
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+pg_bin_dir() {
+  local dir
+  for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    if [ -x "$dir/postgres" ] && [ -x "$dir/initdb" ]; then echo "$dir"; return 0; fi
+  done
+  return 1
+}
+
+# Installs what is missing from Debian's packages: PostgreSQL, redis-server, curl.
+ensure_packages() {
+  local missing=()
+  pg_bin_dir >/dev/null || missing+=(postgresql)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v dotnet >/dev/null || die "the .NET 10 SDK is required (dotnet was not found on PATH)"
+  command -v npm >/dev/null || missing+=(npm)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]} (apt-get)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  # The Debian package starts system services; ours are private, so those are left alone.
+}
+
+# Postgres refuses to run as root: as root, run it as the 'postgres' account the package creates.
+pg_user_prefix() {
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || as_root useradd --system --no-create-home postgres
+    echo "runuser -u postgres --"
+  fi
+}
+
+random_secret() { head -c 48 /dev/urandom | base64 | tr -d '/+=\n' | head -c "${1:-40}"; }
+
+# start_postgres DIR PORT PASSWORD: a cluster in DIR/pgdata, listening on 127.0.0.1:PORT only.
+start_postgres() {
+  local dir=$1 port=$2 password=$3 bin run
+  bin=$(pg_bin_dir) || die "PostgreSQL binaries not found"
+  run=$(pg_user_prefix)
+  mkdir -p "$dir"
+  if [ -n "$run" ]; then
+    chown postgres "$dir"
+    $run test -w "$dir" || die "the postgres account cannot write to $dir (make its parent folders traversable)"
+  fi
+  if [ ! -f "$dir/pgdata/PG_VERSION" ]; then
+    log "creating a private PostgreSQL cluster in $dir/pgdata"
+    printf '%s\n' "$password" > "$dir/pwfile"
+    [ -n "$run" ] && chown postgres "$dir/pwfile"
+    $run "$bin/initdb" -D "$dir/pgdata" -U aiprompts --pwfile="$dir/pwfile" --auth-host=scram-sha-256 --auth-local=trust \
+      --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+    rm -f "$dir/pwfile"
+  fi
+  if $run "$bin/pg_ctl" -D "$dir/pgdata" status >/dev/null 2>&1; then
+    log "PostgreSQL already running on 127.0.0.1:$port"
+    return 0
+  fi
+  log "starting PostgreSQL on 127.0.0.1:$port"
+  $run "$bin/pg_ctl" -D "$dir/pgdata" -l "$dir/postgres.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300 -c fsync=${PG_FSYNC:-on} -c shared_buffers=256MB" \
+    start >/dev/null || { tail -20 "$dir/postgres.log" >&2; die "PostgreSQL did not start"; }
+}
+
+stop_postgres() {
+  local dir=$1 bin run
+  bin=$(pg_bin_dir) || return 0
+  run=$(pg_user_prefix)
+  [ -f "$dir/pgdata/postmaster.pid" ] && $run "$bin/pg_ctl" -D "$dir/pgdata" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# start_redis DIR PORT PASSWORD
+start_redis() {
+  local dir=$1 port=$2 password=$3
+  mkdir -p "$dir"
+  if [ -f "$dir/redis.pid" ] && kill -0 "$(cat "$dir/redis.pid")" 2>/dev/null; then
+    log "Redis already running on 127.0.0.1:$port"
+    return 0
+  fi
+  log "starting Redis on 127.0.0.1:$port"
+  redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --daemonize yes --pidfile "$dir/redis.pid" \
+    --logfile "$dir/redis.log" --save "" --appendonly no --requirepass "$password" >/dev/null
+  local i
+  for i in $(seq 1 50); do
+    REDISCLI_AUTH="$password" redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null | grep -q PONG && return 0
+    sleep 0.1
+  done
+  tail -20 "$dir/redis.log" >&2
+  die "Redis did not start"
+}
+
+stop_redis() {
+  local dir=$1
+  if [ -f "$dir/redis.pid" ]; then
+    kill "$(cat "$dir/redis.pid")" 2>/dev/null || true
+    rm -f "$dir/redis.pid"
+  fi
+}
+
+# wait_http URL SECONDS
+wait_http() {
+  local url=$1 seconds=$2 i
+  for i in $(seq 1 $((seconds * 5))); do
+    curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  return 1
+}

@@ -1,0 +1,131 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using AiPrompts.Core.Redis;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace AiPrompts.Tests.Infrastructure;
+
+/// <summary>
+/// The real Api, in process, against a database of its own and the test Redis. Postgres and Redis are
+/// reached through proxies, so a test can take either away while the Api runs.
+/// </summary>
+public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string AdminEmail = "root@aiprompts.test";
+    public const string AdminPassword = "correct horse battery staple";
+    public const string SigningKey = "test-signing-key-0123456789abcdef-0123456789abcdef";
+
+    private TestDatabase? _database;
+    private readonly RedisOptions _redis = RedisOptions.Parse(TestEnvironment.Redis);
+
+    public TestDatabase Database => _database ?? throw new InvalidOperationException("Not initialised.");
+    public TcpProxy PostgresProxy { get; private set; } = null!;
+    public TcpProxy RedisProxy { get; private set; } = null!;
+
+    /// <summary>Extra settings a test class needs (e.g. a small login limit).</summary>
+    protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>();
+
+    public virtual async ValueTask InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync();
+        var pg = new Npgsql.NpgsqlConnectionStringBuilder(_database.ConnectionString);
+        PostgresProxy = new TcpProxy(pg.Host!, pg.Port);
+        RedisProxy = new TcpProxy(_redis.Host, _redis.Port);
+        _ = Server; // start the host: migrations and the bootstrap admin run now
+    }
+
+    /// <summary>
+    /// The test server has no client address; each factory gets one of its own, so the per-address login
+    /// limit of one test class never counts another's attempts.
+    /// </summary>
+    public IPAddress ClientAddress { get; } = new([127, (byte)Random.Shared.Next(1, 255), (byte)Random.Shared.Next(1, 255), (byte)Random.Shared.Next(1, 255)]);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.ConfigureServices(services => services.AddSingleton<IStartupFilter>(new ClientAddressFilter(ClientAddress)));
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("ConnectionStrings:promptsdb", Database.Via(PostgresProxy.Port));
+        builder.UseSetting("ConnectionStrings:redis", $"127.0.0.1:{RedisProxy.Port},password={_redis.Password},ssl=False,connectTimeout=1000,syncTimeout=2000");
+        builder.UseSetting("Auth:Jwt:SigningKey", SigningKey);
+        builder.UseSetting("Bootstrap:SuperAdmin:Email", AdminEmail);
+        builder.UseSetting("Bootstrap:SuperAdmin:Password", AdminPassword);
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        foreach (var (key, value) in Settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    public HttpClient CreateClient(string? bearer, string? language = null)
+    {
+        var client = CreateClient();
+        if (bearer is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        }
+        if (language is not null)
+        {
+            client.DefaultRequestHeaders.AcceptLanguage.ParseAdd(language);
+        }
+        return client;
+    }
+
+    public async Task<string> LoginAsync(string email, string password)
+    {
+        using var client = CreateClient();
+        var response = await client.PostAsJsonAsync("/api/v1/auth/token", new { email, password });
+        response.EnsureSuccessStatusCode();
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return body.RootElement.GetProperty("data").GetProperty("accessToken").GetString()!;
+    }
+
+    private string? _adminToken;
+
+    /// <summary>The bootstrap super admin's token, signed in once per factory.</summary>
+    public async Task<string> AdminTokenAsync() => _adminToken ??= await LoginAsync(AdminEmail, AdminPassword);
+
+    /// <summary>Creates a user through the API as the super admin and signs them in.</summary>
+    public async Task<TestUser> CreateUserAsync(string role, string? email = null)
+    {
+        email ??= $"{role}-{Guid.NewGuid():N}@aiprompts.test";
+        const string password = "a long enough password";
+        using var admin = CreateClient(await AdminTokenAsync());
+        var response = await admin.PostAsJsonAsync("/api/v1/users", new { email, password, displayName = $"Test {role}", role });
+        response.EnsureSuccessStatusCode();
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var id = body.RootElement.GetProperty("data").GetProperty("id").GetGuid();
+        return new TestUser(id, email, password, await LoginAsync(email, password));
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await PostgresProxy.DisposeAsync();
+        await RedisProxy.DisposeAsync();
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+        GC.SuppressFinalize(this);
+    }
+}
+
+internal sealed class ClientAddressFilter(IPAddress address) : IStartupFilter
+{
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        app.Use((context, nextMiddleware) =>
+        {
+            context.Connection.RemoteIpAddress ??= address;
+            return nextMiddleware(context);
+        });
+        next(app);
+    };
+}
+
+public sealed record TestUser(Guid Id, string Email, string Password, string Token);
