@@ -222,30 +222,26 @@ public sealed partial class RedisClient : IRedisCache, IRedisPubSub, IRedisScrip
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
         var subscription = new Subscription(this, channel, handler);
         var isFirst = false;
+        var confirmation = _confirmations.GetOrAdd(channel, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        // Register before looking at the connection: either this call sees the open subscriber and sends
+        // SUBSCRIBE itself, or the subscriber loop, which publishes its connection before it takes its
+        // snapshot of the channels, sees this registration.
         _subscriptions.AddOrUpdate(
             channel,
             _ => { isFirst = true; return [subscription]; },
             (_, existing) => existing.Add(subscription));
         EnsureSubscriberLoop();
-
         if (isFirst && _subscriber is { IsOpen: true } subscriber)
         {
-            var confirmation = _confirmations.GetOrAdd(channel, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-            if (subscriber.Post("SUBSCRIBE", [channel]))
-            {
-                try
-                {
-                    await confirmation.Task.WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
-                }
-                catch (TimeoutException)
-                {
-                    // The loop resubscribes on its next connection; the registration stands.
-                }
-            }
+            subscriber.Post("SUBSCRIBE", [channel]);
         }
-        else if (!isFirst && _confirmations.TryGetValue(channel, out var pending) && _subscriber is { IsOpen: true })
+        try
         {
-            await pending.Task.WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+            await confirmation.Task.WaitAsync(_options.ConnectTimeout + _options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Redis is unreachable now: the registration stands and is subscribed when it comes back.
         }
         return subscription;
     }
@@ -283,12 +279,15 @@ public sealed partial class RedisClient : IRedisCache, IRedisPubSub, IRedisScrip
             {
                 connection = await RespConnection.ConnectAsync(_options, stopping).ConfigureAwait(false);
                 connection.StartSubscriber(OnSubscriberFrameAsync);
-                _confirmations.Clear();
                 _subscriber = connection;
                 var channels = _subscriptions.Keys.ToArray();
                 foreach (var channel in channels)
                 {
-                    _confirmations.GetOrAdd(channel, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+                    // A confirmation from an earlier connection no longer holds; one still awaited is kept.
+                    _confirmations.AddOrUpdate(
+                        channel,
+                        _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously),
+                        (_, previous) => previous.Task.IsCompleted ? new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) : previous);
                 }
                 if (channels.Length > 0)
                 {
