@@ -95,7 +95,7 @@ internal static class ApiDocs
               Scalar.createApiReference('#app', {
                 url: '/openapi/v1.json',
                 withDefaultFonts: false,
-                hideClientButton: false,
+                showDeveloperTools: 'never',
                 telemetry: false,
                 persistAuth: true,
               })
