@@ -29,6 +29,7 @@ public static class CoreServiceExtensions
         var redis = RedisOptions.Parse(builder.Configuration.GetRequiredConnectionString(RedisConnectionName)) with
         {
             ClientName = builder.Environment.ApplicationName.Replace(' ', '-'),
+            KeyPrefix = builder.Configuration["Redis:KeyPrefix"] ?? "aiprompts:",
         };
 
         var services = builder.Services;

@@ -144,18 +144,20 @@ public sealed partial class RedisClient : IRedisCache, IRedisPubSub, IRedisScrip
 
     // ---- IRedisCache ----
 
+    private string Prefixed(string keyOrChannel) => _options.KeyPrefix.Length == 0 ? keyOrChannel : _options.KeyPrefix + keyOrChannel;
+
     public async Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken) =>
-        (await ExecuteAsync("GET", [key], cancellationToken).ConfigureAwait(false)).Bytes;
+        (await ExecuteAsync("GET", [Prefixed(key)], cancellationToken).ConfigureAwait(false)).Bytes;
 
     public async Task<string?> GetStringAsync(string key, CancellationToken cancellationToken) =>
-        (await ExecuteAsync("GET", [key], cancellationToken).ConfigureAwait(false)).AsString();
+        (await ExecuteAsync("GET", [Prefixed(key)], cancellationToken).ConfigureAwait(false)).AsString();
 
     public Task SetAsync(string key, RedisArg value, TimeSpan? expiry, CancellationToken cancellationToken) =>
-        ExecuteAsync("SET", WithExpiry([key, value], expiry), cancellationToken);
+        ExecuteAsync("SET", WithExpiry([Prefixed(key), value], expiry), cancellationToken);
 
     public async Task<bool> SetIfAbsentAsync(string key, RedisArg value, TimeSpan? expiry, CancellationToken cancellationToken)
     {
-        var args = WithExpiry([key, value], expiry);
+        var args = WithExpiry([Prefixed(key), value], expiry);
         args.Add("NX");
         var reply = await ExecuteAsync("SET", args, cancellationToken).ConfigureAwait(false);
         return !reply.IsNull;
@@ -167,7 +169,7 @@ public sealed partial class RedisClient : IRedisCache, IRedisPubSub, IRedisScrip
         {
             return 0;
         }
-        var reply = await ExecuteAsync("DEL", [.. keys.Select(k => (RedisArg)k)], cancellationToken).ConfigureAwait(false);
+        var reply = await ExecuteAsync("DEL", [.. keys.Select(k => (RedisArg)Prefixed(k))], cancellationToken).ConfigureAwait(false);
         return reply.AsInt64();
     }
 
@@ -175,7 +177,7 @@ public sealed partial class RedisClient : IRedisCache, IRedisPubSub, IRedisScrip
     {
         if (expiry is null)
         {
-            return (await ExecuteAsync("INCRBY", [key, by], cancellationToken).ConfigureAwait(false)).AsInt64();
+            return (await ExecuteAsync("INCRBY", [Prefixed(key), by], cancellationToken).ConfigureAwait(false)).AsInt64();
         }
         var reply = await EvaluateAsync(IncrementWithExpiry, [key], [by, (long)expiry.Value.TotalMilliseconds], cancellationToken).ConfigureAwait(false);
         return reply.AsInt64();
@@ -200,7 +202,7 @@ public sealed partial class RedisClient : IRedisCache, IRedisPubSub, IRedisScrip
     public async Task<RedisReply> EvaluateAsync(RedisScript script, IReadOnlyList<string> keys, IReadOnlyList<RedisArg> args, CancellationToken cancellationToken)
     {
         var tail = new List<RedisArg>(keys.Count + args.Count + 1) { keys.Count };
-        tail.AddRange(keys.Select(k => (RedisArg)k));
+        tail.AddRange(keys.Select(k => (RedisArg)Prefixed(k)));
         tail.AddRange(args);
 
         var reply = await ExecuteRawAsync("EVALSHA", [script.Sha1, .. tail], cancellationToken).ConfigureAwait(false);
@@ -215,12 +217,14 @@ public sealed partial class RedisClient : IRedisCache, IRedisPubSub, IRedisScrip
     // ---- IRedisPubSub ----
 
     public async Task<long> PublishAsync(string channel, RedisArg message, CancellationToken cancellationToken) =>
-        (await ExecuteAsync("PUBLISH", [channel, message], cancellationToken).ConfigureAwait(false)).AsInt64();
+        (await ExecuteAsync("PUBLISH", [Prefixed(channel), message], cancellationToken).ConfigureAwait(false)).AsInt64();
 
     public async Task<IAsyncDisposable> SubscribeAsync(string channel, Func<RedisMessage, ValueTask> handler, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
-        var subscription = new Subscription(this, channel, handler);
+        var name = channel;
+        channel = Prefixed(channel);
+        var subscription = new Subscription(this, channel, name, handler);
         var isFirst = false;
         var confirmation = _confirmations.GetOrAdd(channel, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         // Register before looking at the connection: either this call sees the open subscriber and sends
@@ -352,12 +356,12 @@ public sealed partial class RedisClient : IRedisCache, IRedisPubSub, IRedisScrip
                 {
                     return;
                 }
-                var message = new RedisMessage(channel, frame.Items[2].Bytes ?? []);
+                var payload = frame.Items[2].Bytes ?? [];
                 foreach (var subscription in handlers)
                 {
                     try
                     {
-                        await subscription.Handler(message).ConfigureAwait(false);
+                        await subscription.Handler(new RedisMessage(subscription.Name, payload)).ConfigureAwait(false);
                     }
 #pragma warning disable CA1031 // One failing handler must not stop delivery to the others.
                     catch (Exception ex)
@@ -417,10 +421,15 @@ public sealed partial class RedisClient : IRedisCache, IRedisPubSub, IRedisScrip
         _disposed.Dispose();
     }
 
-    private sealed class Subscription(RedisClient owner, string channel, Func<RedisMessage, ValueTask> handler) : IAsyncDisposable
+    private sealed class Subscription(RedisClient owner, string channel, string name, Func<RedisMessage, ValueTask> handler) : IAsyncDisposable
     {
         private int _disposed;
+
+        /// <summary>The channel on the server, with the key prefix.</summary>
         public string Channel { get; } = channel;
+
+        /// <summary>The channel as the subscriber named it.</summary>
+        public string Name { get; } = name;
         public Func<RedisMessage, ValueTask> Handler { get; } = handler;
 
         public ValueTask DisposeAsync() =>

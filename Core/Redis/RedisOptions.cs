@@ -19,6 +19,12 @@ public sealed record RedisOptions
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Put before every key and channel the typed methods use (not before raw <c>ExecuteAsync</c> arguments),
+    /// so that installations or test runs sharing one Redis never see each other's keys.
+    /// </summary>
+    public string KeyPrefix { get; init; } = "";
+
     /// <summary>Longest pause between two reconnect attempts.</summary>
     public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(5);
 

@@ -51,6 +51,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseEnvironment("Testing");
         builder.UseSetting("ConnectionStrings:promptsdb", Database.Via(PostgresProxy.Port));
         builder.UseSetting("ConnectionStrings:redis", $"127.0.0.1:{RedisProxy.Port},password={_redis.Password},ssl=False,connectTimeout=1000,syncTimeout=2000");
+        builder.UseSetting("Redis:KeyPrefix", $"test-{Guid.NewGuid():N}:");
         builder.UseSetting("Auth:Jwt:SigningKey", SigningKey);
         builder.UseSetting("Bootstrap:SuperAdmin:Email", AdminEmail);
         builder.UseSetting("Bootstrap:SuperAdmin:Password", AdminPassword);
@@ -59,6 +60,22 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         {
             builder.UseSetting(key, value);
         }
+    }
+
+    /// <summary>Waits until the Api's Redis check is healthy again (after a test cut the proxy).</summary>
+    public async Task WaitForRedisAsync()
+    {
+        using var client = CreateClient();
+        for (var i = 0; i < 100; i++)
+        {
+            using var health = JsonDocument.Parse(await client.GetStringAsync("/health"));
+            if (health.RootElement.GetProperty("checks").GetProperty("redis").GetProperty("status").GetString() == "Healthy")
+            {
+                return;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("Redis did not come back within 10 seconds.");
     }
 
     public HttpClient CreateClient(string? bearer, string? language = null)

@@ -37,6 +37,27 @@ public sealed class RedisClientTests
     }
 
     [Fact]
+    public async Task The_key_prefix_separates_installations_sharing_one_Redis()
+    {
+        await using var first = new RedisClient(RedisOptions.Parse(TestEnvironment.Redis) with { KeyPrefix = "one:" }, NullLogger<RedisClient>.Instance);
+        await using var second = new RedisClient(RedisOptions.Parse(TestEnvironment.Redis) with { KeyPrefix = "two:" }, NullLogger<RedisClient>.Instance);
+        var key = Key();
+        var channel = Key();
+        var heard = new TaskCompletionSource<RedisMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await first.SubscribeAsync(channel, m => { heard.TrySetResult(m); return ValueTask.CompletedTask; }, Ct);
+
+        await first.SetAsync(key, "mine", TimeSpan.FromMinutes(1), Ct);
+        Assert.Equal(0, await second.PublishAsync(channel, "not for you", Ct));
+        Assert.Equal(1, await first.PublishAsync(channel, "for you", Ct));
+
+        Assert.Null(await second.GetStringAsync(key, Ct));
+        Assert.Equal("mine", await first.GetStringAsync(key, Ct));
+        Assert.Equal("mine", (await first.ExecuteAsync("GET", ["one:" + key], Ct)).AsString());
+        var message = await heard.Task.WaitAsync(TimeSpan.FromSeconds(5), Ct);
+        Assert.Equal((channel, "for you"), (message.Channel, message.Text));
+    }
+
+    [Fact]
     public async Task Short_expiries_really_expire()
     {
         await using var redis = Connect(TestEnvironment.Redis);
