@@ -16,8 +16,7 @@ public sealed class WorkerProcessTests(ApiFactory api) : IClassFixture<ApiFactor
     {
         _ = api.Server; // the Api has migrated this database
         var port = FreePort();
-        var dll = Path.Combine(RepositoryRoot(), "Worker", "bin", Configuration(), "net10.0", "AiPrompts.Worker.dll");
-        Assert.True(File.Exists(dll), $"{dll} was not built");
+        var dll = WorkerDll();
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(dll);
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
@@ -69,6 +68,14 @@ public sealed class WorkerProcessTests(ApiFactory api) : IClassFixture<ApiFactor
         var port = ((IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop();
         return port;
+    }
+
+    /// <summary>The Worker as built next to these tests (the test project builds it, without referencing its assembly).</summary>
+    public static string WorkerDll()
+    {
+        var dll = Path.Combine(RepositoryRoot(), "Worker", "bin", Configuration(), "net10.0", "AiPrompts.Worker.dll");
+        Assert.True(File.Exists(dll), $"{dll} was not built");
+        return dll;
     }
 
     private static string Configuration() => AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
