@@ -40,39 +40,62 @@ pg_user_prefix() {
 
 random_secret() { head -c 48 /dev/urandom | base64 | tr -d '/+=\n' | head -c "${1:-40}"; }
 
-# start_postgres DIR PORT PASSWORD: a cluster in DIR/pgdata, listening on 127.0.0.1:PORT only.
+# Where a cluster for DIR lives: DIR itself, or (when the postgres account cannot reach DIR, as under
+# /root) a private folder in /tmp whose path is recorded in DIR/pg.location.
+pg_home() {
+  local dir=$1
+  if [ -f "$dir/pg.location" ]; then cat "$dir/pg.location"; else echo "$dir"; fi
+}
+
+# start_postgres DIR PORT PASSWORD: a cluster listening on 127.0.0.1:PORT only.
 start_postgres() {
-  local dir=$1 port=$2 password=$3 bin run
+  local dir=$1 port=$2 password=$3 bin run home
   bin=$(pg_bin_dir) || die "PostgreSQL binaries not found"
   run=$(pg_user_prefix)
   mkdir -p "$dir"
-  if [ -n "$run" ]; then
+  home=$(pg_home "$dir")
+  if [ -n "$run" ] && [ "$home" = "$dir" ]; then
     chown postgres "$dir"
-    $run test -w "$dir" || die "the postgres account cannot write to $dir (make its parent folders traversable)"
+    if ! $run test -w "$dir"; then
+      home=$(mktemp -d /tmp/aiprompts-pg.XXXXXX)
+      chown postgres "$home"
+      echo "$home" > "$dir/pg.location"
+      log "the postgres account cannot reach $dir; keeping this cluster in $home"
+    fi
   fi
-  if [ ! -f "$dir/pgdata/PG_VERSION" ]; then
-    log "creating a private PostgreSQL cluster in $dir/pgdata"
-    printf '%s\n' "$password" > "$dir/pwfile"
-    [ -n "$run" ] && chown postgres "$dir/pwfile"
-    $run "$bin/initdb" -D "$dir/pgdata" -U aiprompts --pwfile="$dir/pwfile" --auth-host=scram-sha-256 --auth-local=trust \
+  if [ ! -f "$home/pgdata/PG_VERSION" ]; then
+    log "creating a private PostgreSQL cluster in $home/pgdata"
+    printf '%s\n' "$password" > "$home/pwfile"
+    [ -n "$run" ] && chown postgres "$home/pwfile"
+    $run "$bin/initdb" -D "$home/pgdata" -U aiprompts --pwfile="$home/pwfile" --auth-host=scram-sha-256 --auth-local=trust \
       --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
-    rm -f "$dir/pwfile"
+    rm -f "$home/pwfile"
   fi
-  if $run "$bin/pg_ctl" -D "$dir/pgdata" status >/dev/null 2>&1; then
+  if $run "$bin/pg_ctl" -D "$home/pgdata" status >/dev/null 2>&1; then
     log "PostgreSQL already running on 127.0.0.1:$port"
     return 0
   fi
   log "starting PostgreSQL on 127.0.0.1:$port"
-  $run "$bin/pg_ctl" -D "$dir/pgdata" -l "$dir/postgres.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300 -c fsync=${PG_FSYNC:-on} -c shared_buffers=256MB" \
-    start >/dev/null || { tail -20 "$dir/postgres.log" >&2; die "PostgreSQL did not start"; }
+  $run "$bin/pg_ctl" -D "$home/pgdata" -l "$home/postgres.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $home -c max_connections=300 -c fsync=${PG_FSYNC:-on} -c shared_buffers=256MB" \
+    start >/dev/null || { tail -20 "$home/postgres.log" >&2; die "PostgreSQL did not start"; }
 }
 
 stop_postgres() {
-  local dir=$1 bin run
+  local dir=$1 bin run home
   bin=$(pg_bin_dir) || return 0
   run=$(pg_user_prefix)
-  [ -f "$dir/pgdata/postmaster.pid" ] && $run "$bin/pg_ctl" -D "$dir/pgdata" -m fast -w stop >/dev/null 2>&1 || true
+  home=$(pg_home "$dir")
+  [ -f "$home/pgdata/postmaster.pid" ] && $run "$bin/pg_ctl" -D "$home/pgdata" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# remove_postgres DIR: stops the cluster and deletes it, wherever it lives.
+remove_postgres() {
+  local dir=$1 home
+  stop_postgres "$dir"
+  home=$(pg_home "$dir")
+  [ "$home" != "$dir" ] && rm -rf "$home"
+  rm -rf "$dir"
 }
 
 # start_redis DIR PORT PASSWORD

@@ -35,6 +35,7 @@ internal sealed partial class LoginThrottle(IRedisScripts redis, IOptionsMonitor
         return result
         """);
 
+    private const int MaxLocalEntries = 10_000;
     private readonly ConcurrentDictionary<string, (long WindowStart, int Count)> _local = new(StringComparer.Ordinal);
 
     /// <summary>Counts one attempt; returns how long to wait when over a limit, or null when allowed.</summary>
@@ -64,6 +65,17 @@ internal sealed partial class LoginThrottle(IRedisScripts redis, IOptionsMonitor
     private TimeSpan? CountLocally(string key, int limit, long windowMs)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (_local.Count > MaxLocalEntries)
+        {
+            // A long outage under many distinct attempts: forget the windows that have ended.
+            foreach (var (staleKey, window) in _local)
+            {
+                if (now - window.WindowStart >= windowMs)
+                {
+                    _local.TryRemove(staleKey, out _);
+                }
+            }
+        }
         var entry = _local.AddOrUpdate(key, _ => (now, 1), (_, e) => now - e.WindowStart >= windowMs ? (now, 1) : (e.WindowStart, e.Count + 1));
         return entry.Count > limit ? TimeSpan.FromMilliseconds(Math.Max(entry.WindowStart + windowMs - now, 1000)) : null;
     }

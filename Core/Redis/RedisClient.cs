@@ -375,7 +375,7 @@ public sealed partial class RedisClient : IRedisCache, IRedisPubSub, IRedisScrip
         }
     }
 
-    private async ValueTask UnsubscribeAsync(Subscription subscription)
+    private ValueTask UnsubscribeAsync(Subscription subscription)
     {
         var removedLast = false;
         while (_subscriptions.TryGetValue(subscription.Channel, out var existing))
@@ -399,7 +399,7 @@ public sealed partial class RedisClient : IRedisCache, IRedisPubSub, IRedisScrip
             _confirmations.TryRemove(subscription.Channel, out _);
             _subscriber?.Post("UNSUBSCRIBE", [subscription.Channel]);
         }
-        await ValueTask.CompletedTask.ConfigureAwait(false);
+        return ValueTask.CompletedTask;
     }
 
     public async ValueTask DisposeAsync()

@@ -170,10 +170,6 @@ internal sealed class RespConnection : IAsyncDisposable
                 buffer.ResetWrittenCount();
                 while (buffer.WrittenCount < 64 * 1024 && reader.TryRead(out var pending))
                 {
-                    if (pending.Reply.Task.IsCompleted)
-                    {
-                        continue; // cancelled before it was sent
-                    }
                     RespWriter.WriteCommand(buffer, pending.Command, pending.Args);
                     if (pending.ExpectsReply)
                     {

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using AiPrompts.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -20,7 +18,7 @@ public sealed class TelemetryAndHttpDefaultsTests(ApiFactory api) : IClassFixtur
     {
         // A fake collector that records which OTLP/HTTP signal paths it receives.
         var received = new ConcurrentDictionary<string, int>();
-        var collectorPort = FreePort();
+        var collectorPort = Ports.FreeLoopbackPort();
         var collectorBuilder = WebApplication.CreateSlimBuilder();
         collectorBuilder.WebHost.UseUrls($"http://127.0.0.1:{collectorPort}");
         collectorBuilder.Logging.ClearProviders();
@@ -37,31 +35,22 @@ public sealed class TelemetryAndHttpDefaultsTests(ApiFactory api) : IClassFixtur
         });
         await collector.StartAsync(Ct);
 
-        _ = api.Server;
-        var port = FreePort();
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(WorkerProcessTests.WorkerDll());
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        start.Environment["ConnectionStrings__promptsdb"] = api.Database.ConnectionString;
-        start.Environment["ConnectionStrings__redis"] = TestEnvironment.Redis;
-        start.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{collectorPort}";
-        start.Environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
-        start.Environment["OTEL_SERVICE_NAME"] = "worker-under-test";
-        start.Environment["OTEL_BSP_SCHEDULE_DELAY"] = "200";
-        start.Environment["OTEL_BLRP_SCHEDULE_DELAY"] = "200";
-        start.Environment["OTEL_METRIC_EXPORT_INTERVAL"] = "500";
-        using var worker = Process.Start(start)!;
-        worker.BeginOutputReadLine();
-        worker.BeginErrorReadLine();
+        await using var worker = WorkerProcess.Start(api, new Dictionary<string, string>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{collectorPort}",
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_SERVICE_NAME"] = "worker-under-test",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+            ["OTEL_BLRP_SCHEDULE_DELAY"] = "200",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "500",
+        });
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
             for (var i = 0; i < 200 && !(received.ContainsKey("traces") && received.ContainsKey("metrics") && received.ContainsKey("logs")); i++)
             {
                 try
                 {
-                    await http.GetAsync("/alive", Ct); // each request is a server span
+                    await worker.Http.GetAsync("/alive", Ct); // each request is a server span
                 }
                 catch (HttpRequestException)
                 {
@@ -74,8 +63,6 @@ public sealed class TelemetryAndHttpDefaultsTests(ApiFactory api) : IClassFixtur
         }
         finally
         {
-            worker.Kill(entireProcessTree: true);
-            await worker.WaitForExitAsync(Ct);
             await collector.StopAsync(Ct);
         }
     }
@@ -110,15 +97,6 @@ public sealed class TelemetryAndHttpDefaultsTests(ApiFactory api) : IClassFixtur
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
             Task.FromResult(new HttpResponseMessage(answer(request)));
-    }
-
-    private static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
     }
 }
 

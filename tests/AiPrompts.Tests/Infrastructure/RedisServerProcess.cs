@@ -13,10 +13,7 @@ public sealed class RedisServerProcess : IAsyncDisposable
     public RedisServerProcess(string? password = null)
     {
         Password = password;
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        Port = Ports.FreeLoopbackPort();
         _directory = Path.Combine(TestEnvironment.StateDirectory, "redis-" + Port);
         Directory.CreateDirectory(_directory);
     }

@@ -18,10 +18,7 @@ public sealed class TcpProxy : IAsyncDisposable
     public TcpProxy(string targetHost, int targetPort)
     {
         _target = new IPEndPoint(IPAddress.Parse(targetHost == "localhost" ? "127.0.0.1" : targetHost), targetPort);
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        Port = Ports.FreeLoopbackPort();
         Restore();
     }
 
