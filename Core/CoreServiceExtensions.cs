@@ -30,6 +30,9 @@ public static class CoreServiceExtensions
         {
             ClientName = builder.Environment.ApplicationName.Replace(' ', '-'),
             KeyPrefix = builder.Configuration["Redis:KeyPrefix"] ?? "aiprompts:",
+            CertificateAuthority = builder.Configuration["Redis:CaCertificatePath"] is { Length: > 0 } caPath
+                ? RedisOptions.LoadCertificateAuthority(caPath)
+                : null,
         };
 
         var services = builder.Services;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
 
 namespace AiPrompts.Core.Redis;
 
@@ -24,6 +25,12 @@ public sealed record RedisOptions
     /// so that installations or test runs sharing one Redis never see each other's keys.
     /// </summary>
     public string KeyPrefix { get; init; } = "";
+
+    /// <summary>
+    /// With ssl, a private certificate authority that the server's certificate must chain to (instead of
+    /// the system's trusted roots), as managed Redis services with their own CA need.
+    /// </summary>
+    public X509Certificate2? CertificateAuthority { get; init; }
 
     /// <summary>Longest pause between two reconnect attempts.</summary>
     public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(5);
@@ -65,6 +72,9 @@ public sealed record RedisOptions
             CommandTimeout = Milliseconds(options, "syncTimeout", Milliseconds(options, "asyncTimeout", TimeSpan.FromSeconds(5))),
         };
     }
+
+    /// <summary>Reads a PEM file holding one CA certificate (no key).</summary>
+    public static X509Certificate2 LoadCertificateAuthority(string pemPath) => X509Certificate2.CreateFromPem(File.ReadAllText(pemPath));
 
     /// <summary>The endpoint as text, without any secret: safe to log.</summary>
     public override string ToString() => $"{Host}:{Port}/{Database}{(Ssl ? " (ssl)" : "")}";

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net.Security;
 using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using System.Net.Sockets;
 using System.Threading.Channels;
 
@@ -52,9 +53,17 @@ internal sealed class RespConnection : IAsyncDisposable
             if (options.Ssl)
             {
                 var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-                await ssl.AuthenticateAsClientAsync(
-                    new SslClientAuthenticationOptions { TargetHost = options.SslHost ?? options.Host },
-                    timeout.Token).ConfigureAwait(false);
+                var authentication = new SslClientAuthenticationOptions { TargetHost = options.SslHost ?? options.Host };
+                if (options.CertificateAuthority is { } authority)
+                {
+                    authentication.CertificateChainPolicy = new X509ChainPolicy
+                    {
+                        TrustMode = X509ChainTrustMode.CustomRootTrust,
+                        RevocationMode = X509RevocationMode.NoCheck,
+                        CustomTrustStore = { authority },
+                    };
+                }
+                await ssl.AuthenticateAsClientAsync(authentication, timeout.Token).ConfigureAwait(false);
                 stream = ssl;
             }
             var connection = new RespConnection(socket, stream);

@@ -4,15 +4,21 @@ using System.Net.Sockets;
 
 namespace AiPrompts.Tests.Infrastructure;
 
+/// <summary>PEM files for a TLS redis-server: its certificate and key, and the CA that signed it.</summary>
+public sealed record TlsFiles(string CertificatePath, string KeyPath, string AuthorityPath);
+
 /// <summary>A redis-server process of the test's own, on a free loopback port, that the test can stop and start.</summary>
 public sealed class RedisServerProcess : IAsyncDisposable
 {
     private readonly string _directory;
     private Process? _process;
 
-    public RedisServerProcess(string? password = null)
+    private readonly TlsFiles? _tls;
+
+    public RedisServerProcess(string? password = null, TlsFiles? tls = null)
     {
         Password = password;
+        _tls = tls;
         Port = Ports.FreeLoopbackPort();
         _directory = Path.Combine(TestEnvironment.StateDirectory, "redis-" + Port);
         Directory.CreateDirectory(_directory);
@@ -32,7 +38,12 @@ public sealed class RedisServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no", "--dir", _directory })
+        var port = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string[] listen = _tls is null
+            ? ["--port", port]
+            : ["--port", "0", "--tls-port", port, "--tls-cert-file", _tls.CertificatePath, "--tls-key-file", _tls.KeyPath,
+               "--tls-ca-cert-file", _tls.AuthorityPath, "--tls-auth-clients", "no"];
+        foreach (var arg in new[] { "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", _directory }.Concat(listen))
         {
             start.ArgumentList.Add(arg);
         }
