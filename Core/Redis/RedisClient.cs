@@ -115,7 +115,13 @@ public sealed partial class RedisClient : IRedisCache, IRedisPubSub, IRedisScrip
                 }
                 _failedAttempts = 0;
                 _ = opened.Closed.ContinueWith(
-                    t => LogConnectionLost(_logger, _options, t.Result.Message),
+                    t =>
+                    {
+                        if (!_disposed.IsCancellationRequested)
+                        {
+                            LogConnectionLost(_logger, _options, t.Result.Message);
+                        }
+                    },
                     CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 return opened;
             }
