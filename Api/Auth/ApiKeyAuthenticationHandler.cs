@@ -13,15 +13,21 @@ internal sealed class ApiKeyAuthenticationHandler(
     UserPrincipalFactory principals)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    /// <summary>The API key in <c>Authorization: Bearer aip_...</c>, or null when the bearer token is something else.</summary>
+    public static string? ApiKeyFrom(HttpRequest request)
     {
-        var header = Request.Headers.Authorization.ToString();
+        var header = request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return AuthenticateResult.NoResult();
+            return null;
         }
-        var key = header["Bearer ".Length..].Trim();
-        if (!ApiKeyTokens.LooksLikeApiKey(key))
+        var token = header["Bearer ".Length..].Trim();
+        return ApiKeyTokens.LooksLikeApiKey(token) ? token : null;
+    }
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (ApiKeyFrom(Request) is not { } key)
         {
             return AuthenticateResult.NoResult();
         }

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Users;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -36,7 +35,7 @@ internal static partial class AuthenticationSetup
 
         services.AddAuthentication(AuthSchemes.Bearer)
             .AddPolicyScheme(AuthSchemes.Bearer, "Bearer token: JWT or API key", o =>
-                o.ForwardDefaultSelector = context => IsApiKey(context.Request) ? AuthSchemes.ApiKey : AuthSchemes.Jwt)
+                o.ForwardDefaultSelector = context => ApiKeyAuthenticationHandler.ApiKeyFrom(context.Request) is null ? AuthSchemes.Jwt : AuthSchemes.ApiKey)
             .AddJwtBearer(AuthSchemes.Jwt, _ => { })
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AuthSchemes.ApiKey, _ => { });
 
@@ -70,13 +69,6 @@ internal static partial class AuthenticationSetup
             .AddPolicy(Policies.ManageAll, p => p.RequireAuthenticatedUser().RequireClaim(Permissions.ClaimType, Permissions.ManageAll))
             .AddPolicy(Policies.Interactive, p => p.RequireAuthenticatedUser().RequireClaim(AppClaims.AuthMethod, AppClaims.PasswordMethod));
         return builder;
-    }
-
-    private static bool IsApiKey(HttpRequest request)
-    {
-        var header = request.Headers.Authorization.ToString();
-        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
-            && ApiKeyTokens.LooksLikeApiKey(header["Bearer ".Length..].Trim());
     }
 
     /// <summary>

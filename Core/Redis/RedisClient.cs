@@ -43,13 +43,8 @@ public sealed partial class RedisClient : IRedisCache, IRedisPubSub, IRedisScrip
         _time = timeProvider ?? TimeProvider.System;
     }
 
-    public RedisOptions Options => _options;
-
     /// <summary>True while the command connection is open.</summary>
     public bool IsConnected => _connection?.IsOpen == true;
-
-    /// <summary>True while the subscriber connection is open and subscribed.</summary>
-    public bool IsSubscriberConnected => _subscriber?.IsOpen == true;
 
     /// <summary>Sends any command and returns its reply; an error reply throws <see cref="RedisServerException"/>.</summary>
     public async Task<RedisReply> ExecuteAsync(string command, IReadOnlyList<RedisArg> args, CancellationToken cancellationToken)
