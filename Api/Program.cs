@@ -1,3 +1,4 @@
+using AiPrompts.Api.Ai;
 using AiPrompts.Api.ApiKeys;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Docs;
@@ -12,6 +13,11 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
+if (args is [MasterKeyCommand.Name, ..])
+{
+    return await MasterKeyCommand.RunAsync(app);
+}
+
 app.UseApiPipeline();
 app.MapDefaultEndpoints();
 app.MapRootApi();
@@ -19,7 +25,11 @@ app.MapApiDocs();
 app.MapAuthApi();
 app.MapUsersApi().RequireAuthorization(Policies.ManageAll);
 app.MapApiKeysApi();
+app.MapProvidersApi();
+app.MapModelsApi();
+app.MapAvailabilityApi();
 
-app.Run();
+await app.RunAsync();
+return 0;
 
 public partial class Program;

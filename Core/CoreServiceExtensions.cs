@@ -1,7 +1,12 @@
 using AiPrompts.Core.Audit;
 using AiPrompts.Core.Data;
+using System.Net;
+using System.Net.Sockets;
 using AiPrompts.Core.Errors;
+using AiPrompts.Core.Keys;
+using AiPrompts.Core.Providers;
 using AiPrompts.Core.Redis;
+using AiPrompts.Core.Vendors;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -49,11 +54,57 @@ public static class CoreServiceExtensions
         services.AddSingleton<DatabaseMigrator>();
         services.AddScoped<AuditWriter>();
 
+        // Vendor keys: fail at start-up, not at the first call, when the master key is missing or malformed.
+        var masterKeys = MasterKeyRing.FromConfiguration(builder.Configuration, builder.Environment);
+        services.AddSingleton(masterKeys);
+        services.AddSingleton<KeyVault>();
+        services.AddSingleton<CataloguePopulator>();
+        services.AddScoped<AiAccess>();
+        services.AddOptions<VendorOptions>().BindConfiguration(VendorOptions.Section);
+        services.AddSingleton<VendorClientFactory>();
+        services.AddTransient<VendorResponseCaptureHandler>();
+        var allowPrivate = builder.Configuration.GetValue<bool>(BaseUrlPolicy.AllowPrivateSetting);
+        services.AddHttpClient(VendorClientFactory.HttpClientName)
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan) // TimeoutChatClient owns vendor timeouts
+            .ConfigureAdditionalHttpMessageHandlers((handlers, _) => handlers.Clear()) // and the job engine owns retries
+            .AddHttpMessageHandler<VendorResponseCaptureHandler>()
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                ConnectCallback = (context, cancellationToken) => ConnectAsync(context, allowPrivate, cancellationToken),
+            });
+
         services.AddHealthChecks()
             .AddDbContextCheck<AppDbContext>("postgres", HealthStatus.Unhealthy, ["ready"])
             // Redis holds no only-copy of anything: without it the product is slower, not broken.
             .AddCheck<RedisHealthCheck>("redis", HealthStatus.Degraded, ["ready"], TimeSpan.FromSeconds(3));
         return builder;
+    }
+
+    /// <summary>Connects only to addresses that <see cref="BaseUrlPolicy"/> allows, checked after DNS resolution (no rebinding).</summary>
+    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, bool allowPrivate, CancellationToken cancellationToken)
+    {
+        var host = context.DnsEndPoint.Host;
+        var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellationToken);
+        if (!allowPrivate)
+        {
+            addresses = [.. addresses.Where(a => !BaseUrlPolicy.IsInternal(a))];
+            if (addresses.Length == 0)
+            {
+                throw new HttpRequestException($"Vendor host {host} resolves only to internal addresses, which are not allowed ({BaseUrlPolicy.AllowPrivateSetting}).");
+            }
+        }
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(addresses, context.DnsEndPoint.Port, cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     private static string GetRequiredConnectionString(this IConfiguration configuration, string name) =>

@@ -56,3 +56,9 @@ internal static class ClaimsPrincipalExtensions
     public static Guid UserId(this ClaimsPrincipal principal) =>
         Guid.Parse(principal.FindFirst(AppClaims.Subject)?.Value ?? throw new InvalidOperationException("The principal has no subject."));
 }
+
+internal static class AiCallerExtensions
+{
+    public static AiPrompts.Core.Providers.AiCaller AiCaller(this ClaimsPrincipal principal) =>
+        new(principal.UserId(), principal.FindFirst(AppClaims.Role)?.Value ?? throw new InvalidOperationException("The principal has no role."));
+}

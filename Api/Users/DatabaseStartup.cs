@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AiPrompts.Core.Audit;
 using AiPrompts.Core.Data;
+using AiPrompts.Core.Providers;
 using AiPrompts.Core.Users;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -10,11 +11,12 @@ namespace AiPrompts.Api.Users;
 
 /// <summary>
 /// Runs before the server accepts requests: applies the SQL migrations (the Api is the one place that
-/// migrates), then creates the bootstrap super admin if configured and absent. Both are idempotent.
+/// migrates), loads the provider catalogue, then creates the bootstrap super admin if configured and absent. Both are idempotent.
 /// </summary>
 internal sealed partial class DatabaseStartup(
     IServiceProvider services,
     DatabaseMigrator migrator,
+    CataloguePopulator catalogue,
     IOptions<BootstrapOptions> bootstrap,
     ILogger<DatabaseStartup> logger) : IHostedService
 {
@@ -26,6 +28,7 @@ internal sealed partial class DatabaseStartup(
         {
             await migrator.MigrateAsync(cancellationToken);
         }
+        await catalogue.PopulateAsync(cancellationToken);
         await EnsureSuperAdminAsync(cancellationToken);
     }
 

@@ -1,5 +1,7 @@
 using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Audit;
+using AiPrompts.Core.Keys;
+using AiPrompts.Core.Providers;
 using AiPrompts.Core.Users;
 using Microsoft.EntityFrameworkCore;
 
@@ -14,6 +16,10 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbCon
     public DbSet<User> Users => Set<User>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<AuditLog> AuditLogs => Set<AuditLog>();
+    public DbSet<Provider> Providers => Set<Provider>();
+    public DbSet<AiModel> Models => Set<AiModel>();
+    public DbSet<Section> Sections => Set<Section>();
+    public DbSet<ProviderKey> ProviderKeys => Set<ProviderKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

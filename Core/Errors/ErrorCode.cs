@@ -20,11 +20,36 @@ public sealed record ErrorCode(string Code, int Status)
     public static readonly ErrorCode InternalError = new("internal_error", 500);
     public static readonly ErrorCode ServiceUnavailable = new("service_unavailable", 503);
 
+    // Providers, models and keys: why a caller cannot use a provider and model.
+    public static readonly ErrorCode ProviderDisabled = new("provider_disabled", 400);
+    public static readonly ErrorCode ModelUnavailable = new("model_unavailable", 400);
+    public static readonly ErrorCode ModelLacksCapability = new("model_lacks_capability", 400);
+    public static readonly ErrorCode KeyMissing = new("ai_key_missing", 400);
+    public static readonly ErrorCode SharedKeyNotAllowed = new("shared_key_not_allowed", 403);
+    public static readonly ErrorCode InvalidBaseUrl = new("invalid_base_url", 400);
+    public static readonly ErrorCode ProviderExists = new("provider_exists", 409);
+    public static readonly ErrorCode KeyDecryptionFailed = new("key_decryption_failed", 500);
+    public static readonly ErrorCode CatalogueInvalid = new("catalogue_invalid", 500);
+
+    // What a vendor said, as stable codes.
+    public static readonly ErrorCode VendorInvalidKey = new("vendor_invalid_key", 502);
+    public static readonly ErrorCode VendorNoCredit = new("vendor_no_credit", 502);
+    public static readonly ErrorCode VendorRateLimited = new("vendor_rate_limited", 429);
+    public static readonly ErrorCode VendorModelNotFound = new("vendor_model_not_found", 502);
+    public static readonly ErrorCode VendorContentFiltered = new("vendor_content_filtered", 422);
+    public static readonly ErrorCode VendorBadRequest = new("vendor_bad_request", 502);
+    public static readonly ErrorCode VendorUnavailable = new("vendor_unavailable", 503);
+    public static readonly ErrorCode VendorTimeout = new("vendor_timeout", 504);
+
     public static IReadOnlyList<ErrorCode> All { get; } =
     [
         BadRequest, ValidationFailed, Unauthorized, InvalidCredentials, Forbidden, NotFound, MethodNotAllowed,
         Conflict, EmailTaken, PayloadTooLarge, UnsupportedMediaType, LastSuperAdmin, CannotChangeSelf,
         RateLimited, InternalError, ServiceUnavailable,
+        ProviderDisabled, ModelUnavailable, ModelLacksCapability, KeyMissing, SharedKeyNotAllowed, InvalidBaseUrl,
+        ProviderExists, KeyDecryptionFailed, CatalogueInvalid,
+        VendorInvalidKey, VendorNoCredit, VendorRateLimited, VendorModelNotFound, VendorContentFiltered,
+        VendorBadRequest, VendorUnavailable, VendorTimeout,
     ];
 
     /// <summary>The generic code for a status when nothing more precise is known.</summary>

@@ -77,7 +77,7 @@ public sealed class DatabaseTests
         }
     }
 
-    private static string ExpectedUdt(string efType) => efType switch
+    private static string ExpectedUdt(string efType) => efType.Split('(')[0] switch
     {
         "uuid" => "uuid",
         "text" => "text",
@@ -88,7 +88,8 @@ public sealed class DatabaseTests
         "integer" => "int4",
         "bigint" => "int8",
         "numeric" => "numeric",
-        _ => efType,
+        "text[]" => "_text",
+        var other => other,
     };
 
     [Theory]

@@ -20,6 +20,9 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     public const string AdminPassword = "correct horse battery staple";
     public const string SigningKey = "test-signing-key-0123456789abcdef-0123456789abcdef";
 
+    /// <summary>The master key of vendor-key encryption in tests (32 bytes, base64).</summary>
+    public static readonly string MasterKey = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+
     private TestDatabase? _database;
     private readonly RedisOptions _redis = RedisOptions.Parse(TestEnvironment.Redis);
 
@@ -56,6 +59,9 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Bootstrap:SuperAdmin:Email", AdminEmail);
         builder.UseSetting("Bootstrap:SuperAdmin:Password", AdminPassword);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Keys:MasterKey", MasterKey);
+        // Fake vendors listen on loopback; the SSRF tests switch this off again.
+        builder.UseSetting("Ai:AllowPrivateBaseUrls", "true");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);

@@ -40,6 +40,7 @@ public sealed class WorkerProcess : IAsyncDisposable
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
         start.Environment["ConnectionStrings__promptsdb"] = api.Database.ConnectionString;
         start.Environment["ConnectionStrings__redis"] = TestEnvironment.Redis;
+        start.Environment["Keys__MasterKey"] = ApiFactory.MasterKey;
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;

@@ -125,6 +125,7 @@ public sealed class UsersTests(ApiFactory api) : IClassFixture<ApiFactory>
             builder.UseSetting("ConnectionStrings:promptsdb", first.Database.ConnectionString);
             builder.UseSetting("ConnectionStrings:redis", TestEnvironment.Redis);
             builder.UseSetting("Auth:Jwt:SigningKey", ApiFactory.SigningKey);
+            builder.UseSetting("Keys:MasterKey", ApiFactory.MasterKey);
             builder.UseSetting("Bootstrap:SuperAdmin:Email", ApiFactory.AdminEmail);
             builder.UseSetting("Bootstrap:SuperAdmin:Password", "a different password this time");
             builder.UseSetting("Logging:LogLevel:Default", "Warning");

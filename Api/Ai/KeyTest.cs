@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Security.Claims;
+using AiPrompts.Api.Auth;
+using AiPrompts.Api.Errors;
+using AiPrompts.Core.Data;
+using AiPrompts.Core.Errors;
+using AiPrompts.Core.Keys;
+using AiPrompts.Core.Providers;
+using AiPrompts.Core.Vendors;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.AI;
+
+namespace AiPrompts.Api.Ai;
+
+#pragma warning disable MEAI001 // IImageGenerator and ITextToSpeechClient are experimental in Microsoft.Extensions.AI.Abstractions 10.x.
+
+/// <summary>
+/// "Test key" on the settings page: one minimal real call through the same adapter that real work uses
+/// (a five-token chat answer, a small image, or a word of speech), reported as success or as the
+/// vendor's error in the caller's language.
+/// </summary>
+internal static class KeyTest
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
+
+    public sealed record Services(AppDbContext Db, AiAccess Access, VendorClientFactory Clients, MessageCatalog Messages);
+
+    internal static async Task<Results<Ok<DataEnvelope<TestKeyResponse>>, ValidationProblem, ProblemHttpResult>> RunAsync(
+        string providerId, TestKeyRequest? request, ClaimsPrincipal principal, HttpContext http, [AsParameters] Services services, CancellationToken cancellationToken)
+    {
+        var forced = request?.KeySource switch
+        {
+            null => (KeySource?)null,
+            "personal" => KeySource.Personal,
+            "shared" => KeySource.Shared,
+            _ => (KeySource?)(-1),
+        };
+        if (forced is (KeySource)(-1))
+        {
+            return ApiProblem.Validation(new Dictionary<string, string[]> { ["keySource"] = ["The key source must be 'personal' or 'shared'."] });
+        }
+        var models = await services.Db.Models.AsNoTracking().Where(m => m.ProviderId == providerId).OrderBy(m => m.ModelId).ToListAsync(cancellationToken);
+        var model = request?.Model is { } named ? models.FirstOrDefault(m => m.ModelId == named)
+            : models.Where(m => m.IsEnabled).OrderBy(m => m.Has(Capabilities.Chat) ? 0 : m.Has(Capabilities.Image) ? 1 : 2).FirstOrDefault();
+        var capability = model is null ? Capabilities.Chat
+            : model.Has(Capabilities.Chat) ? Capabilities.Chat
+            : model.Has(Capabilities.Content) ? Capabilities.Content
+            : model.Has(Capabilities.Image) ? Capabilities.Image
+            : Capabilities.Audio;
+        var caller = principal.AiCaller();
+        var decision = await services.Access.ForModelAsync(caller, capability, providerId, model?.ModelId ?? request?.Model ?? "", cancellationToken);
+        if (decision.Provider is null)
+        {
+            return ApiProblem.Of(ErrorCode.NotFound);
+        }
+        var source = forced ?? decision.Outcome.Source;
+        if (forced is { } wanted && decision.Outcome.Refusal is not { } && wanted != KeySource.None)
+        {
+            // Resolution allows the call; check the particular source asked for exists and may be used.
+            var keys = await services.Db.ProviderKeys.AsNoTracking()
+                .Where(k => k.ProviderId == providerId && (k.OwnerUserId == caller.UserId || k.OwnerUserId == null)).Select(k => k.OwnerUserId).ToListAsync(cancellationToken);
+            var refusal = wanted == KeySource.Personal
+                ? keys.Contains(caller.UserId) ? null : ErrorCode.KeyMissing
+                : !keys.Contains(null) ? ErrorCode.KeyMissing
+                : KeyResolution.MayUseShared(caller.Role, decision.Provider.SharedAllowAdmins, decision.Provider.SharedAllowUsers) ? null
+                : ErrorCode.SharedKeyNotAllowed;
+            if (refusal is not null)
+            {
+                return ApiProblem.Of(refusal, decision.MessageArgs);
+            }
+        }
+        else if (decision.Outcome.Refusal is { } reason)
+        {
+            return ApiProblem.Of(reason, decision.MessageArgs);
+        }
+
+        VendorTarget target;
+        try
+        {
+            target = await services.Access.TargetAsync(caller, decision, cancellationToken, source);
+        }
+        catch (KeyDecryptionException)
+        {
+            return ApiProblem.Of(ErrorCode.KeyDecryptionFailed);
+        }
+        var started = Stopwatch.GetTimestamp();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Limit);
+        var sourceName = target.KeySource.ToString().ToLowerInvariant();
+        try
+        {
+            await CallAsync(services.Clients, target, capability, timeout.Token);
+            return TypedResults.Ok(DataEnvelope.Of(new TestKeyResponse(true, providerId, target.ModelId, sourceName,
+                (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, null, null, null, null, null)));
+        }
+        catch (Exception ex) when (ex is VendorException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            var vendor = ex as VendorException ?? VendorErrors.TimedOut(target, Limit);
+            var language = services.Messages.ChooseLanguage(ProblemDetailsEnricher.PreferredLanguages(http.Request));
+            http.Response.Headers.ContentLanguage = language;
+            var args = new Dictionary<string, string>(vendor.MessageArgs) { ["provider"] = decision.Provider.DisplayName };
+            var text = services.Messages.Get(vendor.Code.Code, language, args);
+            return TypedResults.Ok(DataEnvelope.Of(new TestKeyResponse(false, providerId, target.ModelId, sourceName,
+                (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, vendor.Code.Code, vendor.VendorMessage, text.UserMessage, text.RecoveryAction,
+                vendor.RetryAfter is { } wait ? (int)Math.Ceiling(wait.TotalSeconds) : null)));
+        }
+    }
+
+    private static async Task CallAsync(VendorClientFactory clients, VendorTarget target, string capability, CancellationToken cancellationToken)
+    {
+        switch (capability)
+        {
+            case Capabilities.Image:
+                using (var images = clients.CreateImageGenerator(target))
+                {
+                    await images.GenerateAsync(new ImageGenerationRequest("A plain grey square."), new ImageGenerationOptions { Count = 1, ImageSize = new System.Drawing.Size(256, 256) }, cancellationToken);
+                }
+                break;
+            case Capabilities.Audio:
+                using (var speech = clients.CreateSpeechClient(target))
+                {
+                    await speech.GetAudioAsync("OK", null, cancellationToken);
+                }
+                break;
+            default:
+                using (var chat = clients.CreateChatClient(target))
+                {
+                    await chat.GetResponseAsync([new ChatMessage(ChatRole.User, "Reply with the word OK.")], new ChatOptions { MaxOutputTokens = 5 }, cancellationToken);
+                }
+                break;
+        }
+    }
+}

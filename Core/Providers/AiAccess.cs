@@ -1,0 +1,109 @@
+using AiPrompts.Core.Data;
+using AiPrompts.Core.Errors;
+using AiPrompts.Core.Keys;
+using AiPrompts.Core.Vendors;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+
+namespace AiPrompts.Core.Providers;
+
+/// <summary>The caller as resolution sees them.</summary>
+public sealed record AiCaller(Guid UserId, string Role);
+
+/// <summary>The answer for one (section or capability, provider, model): usable with which key, or why not.</summary>
+public sealed record AccessDecision(
+    string Capability,
+    string ProviderId,
+    string ModelId,
+    Provider? Provider,
+    AiModel? Model,
+    ResolutionOutcome Outcome)
+{
+    public IReadOnlyDictionary<string, string> MessageArgs => new Dictionary<string, string>
+    {
+        ["provider"] = Provider?.DisplayName ?? ProviderId,
+        ["model"] = Model?.DisplayName ?? ModelId,
+        ["capability"] = Capability,
+    };
+}
+
+/// <summary>
+/// Reads what resolution needs from the database and applies <see cref="KeyResolution"/>; builds the
+/// <see cref="VendorTarget"/> (with the decrypted key) for an allowed decision.
+/// </summary>
+public sealed class AiAccess(AppDbContext db, KeyVault vault, IConfiguration configuration)
+{
+    /// <summary>The section's active model, or the provider and model the request names.</summary>
+    public async Task<AccessDecision> ForSectionAsync(AiCaller caller, string section, string? providerId, string? modelId, CancellationToken cancellationToken)
+    {
+        if (providerId is null || modelId is null)
+        {
+            var active = await db.Sections.AsNoTracking().FirstAsync(s => s.Name == section, cancellationToken);
+            providerId ??= active.ProviderId;
+            modelId ??= providerId == active.ProviderId ? active.ModelId : null;
+            if (modelId is null)
+            {
+                // A provider without a model: its first enabled model with the capability.
+                var capability = Sections.CapabilityOf(section);
+                var candidates = await db.Models.AsNoTracking().Where(m => m.ProviderId == providerId).OrderBy(m => m.ModelId).ToListAsync(cancellationToken);
+                modelId = candidates.FirstOrDefault(m => m.IsEnabled && m.Has(capability))?.ModelId ?? "";
+            }
+        }
+        return await ForModelAsync(caller, Sections.CapabilityOf(section), providerId, modelId, cancellationToken);
+    }
+
+    public async Task<AccessDecision> ForModelAsync(AiCaller caller, string capability, string providerId, string modelId, CancellationToken cancellationToken)
+    {
+        var provider = await db.Providers.AsNoTracking().FirstOrDefaultAsync(p => p.Id == providerId, cancellationToken);
+        var model = provider is null ? null : await db.Models.AsNoTracking().FirstOrDefaultAsync(m => m.ProviderId == providerId && m.ModelId == modelId, cancellationToken);
+        var keys = await db.ProviderKeys.AsNoTracking()
+            .Where(k => k.ProviderId == providerId && (k.OwnerUserId == null || k.OwnerUserId == caller.UserId))
+            .Select(k => k.OwnerUserId)
+            .ToListAsync(cancellationToken);
+        var input = new ResolutionInput(
+            caller.Role,
+            ProviderEnabled: provider?.IsEnabled ?? false,
+            ProviderNeedsKey: provider?.Kind != ProviderKinds.Local,
+            ModelExists: model is not null,
+            ModelEnabled: model?.IsEnabled ?? false,
+            ModelHasCapability: model?.Has(capability) ?? false,
+            HasPersonalKey: keys.Contains(caller.UserId),
+            HasSharedKey: keys.Contains(null),
+            SharedKeyEnabled: provider?.SharedKeyEnabled ?? false,
+            SharedAllowAdmins: provider?.SharedAllowAdmins ?? false,
+            SharedAllowUsers: provider?.SharedAllowUsers ?? false);
+        var outcome = provider is null ? ResolutionOutcome.Refuse(ErrorCode.NotFound) : KeyResolution.Resolve(input);
+        return new AccessDecision(capability, providerId, modelId, provider, model, outcome);
+    }
+
+    /// <summary>Every section, as the caller would get it now.</summary>
+    public async Task<IReadOnlyList<(string Section, AccessDecision Decision)>> AvailabilityAsync(AiCaller caller, CancellationToken cancellationToken)
+    {
+        var results = new List<(string, AccessDecision)>();
+        foreach (var section in Sections.All)
+        {
+            results.Add((section, await ForSectionAsync(caller, section, null, null, cancellationToken)));
+        }
+        return results;
+    }
+
+    /// <summary>The call target of an allowed decision, with its key decrypted (only now, only in memory).</summary>
+    public async Task<VendorTarget> TargetAsync(AiCaller caller, AccessDecision decision, CancellationToken cancellationToken, KeySource? forceSource = null)
+    {
+        var source = forceSource ?? decision.Outcome.Source ?? throw new InvalidOperationException("The decision refuses the call.");
+        var provider = decision.Provider!;
+        VendorCredential? credential = null;
+        if (source != KeySource.None)
+        {
+            var owner = source == KeySource.Personal ? caller.UserId : (Guid?)null;
+            var key = await db.ProviderKeys.AsNoTracking().FirstOrDefaultAsync(k => k.ProviderId == provider.Id && k.OwnerUserId == owner, cancellationToken)
+                ?? throw new InvalidOperationException("The key was removed meanwhile.");
+            credential = new VendorCredential(vault.Decrypt(key));
+        }
+        return new VendorTarget(provider.Id, provider.Kind, EffectiveBaseUrl(provider), decision.ModelId, credential, source,
+            decision.Model?.Prices ?? ModelPrices.Unknown);
+    }
+
+    /// <summary>An operator may point a catalogue provider elsewhere (a proxy, a regional endpoint): <c>Ai:BaseUrls:{provider}</c>.</summary>
+    public string? EffectiveBaseUrl(Provider provider) => configuration[$"Ai:BaseUrls:{provider.Id}"] is { Length: > 0 } url ? url : provider.BaseUrl;
+}

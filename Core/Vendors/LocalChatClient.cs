@@ -1,0 +1,121 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+
+namespace AiPrompts.Core.Vendors;
+
+/// <summary>
+/// The built-in text model: no network, no key, and the same answer for the same input every time, so the
+/// whole product works (and is testable) with no vendor configured. It reports token usage like a vendor
+/// (about four characters a token).
+/// </summary>
+public sealed class LocalChatClient(string modelId) : IChatClient
+{
+    private readonly ChatClientMetadata _metadata = new("local", null, modelId);
+
+    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var list = messages.ToList();
+        var (text, finish) = Answer(list, options);
+        var response = new ChatResponse(new ChatMessage(ChatRole.Assistant, text))
+        {
+            ResponseId = ResponseIdOf(list, options),
+            ModelId = modelId,
+            FinishReason = finish,
+            Usage = UsageOf(list, options, text),
+        };
+        return Task.FromResult(response);
+    }
+
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var list = messages.ToList();
+        var (text, finish) = Answer(list, options);
+        var id = ResponseIdOf(list, options);
+        var pieces = SplitKeepingSpaces(text);
+        for (var i = 0; i < pieces.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await Task.Yield();
+            yield return new ChatResponseUpdate(ChatRole.Assistant, pieces[i])
+            {
+                ResponseId = id,
+                MessageId = id,
+                ModelId = modelId,
+                FinishReason = i == pieces.Count - 1 ? finish : null,
+            };
+        }
+        yield return new ChatResponseUpdate(ChatRole.Assistant, [new UsageContent(UsageOf(list, options, text))]) { ResponseId = id, MessageId = id, ModelId = modelId };
+    }
+
+    private (string Text, ChatFinishReason Finish) Answer(IReadOnlyList<ChatMessage> messages, ChatOptions? options)
+    {
+        var prompt = messages.LastOrDefault(m => m.Role == ChatRole.User)?.Text ?? "";
+        var words = prompt.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Transcript(messages, options))))[..12];
+        string text;
+        if (options?.ResponseFormat is ChatResponseFormatJson)
+        {
+            text = JsonSerializer.Serialize(new { model = modelId, words = words.Length, characters = prompt.Length, digest, echo = Shorten(prompt, 200) });
+        }
+        else
+        {
+            var preview = string.Join(' ', words.Take(24));
+            text = $"[{modelId}] Local answer {digest} to a prompt of {words.Length} words: \"{preview}{(words.Length > 24 ? " …" : "")}\". " +
+                   "This built-in model runs without a vendor key; choose a vendor model for real answers.";
+        }
+        // Honour a token limit the way vendors do: cut the answer and say so.
+        if (options?.MaxOutputTokens is { } max && max > 0 && EstimateTokens(text) > max)
+        {
+            return (text[..Math.Min(text.Length, max * 4)], ChatFinishReason.Length);
+        }
+        return (text, ChatFinishReason.Stop);
+    }
+
+    private static string Transcript(IEnumerable<ChatMessage> messages, ChatOptions? options) =>
+        (options?.Instructions ?? "") + "\n" + string.Join("\n", messages.Select(m => m.Role.Value + ":" + m.Text));
+
+    private string ResponseIdOf(IReadOnlyList<ChatMessage> messages, ChatOptions? options) =>
+        "local-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(modelId + Transcript(messages, options))))[..24];
+
+    private static UsageDetails UsageOf(IEnumerable<ChatMessage> messages, ChatOptions? options, string answer)
+    {
+        var input = EstimateTokens(Transcript(messages, options));
+        var output = EstimateTokens(answer);
+        return new UsageDetails { InputTokenCount = input, OutputTokenCount = output, TotalTokenCount = input + output };
+    }
+
+    /// <summary>About four characters a token, at least one for any non-empty text.</summary>
+    public static long EstimateTokens(string text) => text.Length == 0 ? 0 : (text.Length + 3) / 4;
+
+    private static string Shorten(string text, int max) => text.Length <= max ? text : text[..max];
+
+    private static List<string> SplitKeepingSpaces(string text)
+    {
+        var pieces = new List<string>();
+        var start = 0;
+        for (var i = 1; i <= text.Length; i++)
+        {
+            if (i == text.Length || text[i] == ' ')
+            {
+                pieces.Add(text[start..i]);
+                start = i;
+            }
+        }
+        return pieces;
+    }
+
+    public object? GetService(Type serviceType, object? serviceKey = null) =>
+        serviceKey is not null ? null
+        : serviceType == typeof(ChatClientMetadata) ? _metadata
+        : serviceType.IsInstanceOfType(this) ? this
+        : null;
+
+    public void Dispose()
+    {
+    }
+}

@@ -1,0 +1,26 @@
+using AiPrompts.Core.Keys;
+using AiPrompts.Core.Providers;
+
+namespace AiPrompts.Core.Vendors;
+
+/// <summary>A vendor key in memory. Its ToString never shows it, so it cannot leak through a log or a record's ToString.</summary>
+public sealed class VendorCredential(string secret)
+{
+    public string Secret { get; } = secret;
+
+    public override string ToString() => "VendorCredential(***)";
+}
+
+/// <summary>Everything needed to call one model of one provider with one credential.</summary>
+public sealed record VendorTarget(
+    string ProviderId,
+    string ProviderKind,
+    string? BaseUrl,
+    string ModelId,
+    VendorCredential? Credential,
+    KeySource KeySource,
+    ModelPrices Prices)
+{
+    /// <summary>The name used in telemetry (gen_ai.provider.name).</summary>
+    public string TelemetryName => ProviderId;
+}
