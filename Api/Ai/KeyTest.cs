@@ -29,14 +29,14 @@ internal static class KeyTest
     internal static async Task<Results<Ok<DataEnvelope<TestKeyResponse>>, ValidationProblem, ProblemHttpResult>> RunAsync(
         string providerId, TestKeyRequest? request, ClaimsPrincipal principal, HttpContext http, [AsParameters] Services services, CancellationToken cancellationToken)
     {
-        var forced = request?.KeySource switch
+        KeySource? forced = request?.KeySource switch
         {
-            null => (KeySource?)null,
+            null => null,
             "personal" => KeySource.Personal,
             "shared" => KeySource.Shared,
-            _ => (KeySource?)(-1),
+            _ => KeySource.None, // not a source a caller can ask for
         };
-        if (forced is (KeySource)(-1))
+        if (forced == KeySource.None)
         {
             return ApiProblem.Validation(new Dictionary<string, string[]> { ["keySource"] = ["The key source must be 'personal' or 'shared'."] });
         }
@@ -55,7 +55,7 @@ internal static class KeyTest
             return ApiProblem.Of(ErrorCode.NotFound);
         }
         var source = forced ?? decision.Outcome.Source;
-        if (forced is { } wanted && decision.Outcome.Refusal is not { } && wanted != KeySource.None)
+        if (forced is { } wanted && decision.Outcome.Refusal is null && decision.Outcome.Source != KeySource.None)
         {
             // Resolution allows the call; check the particular source asked for exists and may be used.
             var keys = await services.Db.ProviderKeys.AsNoTracking()
