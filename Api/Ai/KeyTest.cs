@@ -58,12 +58,11 @@ internal static class KeyTest
         if (forced is { } wanted && decision.Outcome.Refusal is null && decision.Outcome.Source != KeySource.None)
         {
             // Resolution allows the call; check the particular source asked for exists and may be used.
-            var keys = await services.Db.ProviderKeys.AsNoTracking()
-                .Where(k => k.ProviderId == providerId && (k.OwnerUserId == caller.UserId || k.OwnerUserId == null)).Select(k => k.OwnerUserId).ToListAsync(cancellationToken);
+            var input = decision.Input;
             var refusal = wanted == KeySource.Personal
-                ? keys.Contains(caller.UserId) ? null : ErrorCode.KeyMissing
-                : !keys.Contains(null) ? ErrorCode.KeyMissing
-                : KeyResolution.MayUseShared(caller.Role, decision.Provider.SharedAllowAdmins, decision.Provider.SharedAllowUsers) ? null
+                ? input.HasPersonalKey ? null : ErrorCode.KeyMissing
+                : !input.HasSharedKey ? ErrorCode.KeyMissing
+                : KeyResolution.MayUseShared(input.CallerRole, input.SharedAllowAdmins, input.SharedAllowUsers) ? null
                 : ErrorCode.SharedKeyNotAllowed;
             if (refusal is not null)
             {

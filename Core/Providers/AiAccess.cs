@@ -17,6 +17,7 @@ public sealed record AccessDecision(
     string ModelId,
     Provider? Provider,
     AiModel? Model,
+    ResolutionInput Input,
     ResolutionOutcome Outcome)
 {
     public IReadOnlyDictionary<string, string> MessageArgs => new Dictionary<string, string>
@@ -56,10 +57,39 @@ public sealed class AiAccess(AppDbContext db, KeyVault vault, IConfiguration con
     {
         var provider = await db.Providers.AsNoTracking().FirstOrDefaultAsync(p => p.Id == providerId, cancellationToken);
         var model = provider is null ? null : await db.Models.AsNoTracking().FirstOrDefaultAsync(m => m.ProviderId == providerId && m.ModelId == modelId, cancellationToken);
-        var keys = await db.ProviderKeys.AsNoTracking()
-            .Where(k => k.ProviderId == providerId && (k.OwnerUserId == null || k.OwnerUserId == caller.UserId))
-            .Select(k => k.OwnerUserId)
+        var keys = await KeyOwnersAsync(caller, [providerId], cancellationToken);
+        return Decide(caller, capability, providerId, modelId, provider, model, keys);
+    }
+
+    /// <summary>Every section, as the caller would get it now: four small queries whatever the number of sections.</summary>
+    public async Task<IReadOnlyList<(string Section, AccessDecision Decision)>> AvailabilityAsync(AiCaller caller, CancellationToken cancellationToken)
+    {
+        var sections = await db.Sections.AsNoTracking().ToListAsync(cancellationToken);
+        var providerIds = sections.Select(s => s.ProviderId).Distinct().ToList();
+        var modelIds = sections.Select(s => s.ModelId).Distinct().ToList();
+        var providers = await db.Providers.AsNoTracking().Where(p => providerIds.Contains(p.Id)).ToListAsync(cancellationToken);
+        var models = await db.Models.AsNoTracking().Where(m => providerIds.Contains(m.ProviderId) && modelIds.Contains(m.ModelId)).ToListAsync(cancellationToken);
+        var keys = await KeyOwnersAsync(caller, providerIds, cancellationToken);
+        return [.. Sections.All.Select(name =>
+        {
+            var section = sections.First(s => s.Name == name);
+            return (name, Decide(caller, Sections.CapabilityOf(name), section.ProviderId, section.ModelId,
+                providers.FirstOrDefault(p => p.Id == section.ProviderId),
+                models.FirstOrDefault(m => m.ProviderId == section.ProviderId && m.ModelId == section.ModelId),
+                keys));
+        })];
+    }
+
+    /// <summary>Which keys exist for these providers that the caller could use: their own personal keys and the shared ones.</summary>
+    private Task<List<(string ProviderId, Guid? Owner)>> KeyOwnersAsync(AiCaller caller, IReadOnlyCollection<string> providerIds, CancellationToken cancellationToken) =>
+        db.ProviderKeys.AsNoTracking()
+            .Where(k => providerIds.Contains(k.ProviderId) && (k.OwnerUserId == null || k.OwnerUserId == caller.UserId))
+            .Select(k => new ValueTuple<string, Guid?>(k.ProviderId, k.OwnerUserId))
             .ToListAsync(cancellationToken);
+
+    private static AccessDecision Decide(
+        AiCaller caller, string capability, string providerId, string modelId, Provider? provider, AiModel? model, List<(string ProviderId, Guid? Owner)> keys)
+    {
         var input = new ResolutionInput(
             caller.Role,
             ProviderEnabled: provider?.IsEnabled ?? false,
@@ -67,24 +97,13 @@ public sealed class AiAccess(AppDbContext db, KeyVault vault, IConfiguration con
             ModelExists: model is not null,
             ModelEnabled: model?.IsEnabled ?? false,
             ModelHasCapability: model?.Has(capability) ?? false,
-            HasPersonalKey: keys.Contains(caller.UserId),
-            HasSharedKey: keys.Contains(null),
+            HasPersonalKey: keys.Contains((providerId, caller.UserId)),
+            HasSharedKey: keys.Contains((providerId, null)),
             SharedKeyEnabled: provider?.SharedKeyEnabled ?? false,
             SharedAllowAdmins: provider?.SharedAllowAdmins ?? false,
             SharedAllowUsers: provider?.SharedAllowUsers ?? false);
         var outcome = provider is null ? ResolutionOutcome.Refuse(ErrorCode.NotFound) : KeyResolution.Resolve(input);
-        return new AccessDecision(capability, providerId, modelId, provider, model, outcome);
-    }
-
-    /// <summary>Every section, as the caller would get it now.</summary>
-    public async Task<IReadOnlyList<(string Section, AccessDecision Decision)>> AvailabilityAsync(AiCaller caller, CancellationToken cancellationToken)
-    {
-        var results = new List<(string, AccessDecision)>();
-        foreach (var section in Sections.All)
-        {
-            results.Add((section, await ForSectionAsync(caller, section, null, null, cancellationToken)));
-        }
-        return results;
+        return new AccessDecision(capability, providerId, modelId, provider, model, input, outcome);
     }
 
     /// <summary>The call target of an allowed decision, with its key decrypted (only now, only in memory).</summary>

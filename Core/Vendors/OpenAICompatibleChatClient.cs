@@ -4,7 +4,6 @@ using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
-using OpenAI;
 using OpenAI.Chat;
 using ChatFinishReason = Microsoft.Extensions.AI.ChatFinishReason;
 using ChatMessage = Microsoft.Extensions.AI.ChatMessage;
@@ -31,16 +30,9 @@ public sealed class OpenAICompatibleChatClient : IChatClient
     {
         _target = target;
         _headers = extraHeaders ?? [];
-        var endpoint = new Uri((target.BaseUrl ?? throw new ArgumentException("An OpenAI-compatible provider needs a base URL.", nameof(target))).TrimEnd('/'));
-        var options = new OpenAIClientOptions
-        {
-            Endpoint = endpoint,
-            Transport = new HttpClientPipelineTransport(http),
-            RetryPolicy = new ClientRetryPolicy(0), // the job engine owns retries
-            NetworkTimeout = Timeout.InfiniteTimeSpan, // and TimeoutChatClient owns timeouts
-        };
-        _client = new ChatClient(target.ModelId, new ApiKeyCredential(target.Credential?.Secret ?? "no-key"), options);
-        _metadata = new ChatClientMetadata(target.TelemetryName, endpoint, target.ModelId);
+        var options = OpenAIProtocol.Options(target, http);
+        _client = new ChatClient(target.ModelId, OpenAIProtocol.Credential(target), options);
+        _metadata = new ChatClientMetadata(target.TelemetryName, options.Endpoint, target.ModelId);
     }
 
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)

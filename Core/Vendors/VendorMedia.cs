@@ -22,8 +22,8 @@ internal static class OpenAIProtocol
     {
         Endpoint = new Uri((target.BaseUrl ?? throw new ArgumentException("An OpenAI-compatible provider needs a base URL.", nameof(target))).TrimEnd('/')),
         Transport = new HttpClientPipelineTransport(http),
-        RetryPolicy = new ClientRetryPolicy(0),
-        NetworkTimeout = Timeout.InfiniteTimeSpan,
+        RetryPolicy = new ClientRetryPolicy(0), // the job engine owns retries
+        NetworkTimeout = Timeout.InfiniteTimeSpan, // and the callers' timeouts bound each call
     };
 
     public static ApiKeyCredential Credential(VendorTarget target) => new(target.Credential?.Secret ?? "no-key");
