@@ -3,6 +3,7 @@ using AiPrompts.Api.ApiKeys;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Docs;
 using AiPrompts.Api.Extensions;
+using AiPrompts.Api.PromptRequests;
 using AiPrompts.Api.Root;
 using AiPrompts.Api.Users;
 
@@ -28,6 +29,7 @@ app.MapApiKeysApi();
 app.MapProvidersApi();
 app.MapModelsApi();
 app.MapAvailabilityApi();
+app.MapPromptRequestsApi();
 
 await app.RunAsync();
 return 0;

@@ -3,7 +3,9 @@ using AiPrompts.Core.Data;
 using System.Net;
 using System.Net.Sockets;
 using AiPrompts.Core.Errors;
+using AiPrompts.Core.Jobs;
 using AiPrompts.Core.Keys;
+using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Providers;
 using AiPrompts.Core.Redis;
 using AiPrompts.Core.Vendors;
@@ -63,6 +65,14 @@ public static class CoreServiceExtensions
         services.AddOptions<VendorOptions>().BindConfiguration(VendorOptions.Section);
         services.AddSingleton<VendorClientFactory>();
         services.AddTransient<VendorResponseCaptureHandler>();
+
+        // Background work: the queue (both hosts), prompt requests' types, events and retention.
+        services.AddOptions<JobOptions>().BindConfiguration(JobOptions.Section);
+        services.AddOptions<PromptRequestOptions>().BindConfiguration(PromptRequestOptions.Section);
+        services.AddSingleton<JobStore>();
+        services.AddSingleton<JobScheduler>();
+        services.AddSingleton(new PromptTypes(builder.Configuration)); // fails start-up on a bad prompt type
+        services.AddSingleton<PromptRequestEvents>();
         var allowPrivate = builder.Configuration.GetValue<bool>(BaseUrlPolicy.AllowPrivateSetting);
         services.AddHttpClient(VendorClientFactory.HttpClientName)
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan) // TimeoutChatClient owns vendor timeouts

@@ -1,4 +1,6 @@
 using AiPrompts.Core.Data;
+using AiPrompts.Core.Jobs;
+using AiPrompts.Core.PromptRequests;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 
@@ -11,6 +13,13 @@ internal static class WorkerServiceExtensions
         builder.Services.AddSingleton<SchemaGate>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SchemaGate>());
         builder.Services.AddHealthChecks().AddCheck<SchemaGate>("schema", HealthStatus.Unhealthy, ["ready"]);
+
+        builder.Services.AddSingleton<IJobHandler, PromptRequestHandler>();
+        builder.Services.AddSingleton<JobRunner>();
+        builder.Services.AddHostedService<JobWorker>();
+        // In-flight jobs get the grace period, then are released; the host must wait for both.
+        var grace = builder.Configuration.GetValue<TimeSpan?>($"{JobOptions.Section}:{nameof(JobOptions.ShutdownGrace)}") ?? new JobOptions().ShutdownGrace;
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = grace + TimeSpan.FromSeconds(15));
         return builder;
     }
 }

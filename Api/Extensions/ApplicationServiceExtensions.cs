@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Docs;
 using AiPrompts.Api.Errors;
+using AiPrompts.Api.PromptRequests;
 using AiPrompts.Api.Users;
 using AiPrompts.Core;
 using AiPrompts.Core.Users;
@@ -25,6 +26,8 @@ internal static class ApplicationServiceExtensions
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section);
         services.AddHostedService<DatabaseStartup>();
+
+        services.AddScoped<PromptRequestReader>();
 
         services.AddOptions<RequestLimitsOptions>().BindConfiguration(RequestLimitsOptions.Section);
 

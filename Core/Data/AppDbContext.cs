@@ -1,7 +1,10 @@
 using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Audit;
+using AiPrompts.Core.Jobs;
 using AiPrompts.Core.Keys;
+using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Providers;
+using AiPrompts.Core.Usage;
 using AiPrompts.Core.Users;
 using Microsoft.EntityFrameworkCore;
 
@@ -20,6 +23,10 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbCon
     public DbSet<AiModel> Models => Set<AiModel>();
     public DbSet<Section> Sections => Set<Section>();
     public DbSet<ProviderKey> ProviderKeys => Set<ProviderKey>();
+    public DbSet<Job> Jobs => Set<Job>();
+    public DbSet<PromptRequest> PromptRequests => Set<PromptRequest>();
+    public DbSet<PromptResponse> PromptResponses => Set<PromptResponse>();
+    public DbSet<UsageEvent> UsageEvents => Set<UsageEvent>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -41,6 +41,12 @@ public sealed record ErrorCode(string Code, int Status)
     public static readonly ErrorCode VendorUnavailable = new("vendor_unavailable", 503);
     public static readonly ErrorCode VendorTimeout = new("vendor_timeout", 504);
 
+    // Background work.
+    public static readonly ErrorCode Cancelled = new("cancelled", 409);
+    public static readonly ErrorCode AttemptsExhausted = new("attempts_exhausted", 500);
+    public static readonly ErrorCode IdempotencyKeyReused = new("idempotency_key_reused", 422);
+    public static readonly ErrorCode NotCancellable = new("not_cancellable", 409);
+
     public static IReadOnlyList<ErrorCode> All { get; } =
     [
         BadRequest, ValidationFailed, Unauthorized, InvalidCredentials, Forbidden, NotFound, MethodNotAllowed,
@@ -50,6 +56,7 @@ public sealed record ErrorCode(string Code, int Status)
         ProviderExists, KeyDecryptionFailed, CatalogueInvalid,
         VendorInvalidKey, VendorNoCredit, VendorRateLimited, VendorModelNotFound, VendorContentFiltered,
         VendorBadRequest, VendorUnavailable, VendorTimeout,
+        Cancelled, AttemptsExhausted, IdempotencyKeyReused, NotCancellable,
     ];
 
     /// <summary>The generic code for a status when nothing more precise is known.</summary>

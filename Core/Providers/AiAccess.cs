@@ -20,6 +20,9 @@ public sealed record AccessDecision(
     ResolutionInput Input,
     ResolutionOutcome Outcome)
 {
+    /// <summary>The key rows read with the decision, when they were: <see cref="AiAccess.TargetAsync"/> then needs no query.</summary>
+    internal IReadOnlyList<ProviderKey>? LoadedKeys { get; init; }
+
     public IReadOnlyDictionary<string, string> MessageArgs => new Dictionary<string, string>
     {
         ["provider"] = Provider?.DisplayName ?? ProviderId,
@@ -53,12 +56,20 @@ public sealed class AiAccess(AppDbContext db, KeyVault vault, IConfiguration con
         return await ForModelAsync(caller, Sections.CapabilityOf(section), providerId, modelId, cancellationToken);
     }
 
+    /// <summary>One query: the provider, the model and the keys the caller could use (kept on the decision for <see cref="TargetAsync"/>).</summary>
     public async Task<AccessDecision> ForModelAsync(AiCaller caller, string capability, string providerId, string modelId, CancellationToken cancellationToken)
     {
-        var provider = await db.Providers.AsNoTracking().FirstOrDefaultAsync(p => p.Id == providerId, cancellationToken);
-        var model = provider is null ? null : await db.Models.AsNoTracking().FirstOrDefaultAsync(m => m.ProviderId == providerId && m.ModelId == modelId, cancellationToken);
-        var keys = await KeyOwnersAsync(caller, [providerId], cancellationToken);
-        return Decide(caller, capability, providerId, modelId, provider, model, keys);
+        var row = await db.Providers.AsNoTracking()
+            .Where(p => p.Id == providerId)
+            .Select(p => new
+            {
+                Provider = p,
+                Model = db.Models.FirstOrDefault(m => m.ProviderId == providerId && m.ModelId == modelId),
+                Keys = db.ProviderKeys.Where(k => k.ProviderId == providerId && (k.OwnerUserId == null || k.OwnerUserId == caller.UserId)).ToList(),
+            })
+            .FirstOrDefaultAsync(cancellationToken);
+        var keys = row?.Keys ?? [];
+        return Decide(caller, capability, providerId, modelId, row?.Provider, row?.Model, [.. keys.Select(k => (k.ProviderId, k.OwnerUserId))]) with { LoadedKeys = keys };
     }
 
     /// <summary>Every section, as the caller would get it now: four small queries whatever the number of sections.</summary>
@@ -115,8 +126,10 @@ public sealed class AiAccess(AppDbContext db, KeyVault vault, IConfiguration con
         if (source != KeySource.None)
         {
             var owner = source == KeySource.Personal ? caller.UserId : (Guid?)null;
-            var key = await db.ProviderKeys.AsNoTracking().FirstOrDefaultAsync(k => k.ProviderId == provider.Id && k.OwnerUserId == owner, cancellationToken)
-                ?? throw new InvalidOperationException("The key was removed meanwhile.");
+            var key = decision.LoadedKeys is { } loaded
+                ? loaded.FirstOrDefault(k => k.OwnerUserId == owner)
+                : await db.ProviderKeys.AsNoTracking().FirstOrDefaultAsync(k => k.ProviderId == provider.Id && k.OwnerUserId == owner, cancellationToken);
+            key = key ?? throw new InvalidOperationException("The key was removed meanwhile.");
             credential = new VendorCredential(vault.Decrypt(key));
         }
         return new VendorTarget(provider.Id, provider.Kind, EffectiveBaseUrl(provider), decision.ModelId, credential, source,

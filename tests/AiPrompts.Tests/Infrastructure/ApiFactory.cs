@@ -33,6 +33,15 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>Extra settings a test class needs (e.g. a small login limit).</summary>
     protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
+    /// <summary>The settings this Api runs with, so a Worker process can be given the same.</summary>
+    public IReadOnlyDictionary<string, string?> SharedSettings => Settings;
+
+    /// <summary>This Api's Redis key prefix: a Worker must use the same one to hear its channels.</summary>
+    public string RedisKeyPrefix { get; } = $"test-{Guid.NewGuid():N}:";
+
+    /// <summary>The Redis connection string through <see cref="RedisProxy"/>, so tests can cut Redis.</summary>
+    public string RedisViaProxy => $"127.0.0.1:{RedisProxy.Port},password={_redis.Password},ssl=False,connectTimeout=1000,syncTimeout=2000";
+
     public virtual async ValueTask InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync();
@@ -53,8 +62,8 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.ConfigureServices(services => services.AddSingleton<IStartupFilter>(new ClientAddressFilter(ClientAddress)));
         builder.UseEnvironment("Testing");
         builder.UseSetting("ConnectionStrings:promptsdb", Database.Via(PostgresProxy.Port));
-        builder.UseSetting("ConnectionStrings:redis", $"127.0.0.1:{RedisProxy.Port},password={_redis.Password},ssl=False,connectTimeout=1000,syncTimeout=2000");
-        builder.UseSetting("Redis:KeyPrefix", $"test-{Guid.NewGuid():N}:");
+        builder.UseSetting("ConnectionStrings:redis", RedisViaProxy);
+        builder.UseSetting("Redis:KeyPrefix", RedisKeyPrefix);
         builder.UseSetting("Auth:Jwt:SigningKey", SigningKey);
         builder.UseSetting("Bootstrap:SuperAdmin:Email", AdminEmail);
         builder.UseSetting("Bootstrap:SuperAdmin:Password", AdminPassword);

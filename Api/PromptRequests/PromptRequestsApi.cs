@@ -1,0 +1,472 @@
+using System.Buffers.Text;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using AiPrompts.Api.Auth;
+using AiPrompts.Api.Errors;
+using AiPrompts.Core.Data;
+using AiPrompts.Core.Errors;
+using AiPrompts.Core.Jobs;
+using AiPrompts.Core.PromptRequests;
+using AiPrompts.Core.Providers;
+using AiPrompts.Core.Redis;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace AiPrompts.Api.PromptRequests;
+
+/// <summary>
+/// Prompt requests (REQUIREMENTS §A): submit, list, read, cancel and follow. Every request is saved with
+/// who sent it, when and why, and runs on the job engine; its status is its job's, in the document's words.
+/// </summary>
+internal static partial class PromptRequestsApi
+{
+    private const string IdempotencyHeader = "Idempotency-Key";
+
+    public static IEndpointRouteBuilder MapPromptRequestsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/prompt-requests").WithTags("Prompt requests");
+        group.MapPost("/", SubmitAsync).WithName("SubmitPromptRequest")
+            .WithSummary("Submit a prompt; 202 with its id, or its result with Prefer: wait=N (Idempotency-Key replays the first submit)");
+        group.MapGet("/", ListAsync).WithName("ListPromptRequests")
+            .WithSummary("My requests, newest first (a super admin sees everyone's), filtered and keyset-paginated");
+        group.MapGet("/{id:guid}", GetAsync).WithName("GetPromptRequest").WithSummary("A request with its response, when there is one");
+        group.MapPost("/{id:guid}/cancel", CancelAsync).WithName("CancelPromptRequest")
+            .WithSummary("Cancel a pending request (never runs) or a generating one (the vendor call is aborted)");
+        group.MapGet("/{id:guid}/events", EventsAsync).WithName("PromptRequestEvents")
+            .WithSummary("Server-sent events: status changes, the text as it streams, then the result");
+        app.MapGet("/api/v1/prompt-types", ListTypes).WithTags("Prompt requests").WithName("ListPromptTypes")
+            .WithSummary("The prompt types and the section each one uses by default");
+        return app;
+    }
+
+    internal static Ok<DataEnvelope<IReadOnlyList<PromptTypeResponse>>> ListTypes(PromptTypes types)
+    {
+        IReadOnlyList<PromptTypeResponse> list = [.. types.Names.Order(StringComparer.Ordinal).Select(n => new PromptTypeResponse(n, types.Find(n)!.Section))];
+        return TypedResults.Ok(DataEnvelope.Of(list));
+    }
+
+    internal static async Task<Results<Ok<DataEnvelope<PromptRequestDetail>>, Accepted<DataEnvelope<PromptRequestDetail>>, ValidationProblem, ProblemHttpResult>> SubmitAsync(
+        SubmitPromptRequest body,
+        [FromHeader(Name = IdempotencyHeader)] string? idempotencyKey,
+        HttpContext http,
+        ClaimsPrincipal principal,
+        AppDbContext db,
+        AiAccess access,
+        PromptTypes types,
+        JobScheduler scheduler,
+        PromptRequestEvents events,
+        PromptRequestReader reader,
+        MessageCatalog messages,
+        IOptions<PromptRequestOptions> options,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var errors = Validate(body, idempotencyKey, types, settings);
+        if (errors.Count > 0)
+        {
+            return ApiProblem.Validation(errors);
+        }
+        var caller = principal.AiCaller();
+        var language = messages.ChooseLanguage(ProblemDetailsEnricher.PreferredLanguages(http.Request));
+        var wait = PreferredWait(http.Request, settings.MaxWait);
+        var hash = Hash(body);
+
+        if (idempotencyKey is not null
+            && await ReplayAsync(principal, db, reader, idempotencyKey, hash, language, cancellationToken) is { } replay)
+        {
+            http.Response.Headers["Idempotent-Replayed"] = "true";
+            return replay;
+        }
+
+        var type = types.Find(body.PromptType!)!;
+        var providerId = body.Provider;
+        if (providerId is null && body.Model is { } model)
+        {
+            providerId = await ProviderOfModelAsync(db, type.Section, model, cancellationToken);
+        }
+        var decision = await access.ForSectionAsync(caller, type.Section, providerId, body.Model, cancellationToken);
+        if (decision.Outcome.Refusal is { } refusal)
+        {
+            return ApiProblem.Of(refusal, decision.MessageArgs);
+        }
+        var store = body.Store ?? await db.Sections.AsNoTracking().Where(s => s.Name == type.Section).Select(s => s.StoreByDefault).FirstAsync(cancellationToken);
+
+        var now = time.GetUtcNow();
+        var id = Guid.CreateVersion7(now);
+        var job = scheduler.Create(PromptRequestHandler.JobKind, id, settings.MaxAttempts);
+        db.Jobs.Add(job);
+        db.PromptRequests.Add(new PromptRequest
+        {
+            Id = id,
+            UserId = caller.UserId,
+            JobId = job.Id,
+            PromptType = type.Name,
+            Section = type.Section,
+            ProviderId = decision.ProviderId,
+            ModelId = decision.ModelId,
+            PromptText = body.PromptText,
+            PurposeCode = body.Purpose?.Code,
+            PurposeText = body.Purpose?.Text,
+            Metadata = body.Metadata is { ValueKind: JsonValueKind.Object } metadata ? metadata.GetRawText() : null,
+            Store = store,
+            IdempotencyKey = idempotencyKey,
+            RequestHash = hash,
+            CreatedAt = now,
+        });
+
+        // Listen before the job can start, so a fast result is not missed.
+        await using var finished = wait > TimeSpan.Zero ? await FinishSignal.StartAsync(events, id) : null;
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "ux_prompt_requests_idempotency" })
+        {
+            // The same key submitted twice at once: the other one won; answer as it did.
+            db.ChangeTracker.Clear();
+            http.Response.Headers["Idempotent-Replayed"] = "true";
+            return await ReplayAsync(principal, db, reader, idempotencyKey!, hash, language, cancellationToken)
+                ?? throw new InvalidOperationException("The conflicting request vanished.");
+        }
+        await scheduler.WakeWorkersAsync(cancellationToken);
+
+        var location = $"/api/v1/prompt-requests/{id}";
+        if (finished is not null)
+        {
+            http.Response.Headers["Preference-Applied"] = $"wait={(int)wait.TotalSeconds}";
+            if (await finished.WaitAsync(db, job.Id, wait, time, cancellationToken))
+            {
+                var done = await reader.FindAsync(principal, id, cancellationToken);
+                return TypedResults.Ok(DataEnvelope.Of(await reader.DetailAsync(done!, language, cancellationToken)));
+            }
+        }
+        var row = await reader.FindAsync(principal, id, cancellationToken);
+        return TypedResults.Accepted(location, DataEnvelope.Of(await reader.DetailAsync(row!, language, cancellationToken)));
+    }
+
+    /// <summary>The first request made with this key: replayed as it stands now, or 422 when the body differs.</summary>
+    private static async Task<Results<Ok<DataEnvelope<PromptRequestDetail>>, Accepted<DataEnvelope<PromptRequestDetail>>, ValidationProblem, ProblemHttpResult>?> ReplayAsync(
+        ClaimsPrincipal principal, AppDbContext db, PromptRequestReader reader, string key, byte[] hash, string language, CancellationToken cancellationToken)
+    {
+        var userId = principal.UserId();
+        var first = await db.PromptRequests.AsNoTracking()
+            .Where(r => r.UserId == userId && r.IdempotencyKey == key)
+            .Select(r => new { r.Id, r.RequestHash })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (first is null)
+        {
+            return null;
+        }
+        if (first.RequestHash is null || !CryptographicOperations.FixedTimeEquals(first.RequestHash, hash))
+        {
+            return ApiProblem.Of(ErrorCode.IdempotencyKeyReused);
+        }
+        var row = await reader.FindAsync(principal, first.Id, cancellationToken);
+        return TypedResults.Accepted($"/api/v1/prompt-requests/{first.Id}", DataEnvelope.Of(await reader.DetailAsync(row!, language, cancellationToken)));
+    }
+
+    /// <summary>A model named without a provider: the section's provider if it has it, else the first provider that does.</summary>
+    private static async Task<string?> ProviderOfModelAsync(AppDbContext db, string section, string model, CancellationToken cancellationToken)
+    {
+        var providers = await db.Models.AsNoTracking().Where(m => m.ModelId == model && !m.Retired).Select(m => m.ProviderId).OrderBy(p => p).ToListAsync(cancellationToken);
+        var active = await db.Sections.AsNoTracking().Where(s => s.Name == section).Select(s => s.ProviderId).FirstAsync(cancellationToken);
+        return providers.Contains(active) ? active : providers.FirstOrDefault() ?? active;
+    }
+
+    internal static async Task<Results<Ok<PageEnvelope<PromptRequestSummary>>, ValidationProblem, ProblemHttpResult>> ListAsync(
+        ClaimsPrincipal principal,
+        AppDbContext db,
+        CancellationToken cancellationToken,
+        string? status = null,
+        string? type = null,
+        string? provider = null,
+        string? model = null,
+        DateTimeOffset? from = null,
+        DateTimeOffset? to = null,
+        Guid? userId = null,
+        int? limit = null,
+        string? cursor = null)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var size = limit ?? 20;
+        if (size is < 1 or > 100)
+        {
+            errors["limit"] = ["The limit must be between 1 and 100."];
+        }
+        string[] statuses = status is null ? [] : status.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (statuses.Except(PromptRequestStatus.All).ToArray() is { Length: > 0 } unknown)
+        {
+            errors["status"] = [$"Unknown status: {string.Join(", ", unknown)}. Known: {string.Join(", ", PromptRequestStatus.All)}."];
+        }
+        (DateTimeOffset CreatedAt, Guid Id)? after = null;
+        if (cursor is not null)
+        {
+            after = Cursor.Parse(cursor);
+            if (after is null)
+            {
+                errors["cursor"] = ["The cursor is not one this API returned."];
+            }
+        }
+        if (errors.Count > 0)
+        {
+            return ApiProblem.Validation(errors);
+        }
+        if (userId is not null && !PromptRequestReader.SeesEveryone(principal))
+        {
+            return ApiProblem.Of(ErrorCode.Forbidden, detail: "Only a super admin can list other users' requests.");
+        }
+
+        var query =
+            from r in db.PromptRequests.AsNoTracking()
+            join j in db.Jobs.AsNoTracking() on r.JobId equals j.Id
+            select new { r, j };
+        var owner = PromptRequestReader.SeesEveryone(principal) ? userId : principal.UserId();
+        if (owner is { } ownerId)
+        {
+            query = query.Where(x => x.r.UserId == ownerId);
+        }
+        if (statuses.Length > 0)
+        {
+            var jobStatuses = statuses.Select(PromptRequestStatus.ToJob).ToList();
+            query = query.Where(x => jobStatuses.Contains(x.j.Status));
+        }
+        if (type is not null)
+        {
+            query = query.Where(x => x.r.PromptType == type);
+        }
+        if (provider is not null)
+        {
+            query = query.Where(x => x.r.ProviderId == provider);
+        }
+        if (model is not null)
+        {
+            query = query.Where(x => x.r.ModelId == model);
+        }
+        if (from is { } since)
+        {
+            query = query.Where(x => x.r.CreatedAt >= since);
+        }
+        if (to is { } until)
+        {
+            query = query.Where(x => x.r.CreatedAt < until);
+        }
+        if (after is { } a)
+        {
+            query = query.Where(x => x.r.CreatedAt < a.CreatedAt || (x.r.CreatedAt == a.CreatedAt && x.r.Id.CompareTo(a.Id) < 0));
+        }
+        var page = await query.OrderByDescending(x => x.r.CreatedAt).ThenByDescending(x => x.r.Id).Take(size + 1).ToListAsync(cancellationToken);
+        var next = page.Count > size ? Cursor.Of(page[size - 1].r.CreatedAt, page[size - 1].r.Id) : null;
+        return TypedResults.Ok(new PageEnvelope<PromptRequestSummary>([.. page.Take(size).Select(x => PromptRequestReader.Summary(x.r, x.j))], next));
+    }
+
+    internal static async Task<Results<Ok<DataEnvelope<PromptRequestDetail>>, ProblemHttpResult>> GetAsync(
+        Guid id, HttpContext http, ClaimsPrincipal principal, PromptRequestReader reader, MessageCatalog messages, CancellationToken cancellationToken)
+    {
+        var row = await reader.FindAsync(principal, id, cancellationToken);
+        if (row is null)
+        {
+            return ApiProblem.Of(ErrorCode.NotFound);
+        }
+        var language = messages.ChooseLanguage(ProblemDetailsEnricher.PreferredLanguages(http.Request));
+        http.Response.Headers.ContentLanguage = language;
+        return TypedResults.Ok(DataEnvelope.Of(await reader.DetailAsync(row, language, cancellationToken)));
+    }
+
+    /// <summary>
+    /// A pending request is cancelled at once and never runs. A generating one is told to stop (through
+    /// Redis now, or the worker's next heartbeat); the answer waits up to 3 s for it, then says 202.
+    /// </summary>
+    internal static async Task<Results<Ok<DataEnvelope<PromptRequestDetail>>, Accepted<DataEnvelope<PromptRequestDetail>>, ProblemHttpResult>> CancelAsync(
+        Guid id, HttpContext http, ClaimsPrincipal principal, AppDbContext db, PromptRequestReader reader, PromptRequestEvents events,
+        JobScheduler scheduler, MessageCatalog messages, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var row = await reader.FindAsync(principal, id, cancellationToken);
+        if (row is null)
+        {
+            return ApiProblem.Of(ErrorCode.NotFound);
+        }
+        var language = messages.ChooseLanguage(ProblemDetailsEnricher.PreferredLanguages(http.Request));
+        if (row.Job.Status is JobStatus.Succeeded or JobStatus.Failed)
+        {
+            return ApiProblem.Of(ErrorCode.NotCancellable);
+        }
+        if (row.Job.Status == JobStatus.Cancelled)
+        {
+            return TypedResults.Ok(DataEnvelope.Of(await reader.DetailAsync(row, language, cancellationToken)));
+        }
+
+        var jobId = row.Job.Id;
+        var now = time.GetUtcNow();
+        var cancelledQueued = await CancelQueuedAsync(db, row.Request.Id, jobId, now, cancellationToken);
+        if (cancelledQueued)
+        {
+            await PublishQuietlyAsync(events, id, row.Job.Attempt);
+            var cancelled = await reader.FindAsync(principal, id, cancellationToken);
+            return TypedResults.Ok(DataEnvelope.Of(await reader.DetailAsync(cancelled!, language, cancellationToken)));
+        }
+
+        await db.Jobs.Where(j => j.Id == jobId && j.Status == JobStatus.Running)
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.CancelRequested, true).SetProperty(j => j.UpdatedAt, now), cancellationToken);
+        await using var finished = await FinishSignal.StartAsync(events, id);
+        await scheduler.SignalCancelAsync(jobId, cancellationToken);
+        var done = await finished.WaitAsync(db, jobId, TimeSpan.FromSeconds(3), time, cancellationToken);
+        var current = await reader.FindAsync(principal, id, cancellationToken);
+        var detail = DataEnvelope.Of(await reader.DetailAsync(current!, language, cancellationToken));
+        return done ? TypedResults.Ok(detail) : TypedResults.Accepted($"/api/v1/prompt-requests/{id}", detail);
+    }
+
+    /// <summary>Cancels the job if it is still queued, and forgets the text of a request that is not stored, in one transaction.</summary>
+    private static async Task<bool> CancelQueuedAsync(AppDbContext db, Guid requestId, Guid jobId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var cancelled = await db.Jobs.Where(j => j.Id == jobId && j.Status == JobStatus.Queued)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.Status, JobStatus.Cancelled)
+                .SetProperty(j => j.FinishedAt, now)
+                .SetProperty(j => j.UpdatedAt, now)
+                .SetProperty(j => j.LastErrorCode, ErrorCode.Cancelled.Code)
+                .SetProperty(j => j.LastErrorMessage, "Cancelled before it ran."), cancellationToken);
+        if (cancelled == 0)
+        {
+            return false;
+        }
+        await db.PromptRequests.Where(r => r.Id == requestId && !r.Store && r.PromptText != null)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.PromptText, (string?)null), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    private static async Task PublishQuietlyAsync(PromptRequestEvents events, Guid id, int attempt)
+    {
+        try
+        {
+            await events.PublishStatusAsync(id, PromptRequestStatus.Cancelled, attempt, CancellationToken.None);
+        }
+        catch (RedisException)
+        {
+            // Followers read the database on their next poll.
+        }
+    }
+
+    internal static async Task<Results<ServerSentEventsResult<string>, ProblemHttpResult>> EventsAsync(
+        Guid id, HttpContext http, ClaimsPrincipal principal, PromptRequestReader reader, PromptRequestEvents events, MessageCatalog messages,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        var row = await reader.FindAsync(principal, id, cancellationToken);
+        if (row is null)
+        {
+            return ApiProblem.Of(ErrorCode.NotFound);
+        }
+        var language = messages.ChooseLanguage(ProblemDetailsEnricher.PreferredLanguages(http.Request));
+        return TypedResults.ServerSentEvents(new EventStream(id, principal, reader, events, language, time).ReadAsync(cancellationToken));
+    }
+
+    private static Dictionary<string, string[]> Validate(SubmitPromptRequest body, string? idempotencyKey, PromptTypes types, PromptRequestOptions settings)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(body.PromptType))
+        {
+            errors["promptType"] = ["The prompt type is required."];
+        }
+        else if (types.Find(body.PromptType) is null)
+        {
+            errors["promptType"] = [$"Unknown prompt type '{body.PromptType}'. Known: {string.Join(", ", types.Names.Order(StringComparer.Ordinal))}."];
+        }
+        if (string.IsNullOrWhiteSpace(body.PromptText))
+        {
+            errors["promptText"] = ["The prompt text is required."];
+        }
+        else if (body.PromptText.Length > settings.MaxPromptLength)
+        {
+            errors["promptText"] = [$"The prompt text is longer than {settings.MaxPromptLength} characters."];
+        }
+        if (body.Provider is { } provider && !ProviderRules.IsValidId(provider))
+        {
+            errors["provider"] = ["Unknown provider."];
+        }
+        if (body.Model is { } model && (model.Length is 0 or > 200))
+        {
+            errors["model"] = ["The model id must be 1 to 200 characters."];
+        }
+        if (body.Purpose?.Code is { } code && !PurposeCode().IsMatch(code))
+        {
+            errors["purpose.code"] = ["The purpose code is 1 to 64 characters of a-z, 0-9, '_', '-' and '.', starting with a letter or digit."];
+        }
+        if (body.Purpose?.Text is { Length: > 2000 })
+        {
+            errors["purpose.text"] = ["The purpose text is longer than 2000 characters."];
+        }
+        if (body.Metadata is { } metadata && metadata.ValueKind != JsonValueKind.Null)
+        {
+            if (metadata.ValueKind != JsonValueKind.Object)
+            {
+                errors["metadata"] = ["The metadata must be a JSON object."];
+            }
+            else if (Encoding.UTF8.GetByteCount(metadata.GetRawText()) > settings.MaxMetadataBytes)
+            {
+                errors["metadata"] = [$"The metadata is larger than {settings.MaxMetadataBytes} bytes."];
+            }
+        }
+        if (idempotencyKey is not null && (idempotencyKey.Length is 0 or > 200 || idempotencyKey.Any(c => c < 0x21 || c > 0x7E)))
+        {
+            errors[IdempotencyHeader] = ["The Idempotency-Key header is 1 to 200 visible ASCII characters."];
+        }
+        return errors;
+    }
+
+    /// <summary>RFC 7240 <c>Prefer: wait=N</c>, bounded by the configured maximum; zero when absent.</summary>
+    private static TimeSpan PreferredWait(HttpRequest request, TimeSpan max)
+    {
+        foreach (var header in request.Headers["Prefer"])
+        {
+            foreach (var part in (header ?? "").Split([',', ';'], StringSplitOptions.TrimEntries))
+            {
+                if (part.StartsWith("wait=", StringComparison.OrdinalIgnoreCase) && int.TryParse(part.AsSpan(5), out var seconds) && seconds > 0)
+                {
+                    var wait = TimeSpan.FromSeconds(seconds);
+                    return wait < max ? wait : max;
+                }
+            }
+        }
+        return TimeSpan.Zero;
+    }
+
+    /// <summary>What makes two submits "the same" for Idempotency-Key.</summary>
+    private static byte[] Hash(SubmitPromptRequest body) => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(new object?[]
+    {
+        body.PromptType, body.PromptText, body.Provider, body.Model, body.Purpose?.Code, body.Purpose?.Text,
+        body.Metadata is { ValueKind: JsonValueKind.Object } m ? m.GetRawText() : null, body.Store,
+    }));
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9_.-]{0,63}$")]
+    private static partial Regex PurposeCode();
+
+    /// <summary>Keyset cursor: the last row's (created_at, id), opaque to clients.</summary>
+    private static class Cursor
+    {
+        public static string Of(DateTimeOffset createdAt, Guid id) =>
+            Base64Url.EncodeToString(Encoding.ASCII.GetBytes($"{createdAt.UtcTicks}:{id:N}"));
+
+        public static (DateTimeOffset, Guid)? Parse(string cursor)
+        {
+            try
+            {
+                var parts = Encoding.ASCII.GetString(Base64Url.DecodeFromChars(cursor)).Split(':');
+                return parts.Length == 2 && long.TryParse(parts[0], out var ticks) && ticks > 0 && ticks < DateTimeOffset.MaxValue.UtcTicks && Guid.TryParseExact(parts[1], "N", out var id)
+                    ? (new DateTimeOffset(ticks, TimeSpan.Zero), id)
+                    : null;
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+namespace AiPrompts.Core.Jobs;
+
+/// <summary>One unit of background work; see Data/Migrations/0003 for the rules the database enforces.</summary>
+public sealed class Job
+{
+    public Guid Id { get; set; }
+    public required string Kind { get; set; }
+    public Guid SubjectId { get; set; }
+    public required string Status { get; set; }
+    public int Attempt { get; set; }
+    public int MaxAttempts { get; set; }
+    public DateTimeOffset RunAfter { get; set; }
+    public string? LeaseOwner { get; set; }
+    public DateTimeOffset? LeaseExpiresAt { get; set; }
+    public bool CancelRequested { get; set; }
+    public string? LastErrorCode { get; set; }
+    public string? LastErrorMessage { get; set; }
+    public string? LastErrorArgs { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public bool IsFinished => JobStatus.IsFinal(Status);
+}
+
+/// <summary>The one job state machine: queued → running → succeeded | failed | cancelled, and running → queued on retry, rescue or release.</summary>
+public static class JobStatus
+{
+    public const string Queued = "queued";
+    public const string Running = "running";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+
+    public static bool IsFinal(string status) => status is Succeeded or Failed or Cancelled;
+}

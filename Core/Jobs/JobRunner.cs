@@ -1,0 +1,479 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using AiPrompts.Core.Errors;
+using AiPrompts.Core.Keys;
+using AiPrompts.Core.Redis;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace AiPrompts.Core.Jobs;
+
+/// <summary>
+/// One worker process's side of the job engine. It claims jobs in batches (FOR UPDATE SKIP LOCKED), runs
+/// up to <see cref="JobOptions.Concurrency"/> at once, extends their leases with one heartbeat query,
+/// rescues jobs whose worker died (in the same claim query), retries transient failures with backoff,
+/// and stops attempts that are cancelled, whose lease was lost, or that outlive the shutdown grace.
+/// An idle runner is woken through Redis when a job is enqueued and otherwise polls once per
+/// <see cref="JobOptions.PollInterval"/>: one query.
+/// </summary>
+public sealed partial class JobRunner : IAsyncDisposable
+{
+    private readonly JobStore _store;
+    private readonly IRedisPubSub _pubSub;
+    private readonly JobOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<JobRunner> _logger;
+    private readonly Dictionary<string, IJobHandler> _handlers;
+    private readonly ConcurrentDictionary<Guid, RunningJob> _running = new();
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly List<IAsyncDisposable> _subscriptions = [];
+    private long _nextDueTicks = long.MaxValue;
+    private volatile bool _saturated;
+
+    public JobRunner(JobStore store, IEnumerable<IJobHandler> handlers, IRedisPubSub pubSub, IOptions<JobOptions> options, TimeProvider time, ILogger<JobRunner> logger)
+    {
+        _store = store;
+        _pubSub = pubSub;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        _handlers = handlers.ToDictionary(h => h.Kind, StringComparer.Ordinal);
+        Owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+    }
+
+    /// <summary>This runner's lease owner name: host, process id and a random suffix.</summary>
+    public string Owner { get; }
+
+    public int RunningCount => _running.Count;
+
+    /// <summary>Runs until <paramref name="stoppingToken"/> fires, then drains: in-flight jobs get the grace period, then are released.</summary>
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        _ = SubscribeAsync(stoppingToken);
+        using var heartbeatStop = new CancellationTokenSource();
+        var heartbeat = HeartbeatLoopAsync(heartbeatStop.Token);
+        LogStarted(_logger, Owner, _options.Concurrency);
+        try
+        {
+            await DispatchLoopAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        await DrainAsync();
+        await heartbeatStop.CancelAsync();
+        await heartbeat;
+        LogStopped(_logger, Owner);
+    }
+
+    /// <summary>Wakes the dispatcher now (a job was enqueued, or a slot freed up).</summary>
+    public void Wake() => _wake.Writer.TryWrite(true);
+
+    private async Task SubscribeAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            _subscriptions.Add(await _pubSub.SubscribeAsync(JobChannels.Wake, _ => { Wake(); return ValueTask.CompletedTask; }, stoppingToken));
+            _subscriptions.Add(await _pubSub.SubscribeAsync(JobChannels.Cancel, message =>
+            {
+                if (Guid.TryParse(message.Text, out var id) && _running.TryGetValue(id, out var running))
+                {
+                    running.Stop(StopReason.Cancelled);
+                }
+                return ValueTask.CompletedTask;
+            }, stoppingToken));
+        }
+        catch (Exception ex) when (ex is RedisException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Without Redis the runner polls; the subscriptions come back with it.
+        }
+    }
+
+    private async Task DispatchLoopAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var free = _options.Concurrency - _running.Count;
+            if (free <= 0)
+            {
+                _saturated = true;
+                await WaitForWorkAsync(_options.PollInterval, stoppingToken);
+                continue;
+            }
+            _saturated = false;
+            var requested = Math.Min(free, _options.ClaimBatchSize);
+            IReadOnlyList<ClaimedJob> claimed;
+            try
+            {
+                claimed = await _store.ClaimAsync(Owner, requested, _time.GetUtcNow(), _options.LeaseDuration, stoppingToken);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            {
+                LogClaimFailed(_logger, ex.Message);
+                await WaitForWorkAsync(_options.PollInterval, stoppingToken);
+                continue;
+            }
+            foreach (var job in claimed)
+            {
+                Start(job);
+            }
+            if (claimed.Count < requested)
+            {
+                await WaitForWorkAsync(UntilNextDue(), stoppingToken);
+            }
+        }
+    }
+
+    private TimeSpan UntilNextDue()
+    {
+        var due = Interlocked.Read(ref _nextDueTicks);
+        if (due == long.MaxValue)
+        {
+            return _options.PollInterval;
+        }
+        var wait = new DateTimeOffset(due, TimeSpan.Zero) - _time.GetUtcNow();
+        return wait <= TimeSpan.Zero ? TimeSpan.Zero : wait < _options.PollInterval ? wait : _options.PollInterval;
+    }
+
+    private async Task WaitForWorkAsync(TimeSpan timeout, CancellationToken stoppingToken)
+    {
+        if (timeout > TimeSpan.Zero)
+        {
+            using var timer = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            timer.CancelAfter(timeout);
+            try
+            {
+                await _wake.Reader.WaitToReadAsync(timer.Token);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+            }
+        }
+        _wake.Reader.TryRead(out _);
+        if (Interlocked.Read(ref _nextDueTicks) <= _time.GetUtcNow().UtcTicks)
+        {
+            Interlocked.Exchange(ref _nextDueTicks, long.MaxValue);
+        }
+    }
+
+    private void Start(ClaimedJob job)
+    {
+        var running = new RunningJob(new JobContext(job, Owner));
+        _running[job.Id] = running;
+        if (job.PreviousOwner is { } previous)
+        {
+            LogRescued(_logger, job.Id, job.Attempt, previous);
+        }
+        running.Task = Task.Run(async () =>
+        {
+            try
+            {
+                await RunJobAsync(running);
+            }
+            finally
+            {
+                _running.TryRemove(job.Id, out _);
+                running.Dispose();
+                if (_saturated)
+                {
+                    Wake();
+                }
+            }
+        }, CancellationToken.None);
+    }
+
+    private async Task RunJobAsync(RunningJob running)
+    {
+        var context = running.Context;
+        var job = context.Job;
+        if (!_handlers.TryGetValue(job.Kind, out var handler))
+        {
+            LogUnknownKind(_logger, job.Id, job.Kind);
+            await TryApplyAsync(context, JobTransition.Final(JobStatus.Failed, _time.GetUtcNow(), JobError.Of(ErrorCode.InternalError, $"No handler for job kind '{job.Kind}'.")), []);
+            return;
+        }
+
+        JobOutcome outcome;
+        if (job.Attempt > job.MaxAttempts)
+        {
+            // Claimed again after its worker died on the last attempt: it ends with what it last reported.
+            outcome = JobOutcome.Fail(JobError.Of(ErrorCode.AttemptsExhausted,
+                $"The job was interrupted on its last attempt; last error: {job.LastErrorCode ?? "none"}."));
+        }
+        else
+        {
+            await NotifyAsync(handler, context, JobStatus.Running);
+            var started = _time.GetTimestamp();
+            try
+            {
+                outcome = await handler.RunAsync(context, running.Token);
+            }
+            catch (OperationCanceledException) when (context.StopReason != StopReason.None)
+            {
+                outcome = JobOutcome.Stopped();
+            }
+#pragma warning disable CA1031 // Whatever a handler throws, the job must end in a recorded state, never stuck running.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                outcome = Unexpected(job, ex);
+            }
+            var elapsed = _time.GetElapsedTime(started);
+            LogAttemptEnded(_logger, job.Id, job.Attempt, outcome.Kind, outcome.Error?.Code, elapsed.TotalMilliseconds);
+        }
+
+        running.Finishing();
+        if (context.StopReason == StopReason.LeaseLost)
+        {
+            LogLeaseLost(_logger, job.Id, job.Attempt);
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        var transition = outcome.Kind switch
+        {
+            JobOutcomeKind.Succeeded => JobTransition.Final(JobStatus.Succeeded, now, null),
+            JobOutcomeKind.Failed => JobTransition.Final(JobStatus.Failed, now, outcome.Error),
+            JobOutcomeKind.Retry when context.IsLastAttempt => JobTransition.Final(JobStatus.Failed, now, outcome.Error),
+            JobOutcomeKind.Retry => Retry(context, outcome, now),
+            JobOutcomeKind.Stopped when context.StopReason == StopReason.Cancelled =>
+                JobTransition.Final(JobStatus.Cancelled, now, JobError.Of(ErrorCode.Cancelled, "Cancelled while running.")),
+            // Shutting down (or a handler that stopped by itself): back to the queue, and the attempt does not count.
+            _ => JobTransition.Requeue(now, now, null, giveBackAttempt: true),
+        };
+        var writes = JobStatus.IsFinal(transition.Status) ? [.. outcome.Writes, .. handler.FinalWrites(context)] : outcome.Writes;
+        if (await TryApplyAsync(context, transition, writes))
+        {
+            if (transition.Status == JobStatus.Queued && context.StopReason == StopReason.ShuttingDown)
+            {
+                LogReleased(_logger, job.Id);
+            }
+            await NotifyAsync(handler, context, transition.Status);
+        }
+    }
+
+    private JobTransition Retry(JobContext context, JobOutcome outcome, DateTimeOffset now)
+    {
+        var delay = Backoff.Delay(context.Attempt, _options.RetryBaseDelay, _options.RetryMaxDelay, outcome.RetryAfter, Random.Shared.NextDouble());
+        var due = now + delay;
+        // Wake this runner when the retry is due, rather than at the next poll.
+        long current;
+        while (due.UtcTicks < (current = Interlocked.Read(ref _nextDueTicks)) && Interlocked.CompareExchange(ref _nextDueTicks, due.UtcTicks, current) != current)
+        {
+        }
+        LogRetryScheduled(_logger, context.Job.Id, context.Attempt, outcome.Error?.Code, delay.TotalMilliseconds);
+        return JobTransition.Requeue(now, due, outcome.Error, giveBackAttempt: false);
+    }
+
+    private JobOutcome Unexpected(ClaimedJob job, Exception ex)
+    {
+        var transient = ex is NpgsqlException { IsTransient: true } or TimeoutException or HttpRequestException or RedisException;
+        LogUnexpected(_logger, ex, job.Id, job.Attempt, transient);
+        var message = SecretMasker.Apply($"{ex.GetType().Name}: {ex.Message}");
+        return transient
+            ? JobOutcome.Retry(JobError.Of(ErrorCode.ServiceUnavailable, message), null)
+            : JobOutcome.Fail(JobError.Of(ErrorCode.InternalError, message));
+    }
+
+    /// <summary>Applies a state change, retrying a database hiccup twice. A lost lease is logged, not retried.</summary>
+    private async Task<bool> TryApplyAsync(JobContext context, JobTransition transition, IReadOnlyList<NpgsqlBatchCommand> writes)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                await _store.ApplyAsync(context.Job, context.Owner, transition, attempt == 1 ? writes : [.. writes.Select(Clone)], timeout.Token);
+                return true;
+            }
+            catch (JobLeaseLostException)
+            {
+                LogLeaseLost(_logger, context.Job.Id, context.Job.Attempt);
+                return false;
+            }
+            catch (Exception ex) when (attempt < 3 && ex is NpgsqlException or TimeoutException or OperationCanceledException)
+            {
+                LogApplyRetry(_logger, context.Job.Id, ex.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt * attempt), _time);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or OperationCanceledException)
+            {
+                // The lease runs out and another worker (or this one) rescues the job.
+                LogApplyFailed(_logger, ex, context.Job.Id);
+                return false;
+            }
+        }
+    }
+
+    private static NpgsqlBatchCommand Clone(NpgsqlBatchCommand command)
+    {
+        var copy = new NpgsqlBatchCommand(command.CommandText);
+        foreach (NpgsqlParameter parameter in command.Parameters)
+        {
+            copy.Parameters.Add(parameter.Clone());
+        }
+        return copy;
+    }
+
+    private static async Task NotifyAsync(IJobHandler handler, JobContext context, string status)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await handler.OnStatusChangedAsync(context, status, timeout.Token);
+        }
+        catch (Exception ex) when (ex is RedisException or OperationCanceledException or TimeoutException)
+        {
+            // Notifications are best effort: clients fall back to reading the database.
+        }
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(_options.HeartbeatInterval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                var running = _running.Values.Where(r => !r.IsFinishing).ToList();
+                if (running.Count == 0)
+                {
+                    continue;
+                }
+                try
+                {
+                    var held = await _store.HeartbeatAsync(Owner, [.. running.Select(r => r.Context.Job.Id)], _time.GetUtcNow(), _options.LeaseDuration, stop);
+                    var byId = held.ToDictionary(h => h.Id);
+                    foreach (var job in running)
+                    {
+                        if (!byId.TryGetValue(job.Context.Job.Id, out var state) || state.Attempt != job.Context.Attempt)
+                        {
+                            job.Stop(StopReason.LeaseLost);
+                        }
+                        else if (state.CancelRequested)
+                        {
+                            job.Stop(StopReason.Cancelled);
+                        }
+                    }
+                }
+                catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+                {
+                    LogHeartbeatFailed(_logger, ex.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task DrainAsync()
+    {
+        var pending = _running.Values.Select(r => r.Task).Where(t => t is not null).Cast<Task>().ToArray();
+        if (pending.Length == 0)
+        {
+            return;
+        }
+        LogDraining(_logger, pending.Length, _options.ShutdownGrace.TotalSeconds);
+        var all = Task.WhenAll(pending);
+        if (await Task.WhenAny(all, Task.Delay(_options.ShutdownGrace, _time)) != all)
+        {
+            foreach (var running in _running.Values)
+            {
+                running.Stop(StopReason.ShuttingDown);
+            }
+            await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(10), _time));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var subscription in _subscriptions)
+        {
+            await subscription.DisposeAsync();
+        }
+    }
+
+    private sealed class RunningJob(JobContext context) : IDisposable
+    {
+        private readonly CancellationTokenSource _cts = new();
+        private int _finishing;
+
+        public JobContext Context { get; } = context;
+
+        public Task? Task { get; set; }
+
+        public CancellationToken Token => _cts.Token;
+
+        public bool IsFinishing => Volatile.Read(ref _finishing) == 1;
+
+        public void Finishing() => Volatile.Write(ref _finishing, 1);
+
+        public void Stop(StopReason reason)
+        {
+            if (IsFinishing || !Context.TrySetStopReason(reason))
+            {
+                return;
+            }
+            try
+            {
+                _cts.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+
+        public void Dispose() => _cts.Dispose();
+    }
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Job runner {Owner} started: {Concurrency} jobs at once")]
+    private static partial void LogStarted(ILogger logger, string owner, int concurrency);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Job runner {Owner} stopped")]
+    private static partial void LogStopped(ILogger logger, string owner);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "Claiming jobs failed: {Reason}")]
+    private static partial void LogClaimFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Job {JobId} rescued on attempt {Attempt}: its lease held by {PreviousOwner} expired")]
+    private static partial void LogRescued(ILogger logger, Guid jobId, int attempt, string previousOwner);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Error, Message = "Job {JobId} has kind {Kind}, which no handler runs")]
+    private static partial void LogUnknownKind(ILogger logger, Guid jobId, string kind);
+
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Debug, Message = "Job {JobId} attempt {Attempt}: {Outcome} {Code} in {Milliseconds:0.0} ms")]
+    private static partial void LogAttemptEnded(ILogger logger, Guid jobId, int attempt, JobOutcomeKind outcome, string? code, double milliseconds);
+
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt}: the lease was lost to another worker; this attempt's result is discarded")]
+    private static partial void LogLeaseLost(ILogger logger, Guid jobId, int attempt);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Information, Message = "Job {JobId} attempt {Attempt} failed with {Code}; retrying in {Milliseconds:0} ms")]
+    private static partial void LogRetryScheduled(ILogger logger, Guid jobId, int attempt, string? code, double milliseconds);
+
+    [LoggerMessage(EventId = 4009, Level = LogLevel.Error, Message = "Job {JobId} attempt {Attempt} threw (transient: {Transient})")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception, Guid jobId, int attempt, bool transient);
+
+    [LoggerMessage(EventId = 4010, Level = LogLevel.Warning, Message = "Writing the outcome of job {JobId} failed, retrying: {Reason}")]
+    private static partial void LogApplyRetry(ILogger logger, Guid jobId, string reason);
+
+    [LoggerMessage(EventId = 4011, Level = LogLevel.Error, Message = "Writing the outcome of job {JobId} failed; the job will be rescued when its lease expires")]
+    private static partial void LogApplyFailed(ILogger logger, Exception exception, Guid jobId);
+
+    [LoggerMessage(EventId = 4012, Level = LogLevel.Warning, Message = "Heartbeat failed: {Reason}")]
+    private static partial void LogHeartbeatFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 4013, Level = LogLevel.Information, Message = "Shutting down: waiting up to {Seconds} s for {Count} running jobs")]
+    private static partial void LogDraining(ILogger logger, int count, double seconds);
+
+    [LoggerMessage(EventId = 4014, Level = LogLevel.Information, Message = "Job {JobId} released to the queue at shutdown")]
+    private static partial void LogReleased(ILogger logger, Guid jobId);
+}
+
+/// <summary>The Redis channels of the job engine. Messages are hints: the database is always the truth.</summary>
+public static class JobChannels
+{
+    public const string Wake = "jobs:wake";
+    public const string Cancel = "jobs:cancel";
+}

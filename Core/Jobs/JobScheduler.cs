@@ -1,0 +1,48 @@
+using AiPrompts.Core.Redis;
+using Microsoft.Extensions.Logging;
+
+namespace AiPrompts.Core.Jobs;
+
+/// <summary>
+/// The enqueuing side of the job engine. A job row is added to the caller's unit of work, so it commits
+/// with the domain row that needs it; after the commit, <see cref="WakeWorkersAsync"/> tells idle workers.
+/// </summary>
+public sealed partial class JobScheduler(IRedisPubSub pubSub, TimeProvider time, ILogger<JobScheduler> logger)
+{
+    public Job Create(string kind, Guid subjectId, int maxAttempts)
+    {
+        var now = time.GetUtcNow();
+        return new Job
+        {
+            Id = Guid.CreateVersion7(now),
+            Kind = kind,
+            SubjectId = subjectId,
+            Status = JobStatus.Queued,
+            MaxAttempts = maxAttempts,
+            RunAfter = now,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+    }
+
+    /// <summary>Best effort: without Redis, workers find the job at their next poll.</summary>
+    public Task WakeWorkersAsync(CancellationToken cancellationToken) => PublishAsync(JobChannels.Wake, "1", cancellationToken);
+
+    /// <summary>Tells the worker running the job to stop it now; the heartbeat would find out within a second anyway.</summary>
+    public Task SignalCancelAsync(Guid jobId, CancellationToken cancellationToken) => PublishAsync(JobChannels.Cancel, jobId.ToString(), cancellationToken);
+
+    private async Task PublishAsync(string channel, string message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await pubSub.PublishAsync(channel, message, cancellationToken);
+        }
+        catch (RedisException ex)
+        {
+            LogPublishFailed(logger, channel, ex.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 4020, Level = LogLevel.Debug, Message = "Could not publish to {Channel}; workers will poll: {Reason}")]
+    private static partial void LogPublishFailed(ILogger logger, string channel, string reason);
+}

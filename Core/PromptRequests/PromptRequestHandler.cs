@@ -1,0 +1,244 @@
+using System.Text;
+using AiPrompts.Core.Errors;
+using AiPrompts.Core.Jobs;
+using AiPrompts.Core.Keys;
+using AiPrompts.Core.Providers;
+using AiPrompts.Core.Redis;
+using AiPrompts.Core.Usage;
+using AiPrompts.Core.Vendors;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace AiPrompts.Core.PromptRequests;
+
+/// <summary>
+/// Runs a prompt request: resolves the key again (it may have changed since submit), streams the answer
+/// from the vendor while publishing the text, and writes the response and the usage row with the job's
+/// completion. Requests that are not stored leave their text in Redis only.
+/// </summary>
+public sealed partial class PromptRequestHandler(
+    NpgsqlDataSource dataSource,
+    IServiceScopeFactory scopes,
+    VendorClientFactory vendors,
+    PromptTypes promptTypes,
+    PromptRequestEvents events,
+    IOptions<PromptRequestOptions> options,
+    TimeProvider time,
+    ILogger<PromptRequestHandler> logger) : IJobHandler
+{
+    public const string JobKind = "prompt_request";
+
+    public string Kind => JobKind;
+
+    public async Task<JobOutcome> RunAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        var request = await LoadAsync(context.Job.SubjectId, cancellationToken);
+        if (request is null)
+        {
+            return JobOutcome.Fail(JobError.Of(ErrorCode.NotFound, "The prompt request no longer exists."));
+        }
+        if (request.UserDisabled)
+        {
+            return JobOutcome.Fail(JobError.Of(ErrorCode.Forbidden, "The user who sent the request is disabled."));
+        }
+        if (request.PromptText is null)
+        {
+            return JobOutcome.Fail(JobError.Of(ErrorCode.InternalError, "The prompt text is gone."));
+        }
+
+        VendorTarget target;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var access = scope.ServiceProvider.GetRequiredService<AiAccess>();
+            var caller = new AiCaller(request.UserId, request.Role);
+            var decision = await access.ForModelAsync(caller, Sections.CapabilityOf(request.Section), request.ProviderId, request.ModelId, cancellationToken);
+            if (decision.Outcome.Refusal is { } refusal)
+            {
+                // The provider, model or key changed since submit: a clear, permanent answer, no vendor call.
+                return JobOutcome.Fail(JobError.Of(refusal, $"Refused at run time: {refusal.Code}.", decision.MessageArgs));
+            }
+            try
+            {
+                target = await access.TargetAsync(caller, decision, cancellationToken);
+            }
+            catch (KeyDecryptionException)
+            {
+                return JobOutcome.Fail(JobError.Of(ErrorCode.KeyDecryptionFailed, "The stored key could not be decrypted.", decision.MessageArgs));
+            }
+        }
+
+        var instructions = promptTypes.Find(request.PromptType)?.Instructions;
+        List<ChatMessage> messages = instructions is null
+            ? [new(ChatRole.User, request.PromptText)]
+            : [new(ChatRole.System, instructions), new(ChatRole.User, request.PromptText)];
+        var text = new StringBuilder();
+        var stream = new TextPublisher(events, context.Job.SubjectId, context.Attempt, options.Value.DeltaInterval, time);
+        MeteredUsage? usage = null;
+        ChatFinishReason? finish = null;
+        var started = time.GetTimestamp();
+        try
+        {
+            var client = vendors.CreateChatClient(target);
+            await foreach (var update in client.GetStreamingResponseAsync(messages, new ChatOptions { ModelId = target.ModelId }, cancellationToken))
+            {
+                if (update.Text is { Length: > 0 } piece)
+                {
+                    text.Append(piece);
+                    await stream.AddAsync(piece, cancellationToken);
+                }
+                finish ??= update.FinishReason;
+                usage = MeteredUsage.From(update.AdditionalProperties) ?? usage;
+            }
+            await stream.FlushAsync(cancellationToken);
+        }
+        catch (VendorException ex)
+        {
+            var error = JobError.Of(ex.Code, ex.VendorMessage, ex.MessageArgs);
+            var writes = ReachedVendor(ex) ? [Usage(context, request, target, null, started, UsageStatus.Failed, ex.Code.Code)] : Array.Empty<NpgsqlBatchCommand>();
+            return ex.IsTransient ? JobOutcome.Retry(error, ex.RetryAfter, writes) : JobOutcome.Fail(error, writes);
+        }
+        catch (OperationCanceledException) when (context.StopReason is StopReason.Cancelled or StopReason.ShuttingDown)
+        {
+            var status = context.StopReason == StopReason.Cancelled ? UsageStatus.Cancelled : UsageStatus.Interrupted;
+            return JobOutcome.Stopped(Usage(context, request, target, usage, started, status, null));
+        }
+
+        var responseText = text.ToString();
+        if (!request.Store)
+        {
+            await RetainAsync(context.Job.SubjectId, request.PromptText, responseText);
+        }
+        var now = time.GetUtcNow();
+        var response = JobStore.Command("""
+            INSERT INTO prompt_responses (id, prompt_request_id, response_text, finish_reason, input_tokens, output_tokens, cost, duration_ms, attempt, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            """,
+            Guid.CreateVersion7(now), context.Job.SubjectId, request.Store ? responseText : null, finish?.Value,
+            usage?.InputTokens ?? 0L, usage?.OutputTokens ?? 0L, usage?.Cost, Milliseconds(usage?.Duration ?? time.GetElapsedTime(started)), context.Attempt, now);
+        response.Parameters[2].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text;
+        response.Parameters[3].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text;
+        response.Parameters[6].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Numeric;
+        return JobOutcome.Succeed(response, Usage(context, request, target, usage, started, UsageStatus.Succeeded, null));
+    }
+
+    /// <summary>When the job ends, however it ends, the text of a request that is not stored leaves Postgres.</summary>
+    public IEnumerable<NpgsqlBatchCommand> FinalWrites(JobContext context)
+    {
+        yield return ForgetText(context.Job.SubjectId);
+    }
+
+    public static NpgsqlBatchCommand ForgetText(Guid requestId) =>
+        JobStore.Command("UPDATE prompt_requests SET prompt_text = NULL WHERE id = $1 AND NOT store AND prompt_text IS NOT NULL", requestId);
+
+    public async ValueTask OnStatusChangedAsync(JobContext context, string status, CancellationToken cancellationToken) =>
+        await events.PublishStatusAsync(context.Job.SubjectId, PromptRequestStatus.FromJob(status), context.Attempt, cancellationToken);
+
+    private async Task RetainAsync(Guid id, string promptText, string responseText)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await events.RetainAsync(id, promptText, responseText, timeout.Token);
+        }
+        catch (Exception ex) when (ex is RedisException or OperationCanceledException)
+        {
+            LogNotRetained(logger, id, ex.Message);
+        }
+    }
+
+    /// <summary>A call that never connected did not reach the vendor; anything else (an HTTP answer, a timeout) did.</summary>
+    private static bool ReachedVendor(VendorException ex) => ex.HttpStatus is not null || ex.Code != ErrorCode.VendorUnavailable;
+
+    private NpgsqlBatchCommand Usage(JobContext context, LoadedRequest request, VendorTarget target, MeteredUsage? usage, long started, string status, string? errorCode)
+    {
+        var now = time.GetUtcNow();
+        return UsageWrites.Insert(new UsageEvent
+        {
+            Id = Guid.CreateVersion7(now),
+            UserId = request.UserId,
+            JobId = context.Job.Id,
+            Attempt = context.Attempt,
+            SubjectType = JobKind,
+            SubjectId = context.Job.SubjectId,
+            Section = request.Section,
+            ProviderId = target.ProviderId,
+            ModelId = target.ModelId,
+            KeySource = target.KeySource.ToString().ToLowerInvariant(),
+            InputTokens = usage?.InputTokens ?? 0,
+            OutputTokens = usage?.OutputTokens ?? 0,
+            Cost = usage?.Cost,
+            VendorCost = usage?.VendorCost,
+            DurationMs = Milliseconds(usage?.Duration ?? time.GetElapsedTime(started)),
+            Status = status,
+            ErrorCode = errorCode,
+            CreatedAt = now,
+        });
+    }
+
+    private static int Milliseconds(TimeSpan duration) => (int)Math.Min(int.MaxValue, Math.Round(duration.TotalMilliseconds));
+
+    private async Task<LoadedRequest?> LoadAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT r.user_id, u.role, u.is_disabled, r.prompt_type, r.section, r.provider_id, r.model_id, r.prompt_text, r.store
+            FROM prompt_requests r JOIN users u ON u.id = r.user_id
+            WHERE r.id = $1
+            """);
+        command.Parameters.Add(new() { Value = id });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+        return new LoadedRequest(
+            reader.GetGuid(0), reader.GetString(1), reader.GetBoolean(2), reader.GetString(3), reader.GetString(4),
+            reader.GetString(5), reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7), reader.GetBoolean(8));
+    }
+
+    private sealed record LoadedRequest(
+        Guid UserId, string Role, bool UserDisabled, string PromptType, string Section, string ProviderId, string ModelId, string? PromptText, bool Store);
+
+    /// <summary>Publishes streamed text at most every <c>interval</c>; once Redis fails, it stops trying for this attempt.</summary>
+    private sealed class TextPublisher(PromptRequestEvents events, Guid id, int attempt, TimeSpan interval, TimeProvider time)
+    {
+        private readonly StringBuilder _pending = new();
+        private int _offset;
+        private long _lastFlush = time.GetTimestamp();
+        private bool _broken;
+
+        public async Task AddAsync(string piece, CancellationToken cancellationToken)
+        {
+            _pending.Append(piece);
+            if (time.GetElapsedTime(_lastFlush) >= interval)
+            {
+                await FlushAsync(cancellationToken);
+            }
+        }
+
+        public async Task FlushAsync(CancellationToken cancellationToken)
+        {
+            if (_pending.Length == 0 || _broken)
+            {
+                return;
+            }
+            var text = _pending.ToString();
+            _pending.Clear();
+            try
+            {
+                await events.AppendTextAsync(id, attempt, _offset, text, cancellationToken);
+            }
+            catch (RedisException)
+            {
+                _broken = true;
+            }
+            _offset += text.Length;
+            _lastFlush = time.GetTimestamp();
+        }
+    }
+
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "The answer of prompt request {RequestId} (store: false) could not be kept in Redis: {Reason}")]
+    private static partial void LogNotRetained(ILogger logger, Guid requestId, string reason);
+}

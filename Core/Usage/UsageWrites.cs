@@ -1,0 +1,24 @@
+using AiPrompts.Core.Jobs;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace AiPrompts.Core.Usage;
+
+/// <summary>A usage row as a write that joins a job's outcome (same transaction, same fence).</summary>
+public static class UsageWrites
+{
+    public static NpgsqlBatchCommand Insert(UsageEvent e)
+    {
+        var command = JobStore.Command("""
+            INSERT INTO usage_events (id, user_id, job_id, attempt, subject_type, subject_id, section, provider_id, model_id, key_source,
+                input_tokens, output_tokens, cost, vendor_cost, duration_ms, status, error_code, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+            """,
+            e.Id, e.UserId, e.JobId, e.Attempt, e.SubjectType, e.SubjectId, e.Section, e.ProviderId, e.ModelId, e.KeySource,
+            e.InputTokens, e.OutputTokens, e.Cost, e.VendorCost, e.DurationMs, e.Status, e.ErrorCode, e.CreatedAt);
+        command.Parameters[12].NpgsqlDbType = NpgsqlDbType.Numeric;
+        command.Parameters[13].NpgsqlDbType = NpgsqlDbType.Numeric;
+        command.Parameters[16].NpgsqlDbType = NpgsqlDbType.Text;
+        return command;
+    }
+}
