@@ -262,6 +262,7 @@ public sealed partial class JobRunner : IAsyncDisposable
         while (due.UtcTicks < (current = Interlocked.Read(ref _nextDueTicks)) && Interlocked.CompareExchange(ref _nextDueTicks, due.UtcTicks, current) != current)
         {
         }
+        Wake(); // the dispatcher recomputes how long to wait
         LogRetryScheduled(_logger, context.Job.Id, context.Attempt, outcome.Error?.Code, delay.TotalMilliseconds);
         return JobTransition.Requeue(now, due, outcome.Error, giveBackAttempt: false);
     }

@@ -55,6 +55,7 @@ public sealed class WorkerProcess : IAsyncDisposable
         start.Environment["ConnectionStrings__redis"] = api.RedisViaProxy;
         start.Environment["Redis__KeyPrefix"] = api.RedisKeyPrefix;
         start.Environment["Keys__MasterKey"] = ApiFactory.MasterKey;
+        start.Environment["Ai__AllowPrivateBaseUrls"] = "true";
         foreach (var (key, value) in api.SharedSettings)
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
