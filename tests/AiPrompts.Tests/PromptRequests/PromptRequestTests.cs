@@ -371,4 +371,142 @@ public sealed class PromptRequestTests(PromptRequestTests.Fixture fixture) : ICl
         Assert.True(started >= 2.0, $"The retry came {started:0.000} s after the 429 ({attempts}).");
         Assert.Equal(2, VendorCalls(marker).Count());
     }
+
+    [Fact]
+    public async Task Cancel_stops_a_queued_request_before_it_runs_and_aborts_running_ones_within_two_seconds()
+    {
+        var marker = $"hang-{Guid.NewGuid():N}";
+        var aborted = 0;
+        fixture.Vendor.Handler = async (context, request) =>
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromMinutes(1), context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                Interlocked.Increment(ref aborted);
+            }
+        };
+        using var client = await OpenAiUserAsync();
+
+        // The worker runs 4 at once: 4 hang at the vendor, the fifth waits in the queue.
+        var running = new List<Guid>();
+        for (var i = 0; i < 4; i++)
+        {
+            running.Add((await SubmitAsync(client, new { promptType = "text", promptText = $"{marker} {i}", provider = "openai", model = "gpt-4o-mini" })).Id);
+        }
+        await WaitUntilAsync(() => VendorCalls(marker).Count() == 4);
+        var (queued, _) = await SubmitAsync(client, new { promptType = "text", promptText = $"{marker} queued", provider = "openai", model = "gpt-4o-mini" });
+
+        var cancelQueued = await client.PostAsync($"/api/v1/prompt-requests/{queued}/cancel", null, Ct);
+        var queuedBody = await DataAsync(cancelQueued);
+        Assert.Equal(HttpStatusCode.OK, cancelQueued.StatusCode);
+        Assert.Equal("cancelled", queuedBody.GetProperty("status").GetString());
+        Assert.Equal("cancelled", queuedBody.GetProperty("error").GetProperty("code").GetString());
+
+        foreach (var id in running)
+        {
+            var started = DateTime.UtcNow;
+            var cancel = await client.PostAsync($"/api/v1/prompt-requests/{id}/cancel", null, Ct);
+            var body = await DataAsync(cancel);
+            var final = body.GetProperty("status").GetString() == "cancelled" ? body : await JobsFactory.WaitForFinalAsync(client, id, TimeSpan.FromSeconds(5));
+            Assert.Equal("cancelled", final.GetProperty("status").GetString());
+            Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(2), $"Cancelling took {(DateTime.UtcNow - started).TotalSeconds:0.00} s.");
+        }
+        await WaitUntilAsync(() => Volatile.Read(ref aborted) == 4);
+
+        // The queued one never reached the vendor; cancelled ones write a usage row marked cancelled.
+        Assert.DoesNotContain(VendorCalls(marker), r => r.Body.Contains("queued", StringComparison.Ordinal));
+        Assert.Equal(4L, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM usage_events WHERE status = 'cancelled' AND subject_id = ANY($1)", running.ToArray()));
+        Assert.Equal(HttpStatusCode.Conflict, (await client.PostAsync($"/api/v1/prompt-requests/{(await SubmitAsync(client, new { promptType = "text", promptText = "done soon" }, prefer: "wait=10")).Id}/cancel", null, Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Events_stream_the_status_the_text_as_it_arrives_and_the_result()
+    {
+        var marker = $"sse-{Guid.NewGuid():N}";
+        string[] pieces = ["Once ", "upon ", "a ", "time", "."];
+        fixture.Vendor.Handler = (context, request) => StreamAsync(context, TimeSpan.FromMilliseconds(150), pieces);
+        using var client = await OpenAiUserAsync();
+        var (id, _) = await SubmitAsync(client, new { promptType = "text", promptText = marker, provider = "openai", model = "gpt-4o-mini" });
+
+        using var response = await client.GetAsync($"/api/v1/prompt-requests/{id}/events", HttpCompletionOption.ResponseHeadersRead, Ct);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        var events = new List<(string Event, JsonElement Data)>();
+        await foreach (var item in System.Net.ServerSentEvents.SseParser.Create(await response.Content.ReadAsStreamAsync(Ct)).EnumerateAsync(Ct))
+        {
+            events.Add((item.EventType, JsonDocument.Parse(item.Data).RootElement.Clone()));
+            if (item.EventType == "result")
+            {
+                break;
+            }
+        }
+
+        var statuses = events.Where(e => e.Event == "status").Select(e => e.Data.GetProperty("status").GetString()).ToList();
+        Assert.Contains("generating", statuses);
+        Assert.Equal("completed", statuses[^1]);
+        var deltas = events.Where(e => e.Event == "delta").Select(e => e.Data).ToList();
+        Assert.True(deltas.Count >= 2, $"The text came in {deltas.Count} piece(s); it should stream.");
+        var offset = 0;
+        foreach (var delta in deltas)
+        {
+            Assert.Equal(offset, delta.GetProperty("offset").GetInt32());
+            offset += delta.GetProperty("text").GetString()!.Length;
+        }
+        Assert.Equal(string.Concat(pieces), string.Concat(deltas.Select(d => d.GetProperty("text").GetString())));
+        var result = events[^1];
+        Assert.Equal("result", result.Event);
+        Assert.Equal(string.Concat(pieces), result.Data.GetProperty("response").GetProperty("text").GetString());
+
+        // Following a finished request: its status and its result at once.
+        using var again = await client.GetAsync($"/api/v1/prompt-requests/{id}/events", Ct);
+        var text = await again.Content.ReadAsStringAsync(Ct);
+        Assert.Contains("event: status", text);
+        Assert.Contains("event: result", text);
+    }
+
+    [Fact]
+    public async Task With_Redis_cut_requests_are_still_accepted_run_and_answered()
+    {
+        var user = await fixture.CreateUserAsync("user");
+        using var client = fixture.CreateClient(user.Token);
+        fixture.RedisProxy.Cut();
+        try
+        {
+            var ids = new List<Guid>();
+            for (var i = 0; i < 3; i++)
+            {
+                ids.Add((await SubmitAsync(client, new { promptType = "text", promptText = $"no redis {i}", store = true })).Id);
+            }
+            foreach (var id in ids)
+            {
+                var done = await JobsFactory.WaitForFinalAsync(client, id, TimeSpan.FromSeconds(20));
+                Assert.Equal("completed", done.GetProperty("status").GetString());
+                Assert.False(string.IsNullOrEmpty(done.GetProperty("response").GetProperty("text").GetString()));
+            }
+            // Not stored: it runs and completes, but its text has nowhere to live while Redis is away.
+            var (unstored, response) = await SubmitAsync(client, new { promptType = "text", promptText = "no redis, waiting", store = false }, prefer: "wait=15");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var detail = await DataAsync(await client.GetAsync($"/api/v1/prompt-requests/{unstored}", Ct));
+            Assert.Equal("completed", detail.GetProperty("status").GetString());
+            Assert.Equal(JsonValueKind.Null, detail.GetProperty("response").GetProperty("text").ValueKind);
+            Assert.Equal(JsonValueKind.Null, detail.GetProperty("promptText").ValueKind);
+        }
+        finally
+        {
+            fixture.RedisProxy.Restore();
+        }
+        await fixture.WaitForRedisAsync();
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, int seconds = 10)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold in time.");
+            await Task.Delay(20, Ct);
+        }
+    }
 }
