@@ -44,9 +44,18 @@ public static class CoreServiceExtensions
 
         var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(sp => new NpgsqlDataSourceBuilder(postgres)
-            .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>())
-            .Build());
+        services.AddSingleton(sp =>
+        {
+            var dataSource = new NpgsqlDataSourceBuilder(postgres).UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
+            // The same few statements run all day (auth, submit, claim, heartbeat): prepare them once per
+            // connection instead of planning them on every call, unless the connection string says otherwise.
+            if (!postgres.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase))
+            {
+                dataSource.ConnectionStringBuilder.MaxAutoPrepare = 64;
+                dataSource.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+            }
+            return dataSource.Build();
+        });
         services.AddDbContextPool<AppDbContext>((sp, options) => options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton(sp => new RedisClient(redis, sp.GetRequiredService<ILogger<RedisClient>>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IRedisCache>(sp => sp.GetRequiredService<RedisClient>());
