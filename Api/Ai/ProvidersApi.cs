@@ -62,7 +62,7 @@ internal static class ProvidersApi
     internal static async Task<IReadOnlyList<ProviderResponse>> ViewsAsync(AppDbContext db, ClaimsPrincipal caller, IReadOnlyList<Provider> providers, CancellationToken cancellationToken)
     {
         var userId = caller.UserId();
-        var isSuperAdmin = caller.HasClaim(Permissions.ClaimType, Permissions.ManageAll);
+        var isSuperAdmin = caller.IsSuperAdmin();
         var ids = providers.Select(p => p.Id).ToList();
         // Ordinary admins and users never load shared keys at all, not even their metadata.
         var keys = await db.ProviderKeys.AsNoTracking()

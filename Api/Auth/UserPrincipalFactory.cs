@@ -55,6 +55,10 @@ internal static class ClaimsPrincipalExtensions
 {
     public static Guid UserId(this ClaimsPrincipal principal) =>
         Guid.Parse(principal.FindFirst(AppClaims.Subject)?.Value ?? throw new InvalidOperationException("The principal has no subject."));
+
+    /// <summary>Holds <c>system.manage_all</c>: sees and manages everyone's data.</summary>
+    public static bool IsSuperAdmin(this ClaimsPrincipal principal) =>
+        principal.HasClaim(AiPrompts.Core.Users.Permissions.ClaimType, AiPrompts.Core.Users.Permissions.ManageAll);
 }
 
 internal static class AiCallerExtensions

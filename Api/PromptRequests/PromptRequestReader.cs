@@ -6,7 +6,6 @@ using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Redis;
-using AiPrompts.Core.Users;
 using Microsoft.EntityFrameworkCore;
 
 namespace AiPrompts.Api.PromptRequests;
@@ -20,8 +19,6 @@ internal sealed record PromptRequestRow(PromptRequest Request, Job Job, PromptRe
 /// <summary>Reads requests the caller may see (their own; everyone's for a super admin) and shapes them for the API.</summary>
 internal sealed class PromptRequestReader(AppDbContext db, PromptRequestEvents events, MessageCatalog messages)
 {
-    public static bool SeesEveryone(ClaimsPrincipal caller) => caller.HasClaim(Permissions.ClaimType, Permissions.ManageAll);
-
     /// <summary>Null when the request does not exist or is someone else's (the caller cannot tell which).</summary>
     public async Task<PromptRequestRow?> FindAsync(ClaimsPrincipal caller, Guid id, CancellationToken cancellationToken)
     {
@@ -31,7 +28,7 @@ internal sealed class PromptRequestReader(AppDbContext db, PromptRequestEvents e
             from resp in db.PromptResponses.AsNoTracking().Where(x => x.PromptRequestId == r.Id).DefaultIfEmpty()
             where r.Id == id
             select new { r, j, resp }).FirstOrDefaultAsync(cancellationToken);
-        if (row is null || (row.r.UserId != caller.UserId() && !SeesEveryone(caller)))
+        if (row is null || (row.r.UserId != caller.UserId() && !caller.IsSuperAdmin()))
         {
             return null;
         }

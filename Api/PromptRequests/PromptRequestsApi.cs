@@ -102,7 +102,7 @@ internal static partial class PromptRequestsApi
         var id = Guid.CreateVersion7(now);
         var job = scheduler.Create(PromptRequestHandler.JobKind, id, settings.MaxAttempts);
         db.Jobs.Add(job);
-        db.PromptRequests.Add(new PromptRequest
+        var request = new PromptRequest
         {
             Id = id,
             UserId = caller.UserId,
@@ -119,7 +119,8 @@ internal static partial class PromptRequestsApi
             IdempotencyKey = idempotencyKey,
             RequestHash = hash,
             CreatedAt = now,
-        });
+        };
+        db.PromptRequests.Add(request);
 
         // Listen before the job can start, so a fast result is not missed.
         await using var finished = wait > TimeSpan.Zero ? await FinishSignal.StartAsync(events, id) : null;
@@ -147,7 +148,8 @@ internal static partial class PromptRequestsApi
                 return TypedResults.Ok(DataEnvelope.Of(await reader.DetailAsync(done!, language, cancellationToken)));
             }
         }
-        var row = await reader.FindAsync(principal, id, cancellationToken);
+        // Without a wait, the 202 shows what was just written; after a wait that ran out, the current state.
+        var row = finished is null ? new PromptRequestRow(request, job, null) : await reader.FindAsync(principal, id, cancellationToken);
         return TypedResults.Accepted(location, DataEnvelope.Of(await reader.DetailAsync(row!, language, cancellationToken)));
     }
 
@@ -218,7 +220,7 @@ internal static partial class PromptRequestsApi
         {
             return ApiProblem.Validation(errors);
         }
-        if (userId is not null && !PromptRequestReader.SeesEveryone(principal))
+        if (userId is not null && !principal.IsSuperAdmin())
         {
             return ApiProblem.Of(ErrorCode.Forbidden, detail: "Only a super admin can list other users' requests.");
         }
@@ -227,7 +229,7 @@ internal static partial class PromptRequestsApi
             from r in db.PromptRequests.AsNoTracking()
             join j in db.Jobs.AsNoTracking() on r.JobId equals j.Id
             select new { r, j };
-        var owner = PromptRequestReader.SeesEveryone(principal) ? userId : principal.UserId();
+        var owner = principal.IsSuperAdmin() ? userId : principal.UserId();
         if (owner is { } ownerId)
         {
             query = query.Where(x => x.r.UserId == ownerId);
