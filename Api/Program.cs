@@ -1,10 +1,12 @@
 using AiPrompts.Api.Ai;
 using AiPrompts.Api.ApiKeys;
+using AiPrompts.Api.Audit;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Docs;
 using AiPrompts.Api.Extensions;
 using AiPrompts.Api.PromptRequests;
 using AiPrompts.Api.Root;
+using AiPrompts.Api.Templates;
 using AiPrompts.Api.Users;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -30,6 +32,11 @@ app.MapProvidersApi();
 app.MapModelsApi();
 app.MapAvailabilityApi();
 app.MapPromptRequestsApi();
+app.MapPromptTemplatesApi();
+app.MapTemplateSandboxApi();
+app.MapActiveTemplateApi();
+app.MapPromptTemplateTypesApi();
+app.MapAuditLogsApi();
 
 await app.RunAsync();
 return 0;

@@ -5,6 +5,7 @@ using AiPrompts.Api.Errors;
 using AiPrompts.Api.PromptRequests;
 using AiPrompts.Api.Users;
 using AiPrompts.Core;
+using AiPrompts.Core.Templates;
 using AiPrompts.Core.Users;
 using Microsoft.AspNetCore.Identity;
 
@@ -28,6 +29,10 @@ internal static class ApplicationServiceExtensions
         services.AddHostedService<DatabaseStartup>();
 
         services.AddScoped<PromptRequestReader>();
+        services.AddScoped<PromptRequestFactory>();
+        services.AddOptions<TemplateOptions>().BindConfiguration(TemplateOptions.Section);
+        services.AddSingleton<ActiveTemplateCache>();
+        services.AddHostedService(sp => sp.GetRequiredService<ActiveTemplateCache>());
 
         services.AddOptions<RequestLimitsOptions>().BindConfiguration(RequestLimitsOptions.Section);
 

@@ -63,6 +63,7 @@ public sealed record PromptRequestDetail(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonElement? Metadata,
     bool Store,
     string? PromptText,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? TemplateVersion,
     PromptResponseBody? Response,
     PromptRequestError? Error,
     int Attempts,

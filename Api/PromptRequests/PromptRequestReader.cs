@@ -60,7 +60,7 @@ internal sealed class PromptRequestReader(AppDbContext db, PromptRequestEvents e
         return new PromptRequestDetail(
             request.Id, request.UserId, row.Status, request.PromptType, request.Section, request.ProviderId, request.ModelId,
             PurposeOf(request), request.Metadata is { } metadata ? JsonDocument.Parse(metadata).RootElement.Clone() : null,
-            request.Store, promptText,
+            request.Store, promptText, request.TemplateVersion,
             response is null ? null : new PromptResponseBody(responseText, response.FinishReason, response.DurationMs, response.InputTokens,
                 response.OutputTokens, response.Cost, response.Attempt, response.CreatedAt),
             ErrorOf(job, language), job.Attempt, job.MaxAttempts, request.CreatedAt, job.StartedAt, job.FinishedAt, retainedUntil);

@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -57,7 +56,7 @@ internal static partial class PromptRequestsApi
         HttpContext http,
         ClaimsPrincipal principal,
         AppDbContext db,
-        AiAccess access,
+        PromptRequestFactory factory,
         PromptTypes types,
         JobScheduler scheduler,
         PromptRequestEvents events,
@@ -86,41 +85,15 @@ internal static partial class PromptRequestsApi
         }
 
         var type = types.Find(body.PromptType!)!;
-        var providerId = body.Provider;
-        if (providerId is null && body.Model is { } model)
+        var metadata = body.Metadata is { ValueKind: JsonValueKind.Object } m ? m.GetRawText() : null;
+        var (request, job, refusal) = await factory.AddAsync(caller,
+            new NewPromptRequest(type.Name, type.Section, body.PromptText!, body.Provider, body.Model, body.Purpose, metadata, body.Store, idempotencyKey, hash),
+            cancellationToken);
+        if (refusal is not null)
         {
-            providerId = await ProviderOfModelAsync(db, type.Section, model, cancellationToken);
+            return refusal;
         }
-        var decision = await access.ForSectionAsync(caller, type.Section, providerId, body.Model, cancellationToken);
-        if (decision.Outcome.Refusal is { } refusal)
-        {
-            return ApiProblem.Of(refusal, decision.MessageArgs);
-        }
-        var store = body.Store ?? await db.Sections.AsNoTracking().Where(s => s.Name == type.Section).Select(s => s.StoreByDefault).FirstAsync(cancellationToken);
-
-        var now = time.GetUtcNow();
-        var id = Guid.CreateVersion7(now);
-        var job = scheduler.Create(PromptRequestHandler.JobKind, id, settings.MaxAttempts);
-        db.Jobs.Add(job);
-        var request = new PromptRequest
-        {
-            Id = id,
-            UserId = caller.UserId,
-            JobId = job.Id,
-            PromptType = type.Name,
-            Section = type.Section,
-            ProviderId = decision.ProviderId,
-            ModelId = decision.ModelId,
-            PromptText = body.PromptText,
-            PurposeCode = body.Purpose?.Code,
-            PurposeText = body.Purpose?.Text,
-            Metadata = body.Metadata is { ValueKind: JsonValueKind.Object } metadata ? metadata.GetRawText() : null,
-            Store = store,
-            IdempotencyKey = idempotencyKey,
-            RequestHash = hash,
-            CreatedAt = now,
-        };
-        db.PromptRequests.Add(request);
+        var id = request!.Id;
 
         // Listen before the job can start, so a fast result is not missed.
         await using var finished = wait > TimeSpan.Zero ? await FinishSignal.StartAsync(events, id) : null;
@@ -138,19 +111,28 @@ internal static partial class PromptRequestsApi
         }
         await scheduler.WakeWorkersAsync(cancellationToken);
 
-        var location = $"/api/v1/prompt-requests/{id}";
+        return await AnswerAsync(http, principal, db, reader, request, job!, finished, wait, language, time, cancellationToken);
+    }
+
+    /// <summary>
+    /// The answer to a request just saved: 200 with the result when it finished within the wait the caller
+    /// asked for, else 202 with its Location (without a wait, built from the rows just written).
+    /// </summary>
+    internal static async Task<Results<Ok<DataEnvelope<PromptRequestDetail>>, Accepted<DataEnvelope<PromptRequestDetail>>, ValidationProblem, ProblemHttpResult>> AnswerAsync(
+        HttpContext http, ClaimsPrincipal principal, AppDbContext db, PromptRequestReader reader, PromptRequest request, Job job,
+        FinishSignal? finished, TimeSpan wait, string language, TimeProvider time, CancellationToken cancellationToken)
+    {
         if (finished is not null)
         {
             http.Response.Headers["Preference-Applied"] = $"wait={(int)wait.TotalSeconds}";
             if (await finished.WaitAsync(db, job.Id, wait, time, cancellationToken))
             {
-                var done = await reader.FindAsync(principal, id, cancellationToken);
+                var done = await reader.FindAsync(principal, request.Id, cancellationToken);
                 return TypedResults.Ok(DataEnvelope.Of(await reader.DetailAsync(done!, language, cancellationToken)));
             }
         }
-        // Without a wait, the 202 shows what was just written; after a wait that ran out, the current state.
-        var row = finished is null ? new PromptRequestRow(request, job, null) : await reader.FindAsync(principal, id, cancellationToken);
-        return TypedResults.Accepted(location, DataEnvelope.Of(await reader.DetailAsync(row!, language, cancellationToken)));
+        var row = finished is null ? new PromptRequestRow(request, job, null) : await reader.FindAsync(principal, request.Id, cancellationToken);
+        return TypedResults.Accepted($"/api/v1/prompt-requests/{request.Id}", DataEnvelope.Of(await reader.DetailAsync(row!, language, cancellationToken)));
     }
 
     /// <summary>The first request made with this key: replayed as it stands now, or 422 when the body differs.</summary>
@@ -172,14 +154,6 @@ internal static partial class PromptRequestsApi
         }
         var row = await reader.FindAsync(principal, first.Id, cancellationToken);
         return TypedResults.Accepted($"/api/v1/prompt-requests/{first.Id}", DataEnvelope.Of(await reader.DetailAsync(row!, language, cancellationToken)));
-    }
-
-    /// <summary>A model named without a provider: the section's provider if it has it, else the first provider that does.</summary>
-    private static async Task<string?> ProviderOfModelAsync(AppDbContext db, string section, string model, CancellationToken cancellationToken)
-    {
-        var providers = await db.Models.AsNoTracking().Where(m => m.ModelId == model && !m.Retired).Select(m => m.ProviderId).OrderBy(p => p).ToListAsync(cancellationToken);
-        var active = await db.Sections.AsNoTracking().Where(s => s.Name == section).Select(s => s.ProviderId).FirstAsync(cancellationToken);
-        return providers.Contains(active) ? active : providers.FirstOrDefault() ?? active;
     }
 
     internal static async Task<Results<Ok<PageEnvelope<PromptRequestSummary>>, ValidationProblem, ProblemHttpResult>> ListAsync(
@@ -210,7 +184,7 @@ internal static partial class PromptRequestsApi
         (DateTimeOffset CreatedAt, Guid Id)? after = null;
         if (cursor is not null)
         {
-            after = Cursor.Parse(cursor);
+            after = KeysetCursor.Parse(cursor);
             if (after is null)
             {
                 errors["cursor"] = ["The cursor is not one this API returned."];
@@ -264,7 +238,7 @@ internal static partial class PromptRequestsApi
             query = query.Where(x => x.r.CreatedAt < a.CreatedAt || (x.r.CreatedAt == a.CreatedAt && x.r.Id.CompareTo(a.Id) < 0));
         }
         var page = await query.OrderByDescending(x => x.r.CreatedAt).ThenByDescending(x => x.r.Id).Take(size + 1).ToListAsync(cancellationToken);
-        var next = page.Count > size ? Cursor.Of(page[size - 1].r.CreatedAt, page[size - 1].r.Id) : null;
+        var next = page.Count > size ? KeysetCursor.Of(page[size - 1].r.CreatedAt, page[size - 1].r.Id) : null;
         return TypedResults.Ok(new PageEnvelope<PromptRequestSummary>([.. page.Take(size).Select(x => PromptRequestReader.Summary(x.r, x.j))], next));
     }
 
@@ -389,33 +363,7 @@ internal static partial class PromptRequestsApi
         {
             errors["promptText"] = [$"The prompt text is longer than {settings.MaxPromptLength} characters."];
         }
-        if (body.Provider is { } provider && !ProviderRules.IsValidId(provider))
-        {
-            errors["provider"] = ["Unknown provider."];
-        }
-        if (body.Model is { } model && (model.Length is 0 or > 200))
-        {
-            errors["model"] = ["The model id must be 1 to 200 characters."];
-        }
-        if (body.Purpose?.Code is { } code && !PurposeCode().IsMatch(code))
-        {
-            errors["purpose.code"] = ["The purpose code is 1 to 64 characters of a-z, 0-9, '_', '-' and '.', starting with a letter or digit."];
-        }
-        if (body.Purpose?.Text is { Length: > 2000 })
-        {
-            errors["purpose.text"] = ["The purpose text is longer than 2000 characters."];
-        }
-        if (body.Metadata is { } metadata && metadata.ValueKind != JsonValueKind.Null)
-        {
-            if (metadata.ValueKind != JsonValueKind.Object)
-            {
-                errors["metadata"] = ["The metadata must be a JSON object."];
-            }
-            else if (Encoding.UTF8.GetByteCount(metadata.GetRawText()) > settings.MaxMetadataBytes)
-            {
-                errors["metadata"] = [$"The metadata is larger than {settings.MaxMetadataBytes} bytes."];
-            }
-        }
+        ValidateOptions(body.Provider, body.Model, body.Purpose, body.Metadata, settings, errors);
         if (idempotencyKey is not null && (idempotencyKey.Length is 0 or > 200 || idempotencyKey.Any(c => c < 0x21 || c > 0x7E)))
         {
             errors[IdempotencyHeader] = ["The Idempotency-Key header is 1 to 200 visible ASCII characters."];
@@ -423,8 +371,40 @@ internal static partial class PromptRequestsApi
         return errors;
     }
 
+    /// <summary>The checks every way of making a request shares: provider, model, purpose and metadata.</summary>
+    internal static void ValidateOptions(string? provider, string? model, Purpose? purpose, JsonElement? metadata, PromptRequestOptions settings, Dictionary<string, string[]> errors)
+    {
+        if (provider is not null && !ProviderRules.IsValidId(provider))
+        {
+            errors["provider"] = ["Unknown provider."];
+        }
+        if (model is not null && (model.Length is 0 or > 200))
+        {
+            errors["model"] = ["The model id must be 1 to 200 characters."];
+        }
+        if (purpose?.Code is { } code && !PurposeCode().IsMatch(code))
+        {
+            errors["purpose.code"] = ["The purpose code is 1 to 64 characters of a-z, 0-9, '_', '-' and '.', starting with a letter or digit."];
+        }
+        if (purpose?.Text is { Length: > 2000 })
+        {
+            errors["purpose.text"] = ["The purpose text is longer than 2000 characters."];
+        }
+        if (metadata is { } m && m.ValueKind != JsonValueKind.Null)
+        {
+            if (m.ValueKind != JsonValueKind.Object)
+            {
+                errors["metadata"] = ["The metadata must be a JSON object."];
+            }
+            else if (Encoding.UTF8.GetByteCount(m.GetRawText()) > settings.MaxMetadataBytes)
+            {
+                errors["metadata"] = [$"The metadata is larger than {settings.MaxMetadataBytes} bytes."];
+            }
+        }
+    }
+
     /// <summary>RFC 7240 <c>Prefer: wait=N</c>, bounded by the configured maximum; zero when absent.</summary>
-    private static TimeSpan PreferredWait(HttpRequest request, TimeSpan max)
+    internal static TimeSpan PreferredWait(HttpRequest request, TimeSpan max)
     {
         foreach (var header in request.Headers["Prefer"])
         {
@@ -449,26 +429,4 @@ internal static partial class PromptRequestsApi
 
     [GeneratedRegex("^[a-z0-9][a-z0-9_.-]{0,63}$")]
     private static partial Regex PurposeCode();
-
-    /// <summary>Keyset cursor: the last row's (created_at, id), opaque to clients.</summary>
-    private static class Cursor
-    {
-        public static string Of(DateTimeOffset createdAt, Guid id) =>
-            Base64Url.EncodeToString(Encoding.ASCII.GetBytes($"{createdAt.UtcTicks}:{id:N}"));
-
-        public static (DateTimeOffset, Guid)? Parse(string cursor)
-        {
-            try
-            {
-                var parts = Encoding.ASCII.GetString(Base64Url.DecodeFromChars(cursor)).Split(':');
-                return parts.Length == 2 && long.TryParse(parts[0], out var ticks) && ticks > 0 && ticks < DateTimeOffset.MaxValue.UtcTicks && Guid.TryParseExact(parts[1], "N", out var id)
-                    ? (new DateTimeOffset(ticks, TimeSpan.Zero), id)
-                    : null;
-            }
-            catch (FormatException)
-            {
-                return null;
-            }
-        }
-    }
 }

@@ -4,6 +4,7 @@ using AiPrompts.Core.Jobs;
 using AiPrompts.Core.Keys;
 using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Providers;
+using AiPrompts.Core.Templates;
 using AiPrompts.Core.Usage;
 using AiPrompts.Core.Users;
 using Microsoft.EntityFrameworkCore;
@@ -27,6 +28,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbCon
     public DbSet<PromptRequest> PromptRequests => Set<PromptRequest>();
     public DbSet<PromptResponse> PromptResponses => Set<PromptResponse>();
     public DbSet<UsageEvent> UsageEvents => Set<UsageEvent>();
+    public DbSet<PromptTemplate> PromptTemplates => Set<PromptTemplate>();
+    public DbSet<PromptTemplateVersion> PromptTemplateVersions => Set<PromptTemplateVersion>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -47,6 +47,15 @@ public sealed record ErrorCode(string Code, int Status)
     public static readonly ErrorCode IdempotencyKeyReused = new("idempotency_key_reused", 422);
     public static readonly ErrorCode NotCancellable = new("not_cancellable", 409);
 
+    // Versioned prompt templates.
+    public static readonly ErrorCode TemplatePlaceholderMissing = new("template_placeholder_missing", 400);
+    public static readonly ErrorCode TemplatePlaceholderUnknown = new("template_placeholder_unknown", 400);
+    public static readonly ErrorCode TemplateSyntaxInvalid = new("template_syntax_invalid", 400);
+    public static readonly ErrorCode ActiveVersionNotDeletable = new("active_version_not_deletable", 400);
+    public static readonly ErrorCode PromptTypeUnknown = new("prompt_type_unknown", 400);
+    public static readonly ErrorCode TemplateVariablesInvalid = new("template_variables_invalid", 400);
+    public static readonly ErrorCode NoActiveVersion = new("no_active_version", 404);
+
     public static IReadOnlyList<ErrorCode> All { get; } =
     [
         BadRequest, ValidationFailed, Unauthorized, InvalidCredentials, Forbidden, NotFound, MethodNotAllowed,
@@ -57,6 +66,8 @@ public sealed record ErrorCode(string Code, int Status)
         VendorInvalidKey, VendorNoCredit, VendorRateLimited, VendorModelNotFound, VendorContentFiltered,
         VendorBadRequest, VendorUnavailable, VendorTimeout,
         Cancelled, AttemptsExhausted, IdempotencyKeyReused, NotCancellable,
+        TemplatePlaceholderMissing, TemplatePlaceholderUnknown, TemplateSyntaxInvalid, ActiveVersionNotDeletable,
+        PromptTypeUnknown, TemplateVariablesInvalid, NoActiveVersion,
     ];
 
     /// <summary>The generic code for a status when nothing more precise is known.</summary>

@@ -19,6 +19,12 @@ public sealed class PromptRequest
     public bool Store { get; set; }
     public string? IdempotencyKey { get; set; }
     public byte[]? RequestHash { get; set; }
+
+    /// <summary>The template version of <see cref="PromptType"/> the prompt was rendered from, if any.</summary>
+    public int? TemplateVersion { get; set; }
+
+    /// <summary>A sandbox test of <see cref="TemplateVersion"/>: its output is checked and kept on the version.</summary>
+    public bool Sandbox { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }
 

@@ -4,6 +4,7 @@ using AiPrompts.Core.Jobs;
 using AiPrompts.Core.Keys;
 using AiPrompts.Core.Providers;
 using AiPrompts.Core.Redis;
+using AiPrompts.Core.Templates;
 using AiPrompts.Core.Usage;
 using AiPrompts.Core.Vendors;
 using Microsoft.Extensions.AI;
@@ -70,7 +71,8 @@ public sealed partial class PromptRequestHandler(
             }
         }
 
-        var instructions = promptTypes.Find(request.PromptType)?.Instructions;
+        // A prompt rendered from a template is complete as it is; the built-in types add their instructions.
+        var instructions = request.TemplateVersion is null ? promptTypes.Find(request.PromptType)?.Instructions : null;
         List<ChatMessage> messages = instructions is null
             ? [new(ChatRole.User, request.PromptText)]
             : [new(ChatRole.System, instructions), new(ChatRole.User, request.PromptText)];
@@ -121,7 +123,21 @@ public sealed partial class PromptRequestHandler(
         response.Parameters[2].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text;
         response.Parameters[3].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text;
         response.Parameters[6].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Numeric;
-        return JobOutcome.Succeed(response, Usage(context, request, target, usage, started, UsageStatus.Succeeded, null));
+        var succeeded = Usage(context, request, target, usage, started, UsageStatus.Succeeded, null);
+        return request is { Sandbox: true, TemplateVersion: { } version }
+            && SandboxOutput.Judge(responseText, request.OutputSchema) is { Valid: true, Json: { } result }
+            ? JobOutcome.Succeed(response, succeeded, StoreTestResult(request.PromptType, version, result, now))
+            : JobOutcome.Succeed(response, succeeded);
+    }
+
+    /// <summary>A sandbox run whose output satisfies the type's schema becomes the version's last test result.</summary>
+    private static NpgsqlBatchCommand StoreTestResult(string promptType, int version, string resultJson, DateTimeOffset now)
+    {
+        var command = JobStore.Command(
+            "UPDATE prompt_template_versions SET test_result_json = $3::jsonb, last_tested_at = $4 WHERE prompt_type = $1 AND version_number = $2",
+            promptType, version, resultJson, now);
+        command.Parameters[2].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text;
+        return command;
     }
 
     /// <summary>When the job ends, however it ends, the text of a request that is not stored leaves Postgres.</summary>
@@ -183,8 +199,10 @@ public sealed partial class PromptRequestHandler(
     private async Task<LoadedRequest?> LoadAsync(Guid id, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            SELECT r.user_id, u.role, u.is_disabled, r.prompt_type, r.section, r.provider_id, r.model_id, r.prompt_text, r.store
+            SELECT r.user_id, u.role, u.is_disabled, r.prompt_type, r.section, r.provider_id, r.model_id, r.prompt_text, r.store,
+                   r.template_version, r.sandbox, t.output_schema::text
             FROM prompt_requests r JOIN users u ON u.id = r.user_id
+            LEFT JOIN prompt_templates t ON r.sandbox AND t.prompt_type = r.prompt_type
             WHERE r.id = $1
             """);
         command.Parameters.Add(new() { Value = id });
@@ -195,11 +213,13 @@ public sealed partial class PromptRequestHandler(
         }
         return new LoadedRequest(
             reader.GetGuid(0), reader.GetString(1), reader.GetBoolean(2), reader.GetString(3), reader.GetString(4),
-            reader.GetString(5), reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7), reader.GetBoolean(8));
+            reader.GetString(5), reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7), reader.GetBoolean(8),
+            reader.IsDBNull(9) ? null : reader.GetInt32(9), reader.GetBoolean(10), reader.IsDBNull(11) ? null : reader.GetString(11));
     }
 
     private sealed record LoadedRequest(
-        Guid UserId, string Role, bool UserDisabled, string PromptType, string Section, string ProviderId, string ModelId, string? PromptText, bool Store);
+        Guid UserId, string Role, bool UserDisabled, string PromptType, string Section, string ProviderId, string ModelId, string? PromptText, bool Store,
+        int? TemplateVersion, bool Sandbox, string? OutputSchema);
 
     /// <summary>Publishes streamed text at most every <c>interval</c>; once Redis fails, it stops trying for this attempt.</summary>
     private sealed class TextPublisher(PromptRequestEvents events, Guid id, int attempt, TimeSpan interval, TimeProvider time)

@@ -35,6 +35,7 @@ public sealed partial class RedisClient : IRedisCache, IRedisPubSub, IRedisScrip
     private readonly Lock _subscriberStart = new();
     private Task? _subscriberLoop;
     private volatile RespConnection? _subscriber;
+    private long _subscriberGeneration;
 
     public RedisClient(RedisOptions options, ILogger<RedisClient> logger, TimeProvider? timeProvider = null)
     {
@@ -251,6 +252,14 @@ public sealed partial class RedisClient : IRedisCache, IRedisPubSub, IRedisScrip
         return subscription;
     }
 
+    public long? LiveSubscription(string channel)
+    {
+        var generation = Volatile.Read(ref _subscriberGeneration);
+        var live = _subscriber is { IsOpen: true }
+            && _confirmations.TryGetValue(Prefixed(channel), out var confirmed) && confirmed.Task.IsCompletedSuccessfully;
+        return live && generation == Volatile.Read(ref _subscriberGeneration) ? generation : null;
+    }
+
     /// <summary>Waits until the subscriber connection is open and every registered channel confirmed.</summary>
     public async Task WaitForSubscriptionsAsync(CancellationToken cancellationToken)
     {
@@ -284,16 +293,19 @@ public sealed partial class RedisClient : IRedisCache, IRedisPubSub, IRedisScrip
             {
                 connection = await RespConnection.ConnectAsync(_options, stopping).ConfigureAwait(false);
                 connection.StartSubscriber(OnSubscriberFrameAsync);
-                _subscriber = connection;
-                var channels = _subscriptions.Keys.ToArray();
-                foreach (var channel in channels)
+                foreach (var channel in _subscriptions.Keys)
                 {
                     // A confirmation from an earlier connection no longer holds; one still awaited is kept.
+                    // Reset before the connection is published, so LiveSubscription never vouches for a
+                    // channel this connection has not confirmed.
                     _confirmations.AddOrUpdate(
                         channel,
                         _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously),
                         (_, previous) => previous.Task.IsCompleted ? new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) : previous);
                 }
+                _subscriber = connection;
+                Interlocked.Increment(ref _subscriberGeneration);
+                var channels = _subscriptions.Keys.ToArray();
                 if (channels.Length > 0)
                 {
                     connection.Post("SUBSCRIBE", [.. channels.Select(c => (RedisArg)c)]);
@@ -319,6 +331,7 @@ public sealed partial class RedisClient : IRedisCache, IRedisPubSub, IRedisScrip
             finally
             {
                 _subscriber = null;
+                Interlocked.Increment(ref _subscriberGeneration);
                 if (connection is not null)
                 {
                     await connection.DisposeAsync().ConfigureAwait(false);

@@ -33,6 +33,13 @@ public interface IRedisPubSub
     /// Dispose the result to unsubscribe.
     /// </summary>
     Task<IAsyncDisposable> SubscribeAsync(string channel, Func<RedisMessage, ValueTask> handler, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// While the channel is subscribed and confirmed on the open subscriber connection: a number that
+    /// changes whenever that connection is lost or replaced (messages may have been missed in between).
+    /// Null otherwise. Caches that rely on invalidation messages trust an entry only while this is unchanged.
+    /// </summary>
+    long? LiveSubscription(string channel);
 }
 
 public interface IRedisScripts

@@ -1,0 +1,103 @@
+using System.Text.Json;
+using AiPrompts.Api.Auth;
+using AiPrompts.Api.Errors;
+using AiPrompts.Core.Data;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace AiPrompts.Api.Audit;
+
+/// <summary>An audit entry: who did what to which entity, when, with the state before and after.</summary>
+public sealed record AuditLogResponse(
+    Guid Id,
+    Guid? ActorUserId,
+    string? ActorEmail,
+    string Action,
+    string EntityType,
+    string? EntityId,
+    JsonElement? Before,
+    JsonElement? After,
+    string? TraceId,
+    DateTimeOffset CreatedAt);
+
+/// <summary>The audit log, newest first, for a super admin: filtered by entity, action, actor and time, keyset-paginated.</summary>
+internal static class AuditLogsApi
+{
+    public static IEndpointRouteBuilder MapAuditLogsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/v1/audit-logs", ListAsync).WithTags("Audit").WithName("ListAuditLogs")
+            .WithSummary("Audit entries, newest first: ?entityType=&entityId=&action=&actorUserId=&from=&to=&limit=&cursor=")
+            .RequireAuthorization(Policies.ManageAll);
+        return app;
+    }
+
+    internal static async Task<Results<Ok<PageEnvelope<AuditLogResponse>>, ValidationProblem>> ListAsync(
+        AppDbContext db,
+        CancellationToken cancellationToken,
+        string? entityType = null,
+        string? entityId = null,
+        string? action = null,
+        Guid? actorUserId = null,
+        DateTimeOffset? from = null,
+        DateTimeOffset? to = null,
+        int? limit = null,
+        string? cursor = null)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var size = limit ?? 50;
+        if (size is < 1 or > 200)
+        {
+            errors["limit"] = ["The limit must be between 1 and 200."];
+        }
+        (DateTimeOffset CreatedAt, Guid Id)? after = null;
+        if (cursor is not null && (after = KeysetCursor.Parse(cursor)) is null)
+        {
+            errors["cursor"] = ["The cursor is not one this API returned."];
+        }
+        if (errors.Count > 0)
+        {
+            return ApiProblem.Validation(errors);
+        }
+        var query = db.AuditLogs.AsNoTracking();
+        if (entityType is not null)
+        {
+            query = query.Where(a => a.EntityType == entityType);
+        }
+        if (entityId is not null)
+        {
+            query = query.Where(a => a.EntityId == entityId);
+        }
+        if (action is not null)
+        {
+            query = action.EndsWith('*') ? query.Where(a => a.Action.StartsWith(action.TrimEnd('*'))) : query.Where(a => a.Action == action);
+        }
+        if (actorUserId is not null)
+        {
+            query = query.Where(a => a.ActorUserId == actorUserId);
+        }
+        if (from is { } since)
+        {
+            query = query.Where(a => a.CreatedAt >= since);
+        }
+        if (to is { } until)
+        {
+            query = query.Where(a => a.CreatedAt < until);
+        }
+        if (after is { } c)
+        {
+            query = query.Where(a => a.CreatedAt < c.CreatedAt || (a.CreatedAt == c.CreatedAt && a.Id.CompareTo(c.Id) < 0));
+        }
+        var page = await (
+            from a in query.OrderByDescending(a => a.CreatedAt).ThenByDescending(a => a.Id).Take(size + 1)
+            join u in db.Users.AsNoTracking() on a.ActorUserId equals u.Id into actors
+            from u in actors.DefaultIfEmpty()
+            select new { a, Email = u == null ? null : u.Email })
+            .ToListAsync(cancellationToken);
+        page = [.. page.OrderByDescending(x => x.a.CreatedAt).ThenByDescending(x => x.a.Id)];
+        var next = page.Count > size ? KeysetCursor.Of(page[size - 1].a.CreatedAt, page[size - 1].a.Id) : null;
+        return TypedResults.Ok(new PageEnvelope<AuditLogResponse>([.. page.Take(size).Select(x => new AuditLogResponse(
+            x.a.Id, x.a.ActorUserId, x.Email, x.a.Action, x.a.EntityType, x.a.EntityId, Json(x.a.Before), Json(x.a.After), x.a.TraceId, x.a.CreatedAt))], next));
+    }
+
+    private static JsonElement? Json(string? text) => text is null ? null : JsonDocument.Parse(text).RootElement.Clone();
+}
