@@ -34,14 +34,14 @@ internal static partial class PromptTemplateTypesApi
 
     internal static async Task<Ok<DataEnvelope<IReadOnlyList<PromptTemplateTypeResponse>>>> ListAsync(AppDbContext db, CancellationToken cancellationToken)
     {
-        var rows = await Query(db).OrderBy(x => x.Type.PromptType).ToListAsync(cancellationToken);
+        var rows = (await Query(db).ToListAsync(cancellationToken)).OrderBy(x => x.Type.PromptType, StringComparer.Ordinal);
         IReadOnlyList<PromptTemplateTypeResponse> list = [.. rows.Select(x => Of(x.Type, x.Active))];
         return TypedResults.Ok(DataEnvelope.Of(list));
     }
 
     internal static async Task<Results<Ok<DataEnvelope<PromptTemplateTypeResponse>>, ProblemHttpResult>> GetAsync(string promptType, AppDbContext db, CancellationToken cancellationToken)
     {
-        var row = await Query(db).FirstOrDefaultAsync(x => x.Type.PromptType == promptType, cancellationToken);
+        var row = await Query(db, promptType).FirstOrDefaultAsync(cancellationToken);
         return row is null ? ApiProblem.Of(ErrorCode.NotFound) : TypedResults.Ok(DataEnvelope.Of(Of(row.Type, row.Active)));
     }
 
@@ -145,13 +145,13 @@ internal static partial class PromptTemplateTypesApi
 
     private sealed record TypeRow(PromptTemplate Type, int? Active);
 
-    private static IQueryable<TypeRow> Query(AppDbContext db) =>
-        db.PromptTemplates.AsNoTracking().Select(t => new TypeRow(t,
+    private static IQueryable<TypeRow> Query(AppDbContext db, string? promptType = null) =>
+        db.PromptTemplates.AsNoTracking().Where(t => promptType == null || t.PromptType == promptType).Select(t => new TypeRow(t,
             db.PromptTemplateVersions.Where(v => v.PromptType == t.PromptType && v.IsActive).Select(v => (int?)v.VersionNumber).FirstOrDefault()));
 
     private static async Task<PromptTemplateTypeResponse> GetResponseAsync(AppDbContext db, string promptType, CancellationToken cancellationToken)
     {
-        var row = await Query(db).FirstAsync(x => x.Type.PromptType == promptType, cancellationToken);
+        var row = await Query(db, promptType).FirstAsync(cancellationToken);
         return Of(row.Type, row.Active);
     }
 
