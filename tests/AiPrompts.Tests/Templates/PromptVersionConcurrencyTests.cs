@@ -1,0 +1,140 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using AiPrompts.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace AiPrompts.Tests.Templates;
+
+/// <summary>Version numbers, the one active version and the caches under concurrency, with two Api instances.</summary>
+public sealed class PromptVersionConcurrencyTests(ApiFactory fixture) : IClassFixture<ApiFactory>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Concurrent_creates_get_distinct_consecutive_numbers()
+    {
+        var admin = await fixture.AdminTokenAsync();
+        using var setup = fixture.CreateClient(admin);
+        var type = await PromptVersionContractTests.DefineTypeAsync(setup, "concurrent_creates", ["ocr_text"], ["ocr_text"]);
+
+        var creates = Enumerable.Range(0, 24).Select(async i =>
+        {
+            using var client = fixture.CreateClient(admin);
+            var response = await client.PostAsJsonAsync($"/api/ai/prompts/{type}", new { template = $"#{i} {{{{ocr_text}}}}" }, Ct);
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            return (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("data").GetProperty("versionNumber").GetInt32();
+        });
+        var numbers = await Task.WhenAll(creates);
+
+        Assert.Equal(Enumerable.Range(1, 24), numbers.Order());
+        Assert.Equal(24L, await fixture.Database.ScalarAsync<long>("SELECT count(DISTINCT version_number) FROM prompt_template_versions WHERE prompt_type = $1", type));
+        Assert.Equal(24L, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM audit_logs WHERE action = 'prompt_version.create' AND entity_id LIKE $1", type + "/%"));
+    }
+
+    [Fact]
+    public async Task Concurrent_activations_leave_exactly_one_active_version_and_the_cache_agrees()
+    {
+        var admin = await fixture.AdminTokenAsync();
+        using var client = fixture.CreateClient(admin);
+        var type = await PromptVersionContractTests.DefineTypeAsync(client, "concurrent_activations", ["ocr_text"], ["ocr_text"]);
+        for (var i = 1; i <= 8; i++)
+        {
+            (await client.PostAsJsonAsync($"/api/ai/prompts/{type}", new { template = $"v{i} {{{{ocr_text}}}}" }, Ct)).EnsureSuccessStatusCode();
+        }
+
+        for (var round = 0; round < 3; round++)
+        {
+            var statuses = await Task.WhenAll(Enumerable.Range(1, 8).Select(async v =>
+            {
+                using var c = fixture.CreateClient(admin);
+                return (await c.PostAsync($"/api/ai/prompts/{type}/{v}/activate", null, Ct)).StatusCode;
+            }));
+            Assert.All(statuses, s => Assert.Equal(HttpStatusCode.OK, s));
+            Assert.Equal(1L, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM prompt_template_versions WHERE prompt_type = $1 AND is_active", type));
+            var active = await fixture.Database.ScalarAsync<int>("SELECT version_number FROM prompt_template_versions WHERE prompt_type = $1 AND is_active", type);
+            var cached = await client.GetFromJsonAsync<JsonElement>($"/api/ai/prompts/{type}/active", Ct);
+            Assert.Equal(active, cached.GetProperty("data").GetProperty("versionNumber").GetInt32());
+        }
+
+        // The database itself refuses a second active version, whatever the application does.
+        var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() =>
+            fixture.Database.ExecuteAsync($"UPDATE prompt_template_versions SET is_active = true WHERE prompt_type = '{type}'"));
+        Assert.Equal("23505", refused.SqlState);
+    }
+
+    [Fact]
+    public async Task A_read_right_after_activation_returns_the_new_version_from_every_Api_instance()
+    {
+        await using var peer = new PeerApi(fixture);
+        var admin = await fixture.AdminTokenAsync();
+        var user = await fixture.CreateUserAsync("user");
+        using var first = fixture.CreateClient(admin);
+        using var second = peer.CreateClient(admin);
+        using var firstReader = fixture.CreateClient(user.Token);
+        using var secondReader = peer.CreateClient(user.Token);
+        var type = await PromptVersionContractTests.DefineTypeAsync(first, "two_hosts", ["ocr_text"], ["ocr_text"]);
+        for (var i = 1; i <= 4; i++)
+        {
+            (await first.PostAsJsonAsync($"/api/ai/prompts/{type}", new { template = $"v{i} {{{{ocr_text}}}}" }, Ct)).EnsureSuccessStatusCode();
+        }
+        Assert.Equal("no_active_version", (await Problem.ReadAsync(await secondReader.GetAsync($"/api/ai/prompts/{type}/active", Ct), HttpStatusCode.NotFound)).Code);
+        await peer.WaitForTemplateSubscriptionAsync();
+
+        for (var round = 0; round < 12; round++)
+        {
+            var version = round % 4 + 1;
+            // Warm both instances' caches with the current version, then activate through one of them.
+            await ActiveAsync(firstReader);
+            await ActiveAsync(secondReader);
+            var through = round % 2 == 0 ? first : second;
+            (await through.PostAsync($"/api/ai/prompts/{type}/{version}/activate", null, Ct)).EnsureSuccessStatusCode();
+
+            Assert.Equal(version, await ActiveAsync(firstReader));
+            Assert.Equal(version, await ActiveAsync(secondReader));
+        }
+
+        async Task<int> ActiveAsync(HttpClient client)
+        {
+            var response = await client.GetAsync($"/api/ai/prompts/{type}/active", Ct);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return 0;
+            }
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+            return body.GetProperty("data").GetProperty("versionNumber").GetInt32();
+        }
+    }
+
+    /// <summary>A second Api instance: its own process-level singletons (caches, Redis connections), the same database and Redis.</summary>
+    private sealed class PeerApi(ApiFactory primary) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseEnvironment("Testing");
+            builder.UseSetting("ConnectionStrings:promptsdb", primary.Database.Via(primary.PostgresProxy.Port));
+            builder.UseSetting("ConnectionStrings:redis", primary.RedisViaProxy);
+            builder.UseSetting("Redis:KeyPrefix", primary.RedisKeyPrefix);
+            builder.UseSetting("Auth:Jwt:SigningKey", ApiFactory.SigningKey);
+            builder.UseSetting("Bootstrap:SuperAdmin:Email", ApiFactory.AdminEmail);
+            builder.UseSetting("Bootstrap:SuperAdmin:Password", ApiFactory.AdminPassword);
+            builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            builder.UseSetting("Keys:MasterKey", ApiFactory.MasterKey);
+        }
+
+        public HttpClient CreateClient(string bearer)
+        {
+            var client = CreateClient();
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
+            return client;
+        }
+
+        public async Task WaitForTemplateSubscriptionAsync()
+        {
+            var redis = (AiPrompts.Core.Redis.RedisClient)Services.GetService(typeof(AiPrompts.Core.Redis.RedisClient))!;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await redis.WaitForSubscriptionsAsync(timeout.Token);
+        }
+    }
+}
