@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
@@ -73,6 +74,14 @@ public sealed class FakeVendor : IAsyncDisposable
             await context.Response.Body.FlushAsync();
         }
     }
+
+    /// <summary>A streamed OpenAI chat completion of <paramref name="text"/> in one chunk, then usage and [DONE].</summary>
+    public static Task ChatStreamAsync(HttpContext context, string text) => SseAsync(context,
+    [
+        JsonSerializer.Serialize(new { id = "c1", @object = "chat.completion.chunk", model = "gpt-4o-mini", choices = new[] { new { index = 0, delta = new { content = text }, finish_reason = "stop" } } }),
+        """{"id":"c1","object":"chat.completion.chunk","model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}""",
+        "[DONE]",
+    ]);
 
     public async ValueTask DisposeAsync()
     {
