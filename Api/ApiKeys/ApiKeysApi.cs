@@ -81,7 +81,7 @@ internal static class ApiKeysApi
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(
-        Guid id, ClaimsPrincipal caller, AppDbContext db, AuditWriter audit, TimeProvider time, CancellationToken cancellationToken)
+        Guid id, ClaimsPrincipal caller, AppDbContext db, AuditWriter audit, UserCache users, TimeProvider time, CancellationToken cancellationToken)
     {
         var userId = caller.UserId();
         // Ownership is part of the query: another user's key is simply not found.
@@ -95,6 +95,7 @@ internal static class ApiKeysApi
             key.RevokedAt = time.GetUtcNow();
             audit.Record(userId, "api_key.revoke", "api_key", key.Id.ToString(), new { key.Name, key.Prefix }, new { key.Name, key.Prefix, key.RevokedAt });
             await db.SaveChangesAsync(cancellationToken);
+            await users.ApiKeyChangedAsync(key.KeyHash, cancellationToken);
         }
         return TypedResults.NoContent();
     }

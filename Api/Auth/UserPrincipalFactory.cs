@@ -5,33 +5,65 @@ using Microsoft.EntityFrameworkCore;
 
 namespace AiPrompts.Api.Auth;
 
-/// <summary>Builds the request's principal from the user's current row.</summary>
-internal sealed class UserPrincipalFactory(AppDbContext db, TimeProvider time)
+/// <summary>Builds the request's principal from the user's current state (from <see cref="UserCache"/>, else the database).</summary>
+internal sealed class UserPrincipalFactory(AppDbContext db, UserCache cache, TimeProvider time)
 {
-    private static readonly Func<AppDbContext, Guid, Guid, CancellationToken, Task<UserRow?>> ActiveUserByStamp =
-        EF.CompileAsyncQuery((AppDbContext ctx, Guid id, Guid stamp, CancellationToken _) => ctx.Users
-            .Where(u => u.Id == id && u.SecurityStamp == stamp && !u.IsDisabled)
-            .Select(u => new UserRow(u.Id, u.Email, u.DisplayName, u.Role))
+    private static readonly Func<AppDbContext, Guid, CancellationToken, Task<CachedUser?>> UserById =
+        EF.CompileAsyncQuery((AppDbContext ctx, Guid id, CancellationToken _) => ctx.Users
+            .Where(u => u.Id == id)
+            .Select(u => new CachedUser(u.Id, u.Email, u.DisplayName, u.Role, u.IsDisabled, u.SecurityStamp))
             .FirstOrDefault());
 
     public async Task<ClaimsPrincipal?> CreateForTokenAsync(Guid userId, Guid securityStamp, CancellationToken cancellationToken)
     {
-        var user = await ActiveUserByStamp(db, userId, securityStamp, cancellationToken);
-        return user is null ? null : Create(user, AuthSchemes.Jwt, [new Claim(AppClaims.AuthMethod, AppClaims.PasswordMethod)]);
+        var user = await UserAsync(userId, cancellationToken);
+        return user is null || user.IsDisabled || user.SecurityStamp != securityStamp
+            ? null
+            : Create(new UserRow(user.Id, user.Email, user.DisplayName, user.Role), AuthSchemes.Jwt, [new Claim(AppClaims.AuthMethod, AppClaims.PasswordMethod)]);
     }
 
     public async Task<ClaimsPrincipal?> CreateForApiKeyAsync(byte[] keyHash, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        var match = await db.ApiKeys
-            .Where(k => k.KeyHash == keyHash && k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now))
-            .Join(db.Users.Where(u => !u.IsDisabled), k => k.UserId, u => u.Id,
-                (k, u) => new { KeyId = k.Id, User = new UserRow(u.Id, u.Email, u.DisplayName, u.Role) })
-            .FirstOrDefaultAsync(cancellationToken);
-        return match is null
+        var cacheKey = UserCache.KeyOf(keyHash);
+        if (!cache.ApiKeys.TryGet(cacheKey, out var key))
+        {
+            var token = cache.ApiKeys.BeginLoad();
+            var row = await db.ApiKeys.AsNoTracking()
+                .Where(k => k.KeyHash == keyHash)
+                .Select(k => new CachedApiKey(k.Id, k.UserId, k.ExpiresAt, k.RevokedAt != null))
+                .FirstOrDefaultAsync(cancellationToken);
+            if (row is null)
+            {
+                return null;
+            }
+            cache.ApiKeys.Store(cacheKey, row, token);
+            key = row;
+        }
+        if (key.Revoked || (key.ExpiresAt is { } expires && expires <= time.GetUtcNow()))
+        {
+            return null;
+        }
+        var user = await UserAsync(key.UserId, cancellationToken);
+        return user is null || user.IsDisabled
             ? null
-            : Create(match.User, AuthSchemes.ApiKey,
-                [new Claim(AppClaims.AuthMethod, AppClaims.ApiKeyMethod), new Claim(AppClaims.ApiKeyId, match.KeyId.ToString())]);
+            : Create(new UserRow(user.Id, user.Email, user.DisplayName, user.Role), AuthSchemes.ApiKey,
+                [new Claim(AppClaims.AuthMethod, AppClaims.ApiKeyMethod), new Claim(AppClaims.ApiKeyId, key.KeyId.ToString())]);
+    }
+
+    private async Task<CachedUser?> UserAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        var cacheKey = userId.ToString();
+        if (cache.Users.TryGet(cacheKey, out var user))
+        {
+            return user;
+        }
+        var token = cache.Users.BeginLoad();
+        user = await UserById(db, userId, cancellationToken);
+        if (user is not null)
+        {
+            cache.Users.Store(cacheKey, user, token);
+        }
+        return user;
     }
 
     private static ClaimsPrincipal Create(UserRow user, string scheme, IEnumerable<Claim> extra)

@@ -5,6 +5,7 @@ using AiPrompts.Api.Errors;
 using AiPrompts.Api.PromptRequests;
 using AiPrompts.Api.Users;
 using AiPrompts.Core;
+using AiPrompts.Core.Caching;
 using AiPrompts.Core.Templates;
 using AiPrompts.Core.Users;
 using Microsoft.AspNetCore.Identity;
@@ -32,7 +33,9 @@ internal static class ApplicationServiceExtensions
         services.AddScoped<PromptRequestFactory>();
         services.AddOptions<TemplateOptions>().BindConfiguration(TemplateOptions.Section);
         services.AddSingleton<ActiveTemplateCache>();
-        services.AddHostedService(sp => sp.GetRequiredService<ActiveTemplateCache>());
+        services.AddSingleton<CacheInvalidation>();
+        services.AddHostedService(sp => sp.GetRequiredService<CacheInvalidation>());
+        services.AddSingleton<UserCache>();
 
         services.AddOptions<RequestLimitsOptions>().BindConfiguration(RequestLimitsOptions.Section);
 

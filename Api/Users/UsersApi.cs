@@ -27,7 +27,7 @@ internal static class UsersApi
         return group;
     }
 
-    public sealed record Services(AppDbContext Db, AuditWriter Audit, TimeProvider Time, IPasswordHasher<User> Hasher);
+    internal sealed record Services(AppDbContext Db, AuditWriter Audit, TimeProvider Time, IPasswordHasher<User> Hasher, UserCache Users);
 
     internal static async Task<Results<Ok<PageEnvelope<UserResponse>>, ValidationProblem>> ListAsync(
         AppDbContext db, CancellationToken cancellationToken, int? limit = null, Guid? cursor = null, string? role = null, bool? disabled = null)
@@ -156,6 +156,8 @@ internal static class UsersApi
             await db.SaveChangesAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
+        // Every Api instance forgets the user's old access before this answers.
+        await services.Users.UserChangedAsync(user.Id, cancellationToken);
         return TypedResults.Ok(DataEnvelope.Of(user.AsUserResponse()));
     }
 }

@@ -1,8 +1,6 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
+using AiPrompts.Core.Caching;
 using AiPrompts.Core.Redis;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -24,31 +22,16 @@ public sealed record ActiveTemplate(
     DateTimeOffset? ActivatedAt);
 
 /// <summary>
-/// The active version of each prompt type, read through two caches: one in this process and one in
-/// Redis, with Postgres as the truth.
-/// <list type="bullet">
-/// <item>An in-process copy is trusted only while this process's subscription to the invalidation
-/// channel is live and unchanged since the copy was taken (a reconnect may have lost messages), and for
-/// at most <see cref="TemplateOptions.LocalCacheMaxAge"/>.</item>
-/// <item>Redis copies are written by a script that refuses a lower revision, so a reader that loaded
-/// the old version just before an activation cannot put it back over the new one.</item>
-/// <item><see cref="PublishChangeAsync"/>, called after an activation commits, writes the new copy to
-/// Redis, publishes the change, and waits until every subscribed process confirmed it dropped its copy
-/// (PUBLISH says how many received it; each one counts itself on an acknowledgement key). So once an
-/// activation has answered, no instance serves the old version.</item>
-/// </list>
-/// Redis down means reads go to Postgres; it never means a stale answer.
+/// The active version of each prompt type, read through two caches: one in this process (coherent across
+/// instances through <see cref="CacheInvalidation"/>) and one in Redis, with Postgres as the truth.
+/// Redis copies are written by a script that refuses a lower revision, so a reader that loaded the old
+/// version just before an activation cannot put it back over the new one. <see cref="PublishChangeAsync"/>,
+/// called after a change commits, writes the new copy to Redis and waits until every instance dropped its
+/// own; so once an activation has answered, no instance serves the old version.
 /// </summary>
-public sealed partial class ActiveTemplateCache(
-    NpgsqlDataSource dataSource,
-    IRedisCache cache,
-    IRedisPubSub pubSub,
-    IRedisScripts scripts,
-    IOptions<TemplateOptions> options,
-    TimeProvider time,
-    ILogger<ActiveTemplateCache> logger) : IHostedService, IAsyncDisposable
+public sealed class ActiveTemplateCache
 {
-    public const string Channel = "templates:changed";
+    public const string Scope = "template";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -63,43 +46,35 @@ public sealed partial class ActiveTemplateCache(
         return 1
         """);
 
-    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private long _epoch;
-    private IAsyncDisposable? _subscription;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly IRedisCache _cache;
+    private readonly IRedisScripts _scripts;
+    private readonly CacheInvalidation _bus;
+    private readonly IOptions<TemplateOptions> _options;
+    private readonly CoherentCache<ActiveTemplate> _local;
 
-    private sealed record Entry(ActiveTemplate Value, long Subscription, long StoredAt);
-
-    private sealed record ChangeMessage(string PromptType, long Revision, string Ack);
+    public ActiveTemplateCache(NpgsqlDataSource dataSource, IRedisCache cache, IRedisScripts scripts, CacheInvalidation bus, IOptions<TemplateOptions> options, TimeProvider time)
+    {
+        _dataSource = dataSource;
+        _cache = cache;
+        _scripts = scripts;
+        _bus = bus;
+        _options = options;
+        _local = new CoherentCache<ActiveTemplate>(bus, Scope, options.Value.LocalCacheMaxAge, 10_000, time);
+    }
 
     public static string CopyKey(string promptType) => $"templates:active:{promptType}";
 
     private static string RevisionKey(string promptType) => $"templates:revision:{promptType}";
 
-    private static string AckKey(string nonce) => $"templates:ack:{nonce}";
-
-    public async Task StartAsync(CancellationToken cancellationToken) =>
-        _subscription = await pubSub.SubscribeAsync(Channel, OnMessage, cancellationToken);
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_subscription is not null)
-        {
-            await _subscription.DisposeAsync();
-        }
-    }
-
     /// <summary>The type's rules and active version; null when the type does not exist.</summary>
     public async ValueTask<ActiveTemplate?> GetAsync(string promptType, CancellationToken cancellationToken)
     {
-        var subscription = pubSub.LiveSubscription(Channel);
-        if (subscription is { } live && _entries.TryGetValue(promptType, out var entry) && entry.Subscription == live
-            && time.GetElapsedTime(entry.StoredAt) < options.Value.LocalCacheMaxAge)
+        if (_local.TryGet(promptType, out var cached))
         {
-            return entry.Value;
+            return cached;
         }
-        var epoch = Interlocked.Read(ref _epoch);
+        var token = _local.BeginLoad();
         var value = await ReadRedisAsync(promptType, cancellationToken);
         if (value is null)
         {
@@ -110,107 +85,35 @@ public sealed partial class ActiveTemplateCache(
             }
             await WriteRedisAsync(value, cancellationToken);
         }
-        // Keep it only if no change arrived while it was read, and the subscription is still the same one.
-        if (subscription is { } s && Interlocked.Read(ref _epoch) == epoch && pubSub.LiveSubscription(Channel) == s)
-        {
-            _entries[promptType] = new Entry(value, s, time.GetTimestamp());
-        }
+        _local.Store(promptType, value, token);
         return value;
     }
 
     /// <summary>
-    /// After a change to a type committed: drops this process's copy, writes the new one to Redis, tells
-    /// every process, and waits (bounded) until each confirmed. False when Redis could not be reached or
-    /// not every process confirmed in time; their copies then expire within <see cref="TemplateOptions.LocalCacheMaxAge"/>.
+    /// After a change to a type committed: writes the new copy to Redis and drops every instance's
+    /// in-process copy, waiting (bounded) for each to confirm. False when Redis failed or an instance did not confirm.
     /// </summary>
     public async Task<bool> PublishChangeAsync(string promptType, CancellationToken cancellationToken)
     {
-        Evict(promptType);
-        var settings = options.Value;
         try
         {
-            var current = await LoadAsync(promptType, cancellationToken);
-            if (current is not null)
+            if (await LoadAsync(promptType, cancellationToken) is { } current)
             {
                 await WriteRedisAsync(current, cancellationToken, quiet: false);
             }
-            else
-            {
-                await cache.DeleteAsync([CopyKey(promptType)], cancellationToken);
-            }
-            var nonce = Guid.NewGuid().ToString("N");
-            var message = JsonSerializer.Serialize(new ChangeMessage(promptType, current?.Revision ?? 0, nonce), Json);
-            var receivers = await pubSub.PublishAsync(Channel, message, cancellationToken);
-            var started = time.GetTimestamp();
-            while (true)
-            {
-                var acknowledged = long.TryParse(await cache.GetStringAsync(AckKey(nonce), cancellationToken), out var count) ? count : 0;
-                if (acknowledged >= receivers)
-                {
-                    return true;
-                }
-                if (time.GetElapsedTime(started) > settings.InvalidationAckTimeout)
-                {
-                    LogUnconfirmed(logger, promptType, acknowledged, receivers);
-                    return false;
-                }
-                await Task.Delay(TimeSpan.FromMilliseconds(5), time, cancellationToken);
-            }
         }
-        catch (RedisException ex)
+        catch (RedisException)
         {
-            // Every process whose subscription broke has stopped trusting its copy; the Redis copy still
-            // expires. Log, so an operator knows the change reached other instances only through that.
-            LogNotPublished(logger, promptType, ex.Message);
-            return false;
+            // The bus reports Redis failures too; the Redis copy expires with its TTL.
         }
-    }
-
-    private ValueTask OnMessage(RedisMessage message)
-    {
-        ChangeMessage? change;
-        try
-        {
-            change = JsonSerializer.Deserialize<ChangeMessage>(message.Payload, Json);
-        }
-        catch (JsonException)
-        {
-            return ValueTask.CompletedTask;
-        }
-        if (change is null)
-        {
-            return ValueTask.CompletedTask;
-        }
-        Evict(change.PromptType);
-        // Acknowledge off the subscriber's read loop, which must not wait on another command.
-        _ = AcknowledgeAsync(change.Ack);
-        return ValueTask.CompletedTask;
-    }
-
-    private void Evict(string promptType)
-    {
-        Interlocked.Increment(ref _epoch);
-        _entries.TryRemove(promptType, out _);
-    }
-
-    private async Task AcknowledgeAsync(string nonce)
-    {
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await cache.IncrementAsync(AckKey(nonce), 1, TimeSpan.FromMinutes(1), timeout.Token);
-        }
-        catch (Exception ex) when (ex is RedisException or OperationCanceledException)
-        {
-            LogAckFailed(logger, ex.Message);
-        }
+        return await _bus.PublishAsync(Scope, promptType, cancellationToken);
     }
 
     private async Task<ActiveTemplate?> ReadRedisAsync(string promptType, CancellationToken cancellationToken)
     {
         try
         {
-            return await cache.GetAsync(CopyKey(promptType), cancellationToken) is { } bytes
+            return await _cache.GetAsync(CopyKey(promptType), cancellationToken) is { } bytes
                 ? JsonSerializer.Deserialize<ActiveTemplate>(bytes, Json)
                 : null;
         }
@@ -224,8 +127,8 @@ public sealed partial class ActiveTemplateCache(
     {
         try
         {
-            await scripts.EvaluateAsync(WriteIfNewer, [CopyKey(value.PromptType), RevisionKey(value.PromptType)],
-                [value.Revision, JsonSerializer.Serialize(value, Json), (long)options.Value.RedisTtl.TotalMilliseconds], cancellationToken);
+            await _scripts.EvaluateAsync(WriteIfNewer, [CopyKey(value.PromptType), RevisionKey(value.PromptType)],
+                [value.Revision, JsonSerializer.Serialize(value, Json), (long)_options.Value.RedisTtl.TotalMilliseconds], cancellationToken);
         }
         catch (RedisException) when (quiet)
         {
@@ -236,7 +139,7 @@ public sealed partial class ActiveTemplateCache(
     /// <summary>The type and its active version from Postgres, in one query.</summary>
     public async Task<ActiveTemplate?> LoadAsync(string promptType, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var command = _dataSource.CreateCommand("""
             SELECT t.revision, t.section, t.required_placeholders, t.allowed_variables, t.output_schema::text,
                    v.version_number, v.template, v.activated_at
             FROM prompt_templates t
@@ -256,13 +159,4 @@ public sealed partial class ActiveTemplateCache(
             reader.IsDBNull(6) ? null : reader.GetString(6),
             reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7));
     }
-
-    [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "The change of prompt type {PromptType} was confirmed by {Acknowledged} of {Receivers} instances in time; the others drop their copy when it expires")]
-    private static partial void LogUnconfirmed(ILogger logger, string promptType, long acknowledged, long receivers);
-
-    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "The change of prompt type {PromptType} could not be published through Redis: {Reason}")]
-    private static partial void LogNotPublished(ILogger logger, string promptType, string reason);
-
-    [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "A template change could not be acknowledged: {Reason}")]
-    private static partial void LogAckFailed(ILogger logger, string reason);
 }

@@ -14,9 +14,6 @@ public sealed class TemplateOptions
     /// <summary>How long the Redis copy of an active version lives.</summary>
     public TimeSpan RedisTtl { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>How long an activation waits for every Api instance to confirm it dropped its copy.</summary>
-    public TimeSpan InvalidationAckTimeout { get; set; } = TimeSpan.FromSeconds(2);
-
     /// <summary>How long a sandbox test waits for its result before answering 202.</summary>
     public TimeSpan SandboxWait { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -1,0 +1,232 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using AiPrompts.Core.Redis;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AiPrompts.Core.Caching;
+
+/// <summary>
+/// Keeps in-process caches of every Api instance coherent over one Redis channel.
+/// <list type="bullet">
+/// <item><see cref="PublishAsync"/> runs after a change committed: it drops the entry here, publishes, and
+/// waits (bounded) until every subscribed instance confirmed it dropped its copy. PUBLISH answers how many
+/// instances received the message; each one counts itself on an acknowledgement key. So once the change
+/// has answered its caller, no instance serves the old value.</item>
+/// <item>An instance trusts its entries only while its subscription is live and the same one as when the
+/// entry was stored (<see cref="IRedisPubSub.LiveSubscription"/>): after a reconnect, messages may have been
+/// missed, so everything is read again. Redis down means reads go to Postgres, never a stale answer.</item>
+/// </list>
+/// </summary>
+public sealed partial class CacheInvalidation(IRedisPubSub pubSub, IRedisCache cache, TimeProvider time, ILogger<CacheInvalidation> logger)
+    : IHostedService, IAsyncDisposable
+{
+    public const string Channel = "cache:invalidate";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly ConcurrentDictionary<string, Action<string>> _scopes = new(StringComparer.Ordinal);
+    private IAsyncDisposable? _subscription;
+
+    private sealed record Message(string Scope, string Key, string Ack);
+
+    /// <summary>The current live subscription, or null while entries must not be trusted.</summary>
+    public long? Live => pubSub.LiveSubscription(Channel);
+
+    /// <summary>The instance-wide acknowledgement wait of <see cref="PublishAsync"/>.</summary>
+    public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    public void Register(string scope, Action<string> evict)
+    {
+        if (!_scopes.TryAdd(scope, evict))
+        {
+            throw new InvalidOperationException($"The cache scope '{scope}' is registered twice.");
+        }
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken) =>
+        _subscription = await pubSub.SubscribeAsync(Channel, OnMessage, cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_subscription is not null)
+        {
+            await _subscription.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Drops <paramref name="key"/> of <paramref name="scope"/> everywhere. True when every instance
+    /// confirmed in time; false (logged) when Redis failed or an instance did not answer: its entries then
+    /// expire with their maximum age.
+    /// </summary>
+    public async Task<bool> PublishAsync(string scope, string key, CancellationToken cancellationToken)
+    {
+        Evict(scope, key);
+        try
+        {
+            var nonce = Guid.NewGuid().ToString("N");
+            var receivers = await pubSub.PublishAsync(Channel, JsonSerializer.Serialize(new Message(scope, key, nonce), Json), cancellationToken);
+            var started = time.GetTimestamp();
+            while (true)
+            {
+                var acknowledged = long.TryParse(await cache.GetStringAsync(AckKey(nonce), cancellationToken), out var count) ? count : 0;
+                if (acknowledged >= receivers)
+                {
+                    return true;
+                }
+                if (time.GetElapsedTime(started) > AckTimeout)
+                {
+                    LogUnconfirmed(logger, scope, acknowledged, receivers);
+                    return false;
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(5), time, cancellationToken);
+            }
+        }
+        catch (RedisException ex)
+        {
+            LogNotPublished(logger, scope, ex.Message);
+            return false;
+        }
+    }
+
+    private static string AckKey(string nonce) => $"cache:ack:{nonce}";
+
+    private void Evict(string scope, string key)
+    {
+        if (_scopes.TryGetValue(scope, out var evict))
+        {
+            evict(key);
+        }
+    }
+
+    private ValueTask OnMessage(RedisMessage message)
+    {
+        Message? change;
+        try
+        {
+            change = JsonSerializer.Deserialize<Message>(message.Payload, Json);
+        }
+        catch (JsonException)
+        {
+            return ValueTask.CompletedTask;
+        }
+        if (change is not null)
+        {
+            Evict(change.Scope, change.Key);
+            // Acknowledge off the subscriber's read loop, which must not wait on another command.
+            _ = AcknowledgeAsync(change.Ack);
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task AcknowledgeAsync(string nonce)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await cache.IncrementAsync(AckKey(nonce), 1, TimeSpan.FromMinutes(1), timeout.Token);
+        }
+        catch (Exception ex) when (ex is RedisException or OperationCanceledException)
+        {
+            LogAckFailed(logger, ex.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "A change of {Scope} was confirmed by {Acknowledged} of {Receivers} instances in time; the others drop their copy when it expires")]
+    private static partial void LogUnconfirmed(ILogger logger, string scope, long acknowledged, long receivers);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "A change of {Scope} could not be published through Redis: {Reason}")]
+    private static partial void LogNotPublished(ILogger logger, string scope, string reason);
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "A cache change could not be acknowledged: {Reason}")]
+    private static partial void LogAckFailed(ILogger logger, string reason);
+}
+
+/// <summary>
+/// An in-process cache kept coherent by <see cref="CacheInvalidation"/>: an entry is served only while
+/// the subscription it was stored under is still live, for at most <c>maxAge</c>, and an entry loaded
+/// while an invalidation arrived is not stored.
+/// </summary>
+public sealed class CoherentCache<TValue>
+{
+    private readonly CacheInvalidation _bus;
+    private readonly TimeSpan _maxAge;
+    private readonly int _capacity;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private long _epoch;
+
+    private sealed record Entry(TValue Value, long Subscription, long StoredAt);
+
+    /// <summary>What a load must present to store its result: the state before it read.</summary>
+    public readonly record struct LoadToken(long Epoch, long? Subscription);
+
+    /// <summary>With a scope, messages of that scope evict; without, the owner registers its own eviction.</summary>
+    public CoherentCache(CacheInvalidation bus, string? scope, TimeSpan maxAge, int capacity, TimeProvider time)
+    {
+        _bus = bus;
+        _maxAge = maxAge;
+        _capacity = capacity;
+        _time = time;
+        if (scope is not null)
+        {
+            bus.Register(scope, Evict);
+        }
+    }
+
+    public bool TryGet(string key, out TValue value)
+    {
+        if (_bus.Live is { } live && _entries.TryGetValue(key, out var entry) && entry.Subscription == live
+            && _time.GetElapsedTime(entry.StoredAt) < _maxAge)
+        {
+            value = entry.Value;
+            return true;
+        }
+        value = default!;
+        return false;
+    }
+
+    public LoadToken BeginLoad() => new(Interlocked.Read(ref _epoch), _bus.Live);
+
+    public void Store(string key, TValue value, LoadToken token)
+    {
+        if (token.Subscription is not { } subscription || Interlocked.Read(ref _epoch) != token.Epoch || _bus.Live != subscription)
+        {
+            return;
+        }
+        if (_entries.Count >= _capacity)
+        {
+            _entries.Clear();
+        }
+        _entries[key] = new Entry(value, subscription, _time.GetTimestamp());
+    }
+
+    /// <summary>Drops the entry (and, for <c>*</c>, every entry); loads in flight will not store.</summary>
+    public void Evict(string key)
+    {
+        Interlocked.Increment(ref _epoch);
+        if (key == "*")
+        {
+            _entries.Clear();
+        }
+        else
+        {
+            _entries.TryRemove(key, out _);
+        }
+    }
+
+    /// <summary>Drops every entry that matches (a rare, whole-cache scan).</summary>
+    public void EvictWhere(Func<TValue, bool> match)
+    {
+        Interlocked.Increment(ref _epoch);
+        foreach (var (key, entry) in _entries)
+        {
+            if (match(entry.Value))
+            {
+                _entries.TryRemove(key, out _);
+            }
+        }
+    }
+}
