@@ -84,6 +84,10 @@ internal static partial class PromptTemplateTypesApi
                 return ApiProblem.Of(problem.Code, problem.Args, $"The active version {active.VersionNumber} would not fit these rules. {problem.Detail}");
             }
             type.Revision++;
+            if (!await PromptTemplatesApi.PrepareCacheAsync(cache, promptType, type.Revision, cancellationToken))
+            {
+                return ApiProblem.Of(ErrorCode.ServiceUnavailable, detail: "The template cache (Redis) is unreachable, so the change was not made. Nothing changed; try again.");
+            }
         }
         type.Description = body.Description;
         type.Section = body.Section!;

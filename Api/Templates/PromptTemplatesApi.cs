@@ -135,8 +135,9 @@ internal static class PromptTemplatesApi
 
     /// <summary>
     /// One transaction: the type's row is locked (activations of a type run one at a time) and its revision
-    /// raised, the old active version deactivated, this one activated, the audit row written. After the
-    /// commit, every cached copy is replaced or dropped before the answer goes out.
+    /// raised, the Redis copy dropped (Redis unreachable: 503 and nothing changes), the old active version
+    /// deactivated, this one activated, the audit row written. After the commit, every cached copy is
+    /// replaced or dropped before the answer goes out.
     /// </summary>
     internal static async Task<Results<Ok<DataEnvelope<AiPromptResponse>>, ProblemHttpResult>> ActivateAsync(
         string promptType,
@@ -177,6 +178,10 @@ internal static class PromptTemplatesApi
             // Deactivate first: the partial unique index allows one active version at every statement.
             await db.PromptTemplateVersions.Where(v => v.PromptType == promptType && v.IsActive)
                 .ExecuteUpdateAsync(s => s.SetProperty(v => v.IsActive, false), cancellationToken);
+            if (!await PrepareCacheAsync(cache, promptType, locked[0], cancellationToken))
+            {
+                return ApiProblem.Of(ErrorCode.ServiceUnavailable, detail: "The template cache (Redis) is unreachable, so the activation was not made. Nothing changed; try again.");
+            }
             version.IsActive = true;
             version.ActivatedAt = now;
             audit.Record(caller.UserId(), "prompt_version.activate", AuditEntity, EntityId(version),
@@ -239,6 +244,20 @@ internal static class PromptTemplatesApi
         var lines = LineDiff.Compute(before, after);
         return TypedResults.Ok(DataEnvelope.Of(new PromptDiffResponse(promptType, from.Value, to.Value, lines,
             LineDiff.Unified(lines, $"{promptType} v{from}", $"{promptType} v{to}"))));
+    }
+
+    /// <summary>False when Redis is unreachable: the change must not commit then (see <see cref="ActiveTemplateCache.PrepareChangeAsync"/>).</summary>
+    internal static async Task<bool> PrepareCacheAsync(ActiveTemplateCache cache, string promptType, long revision, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await cache.PrepareChangeAsync(promptType, revision, cancellationToken);
+            return true;
+        }
+        catch (Core.Redis.RedisException)
+        {
+            return false;
+        }
     }
 
     private static async Task<PromptTemplateVersion?> LockVersionAsync(AppDbContext db, string promptType, int versionNumber, CancellationToken cancellationToken) =>

@@ -89,6 +89,24 @@ public sealed class ActiveTemplateCache
         return value;
     }
 
+    // KEYS[1] the copy, KEYS[2] the highest revision written; ARGV: the revision about to commit.
+    private static readonly RedisScript Prepare = new("""
+        local current = redis.call('GET', KEYS[2])
+        if not current or tonumber(current) < tonumber(ARGV[1]) then
+            redis.call('SET', KEYS[2], ARGV[1])
+        end
+        return redis.call('DEL', KEYS[1])
+        """);
+
+    /// <summary>
+    /// Inside a change's transaction, before it commits: raises the type's revision in Redis and drops the
+    /// Redis copy, so no reader that loaded the old version can store it there afterwards. Throws
+    /// <see cref="RedisException"/> when Redis is unreachable: the caller rolls back, so a change never
+    /// commits while a stale copy could outlive it in Redis.
+    /// </summary>
+    public Task PrepareChangeAsync(string promptType, long revision, CancellationToken cancellationToken) =>
+        _scripts.EvaluateAsync(Prepare, [CopyKey(promptType), RevisionKey(promptType)], [revision], cancellationToken);
+
     /// <summary>
     /// After a change to a type committed: writes the new copy to Redis and drops every instance's
     /// in-process copy, waiting (bounded) for each to confirm. False when Redis failed or an instance did not confirm.

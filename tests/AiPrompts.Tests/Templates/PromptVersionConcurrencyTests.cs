@@ -104,4 +104,47 @@ public sealed class PromptVersionConcurrencyTests(ApiFactory fixture) : IClassFi
             return body.GetProperty("data").GetProperty("versionNumber").GetInt32();
         }
     }
+
+    [Fact]
+    public async Task With_Redis_down_reads_come_from_Postgres_and_an_activation_is_refused_rather_than_left_stale_in_Redis()
+    {
+        var admin = await fixture.AdminTokenAsync();
+        using var client = fixture.CreateClient(admin);
+        var type = await PromptVersionContractTests.DefineTypeAsync(client, "redis_down", ["ocr_text"], ["ocr_text"]);
+        for (var i = 1; i <= 2; i++)
+        {
+            (await client.PostAsJsonAsync($"/api/ai/prompts/{type}", new { template = $"v{i} {{{{ocr_text}}}}" }, Ct)).EnsureSuccessStatusCode();
+        }
+        (await client.PostAsync($"/api/ai/prompts/{type}/1/activate", null, Ct)).EnsureSuccessStatusCode();
+        Assert.Equal(1, await ActiveAsync());
+
+        var audits = await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM audit_logs");
+        fixture.RedisProxy.Cut();
+        try
+        {
+            Assert.Equal(1, await ActiveAsync());
+            // A change made now could leave the old copy in Redis for readers after it comes back: refused, nothing changes.
+            var refused = await client.PostAsync($"/api/ai/prompts/{type}/2/activate", null, Ct);
+            Assert.Equal("service_unavailable", (await Problem.ReadAsync(refused, HttpStatusCode.ServiceUnavailable)).Code);
+            Assert.Equal(1, await fixture.Database.ScalarAsync<int>("SELECT version_number FROM prompt_template_versions WHERE prompt_type = $1 AND is_active", type));
+            Assert.Equal(audits, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM audit_logs"));
+            // Postgres is still the source of every read, and rows changed behind the caches' back are seen.
+            await fixture.Database.ExecuteAsync($"UPDATE prompt_template_versions SET is_active = false WHERE prompt_type = '{type}'");
+            await fixture.Database.ExecuteAsync($"UPDATE prompt_template_versions SET is_active = true WHERE prompt_type = '{type}' AND version_number = 2");
+            Assert.Equal(2, await ActiveAsync());
+            await fixture.Database.ExecuteAsync($"UPDATE prompt_template_versions SET is_active = false WHERE prompt_type = '{type}'");
+            await fixture.Database.ExecuteAsync($"UPDATE prompt_template_versions SET is_active = true WHERE prompt_type = '{type}' AND version_number = 1");
+        }
+        finally
+        {
+            fixture.RedisProxy.Restore();
+        }
+        await fixture.WaitForRedisAsync();
+        Assert.Equal(1, await ActiveAsync());
+        (await client.PostAsync($"/api/ai/prompts/{type}/2/activate", null, Ct)).EnsureSuccessStatusCode();
+        Assert.Equal(2, await ActiveAsync());
+
+        async Task<int> ActiveAsync() =>
+            (await client.GetFromJsonAsync<JsonElement>($"/api/ai/prompts/{type}/active", Ct)).GetProperty("data").GetProperty("versionNumber").GetInt32();
+    }
 }
