@@ -95,7 +95,7 @@ internal static class ApiKeysApi
             key.RevokedAt = time.GetUtcNow();
             audit.Record(userId, "api_key.revoke", "api_key", key.Id.ToString(), new { key.Name, key.Prefix }, new { key.Name, key.Prefix, key.RevokedAt });
             await db.SaveChangesAsync(cancellationToken);
-            await users.ApiKeyChangedAsync(key.KeyHash, cancellationToken);
+            await users.ApiKeyChangedAsync(key.KeyHash, CancellationToken.None);
         }
         return TypedResults.NoContent();
     }

@@ -100,7 +100,7 @@ internal static partial class PromptTemplateTypesApi
         await transaction.CommitAsync(cancellationToken);
         if (!created)
         {
-            await cache.PublishChangeAsync(promptType, cancellationToken);
+            await cache.PublishChangeAsync(promptType, CancellationToken.None);
         }
         var response = DataEnvelope.Of(await GetResponseAsync(db, promptType, cancellationToken));
         return created ? TypedResults.Created($"/api/ai/prompt-types/{promptType}", response) : TypedResults.Ok(response);

@@ -189,7 +189,7 @@ internal static class PromptTemplatesApi
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
-        await cache.PublishChangeAsync(promptType, cancellationToken);
+        await cache.PublishChangeAsync(promptType, CancellationToken.None);
         var activated = await db.PromptTemplateVersions.AsNoTracking()
             .FirstAsync(v => v.PromptType == promptType && v.VersionNumber == versionNumber, cancellationToken);
         return TypedResults.Ok(DataEnvelope.Of(AiPromptResponse.Of(activated)));

@@ -157,7 +157,7 @@ internal static class UsersApi
         }
         await transaction.CommitAsync(cancellationToken);
         // Every Api instance forgets the user's old access before this answers.
-        await services.Users.UserChangedAsync(user.Id, cancellationToken);
+        await services.Users.UserChangedAsync(user.Id, CancellationToken.None);
         return TypedResults.Ok(DataEnvelope.Of(user.AsUserResponse()));
     }
 }

@@ -57,7 +57,8 @@ public sealed partial class CacheInvalidation(IRedisPubSub pubSub, IRedisCache c
     }
 
     /// <summary>
-    /// Drops <paramref name="key"/> of <paramref name="scope"/> everywhere. True when every instance
+    /// Drops <paramref name="key"/> of <paramref name="scope"/> everywhere (pass CancellationToken.None after
+    /// a commit: a caller that went away must not stop the others from hearing of it). True when every instance
     /// confirmed in time; false (logged) when Redis failed or an instance did not answer: its entries then
     /// expire with their maximum age.
     /// </summary>
@@ -200,7 +201,14 @@ public sealed class CoherentCache<TValue>
         {
             _entries.Clear();
         }
-        _entries[key] = new Entry(value, subscription, _time.GetTimestamp());
+        var entry = new Entry(value, subscription, _time.GetTimestamp());
+        _entries[key] = entry;
+        // An eviction that raced with this write: it raised the epoch first, so either it removes the entry
+        // after this write, or this check sees the new epoch and takes the entry back out.
+        if (Interlocked.Read(ref _epoch) != token.Epoch)
+        {
+            _entries.TryRemove(KeyValuePair.Create(key, entry));
+        }
     }
 
     /// <summary>Drops the entry (and, for <c>*</c>, every entry); loads in flight will not store.</summary>
