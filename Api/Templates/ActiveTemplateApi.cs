@@ -42,10 +42,8 @@ internal static class ActiveTemplateApi
         {
             return ApiProblem.Of(ErrorCode.NoActiveVersion, new Dictionary<string, string> { ["promptType"] = promptType });
         }
-        var variables = TemplateSyntax.Parse(template).Placeholders.Select(p => p.Name).Distinct(StringComparer.Ordinal).ToArray();
         return TypedResults.Ok(DataEnvelope.Of(new ActivePromptResponse(
-            promptType, number, template, active.ActivatedAt, variables, active.RequiredPlaceholders,
-            active.OutputSchema is { } schema ? JsonDocument.Parse(schema).RootElement.Clone() : null)));
+            promptType, number, template, active.ActivatedAt, active.Variables, active.RequiredPlaceholders, active.OutputSchemaJson)));
     }
 
     internal static async Task<Results<Ok<DataEnvelope<PromptRequestDetail>>, Accepted<DataEnvelope<PromptRequestDetail>>, ValidationProblem, ProblemHttpResult>> RunAsync(

@@ -70,6 +70,7 @@ internal static partial class PromptTemplateTypesApi
         var now = time.GetUtcNow();
         var created = type is null;
         object? before = null;
+        int? activeVersion = null;
         if (type is null)
         {
             type = new PromptTemplate { PromptType = promptType, Section = body.Section!, CreatedAt = now };
@@ -79,6 +80,7 @@ internal static partial class PromptTemplateTypesApi
         {
             before = AuditState(type);
             var active = await db.PromptTemplateVersions.AsNoTracking().Where(v => v.PromptType == promptType && v.IsActive).FirstOrDefaultAsync(cancellationToken);
+            activeVersion = active?.VersionNumber;
             if (active is not null && TemplateRules.Check(active.Template, required, allowed) is { } problem)
             {
                 return ApiProblem.Of(problem.Code, problem.Args, $"The active version {active.VersionNumber} would not fit these rules. {problem.Detail}");
@@ -102,7 +104,7 @@ internal static partial class PromptTemplateTypesApi
         {
             await cache.PublishChangeAsync(promptType, CancellationToken.None);
         }
-        var response = DataEnvelope.Of(await GetResponseAsync(db, promptType, cancellationToken));
+        var response = DataEnvelope.Of(Of(type, activeVersion));
         return created ? TypedResults.Created($"/api/ai/prompt-types/{promptType}", response) : TypedResults.Ok(response);
     }
 
@@ -152,12 +154,6 @@ internal static partial class PromptTemplateTypesApi
     private static IQueryable<TypeRow> Query(AppDbContext db, string? promptType = null) =>
         db.PromptTemplates.AsNoTracking().Where(t => promptType == null || t.PromptType == promptType).Select(t => new TypeRow(t,
             db.PromptTemplateVersions.Where(v => v.PromptType == t.PromptType && v.IsActive).Select(v => (int?)v.VersionNumber).FirstOrDefault()));
-
-    private static async Task<PromptTemplateTypeResponse> GetResponseAsync(AppDbContext db, string promptType, CancellationToken cancellationToken)
-    {
-        var row = await Query(db, promptType).FirstAsync(cancellationToken);
-        return Of(row.Type, row.Active);
-    }
 
     private static PromptTemplateTypeResponse Of(PromptTemplate t, int? active) => new(
         t.PromptType, t.Description, t.Section, t.RequiredPlaceholders, t.AllowedVariables,

@@ -150,6 +150,7 @@ internal static class PromptTemplatesApi
         CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        AiPromptResponse activated;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             var locked = await db.Database
@@ -188,11 +189,10 @@ internal static class PromptTemplatesApi
                 new { promptType, activeVersion = previous }, new { promptType, activeVersion = versionNumber, activatedAt = now });
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            activated = AiPromptResponse.Of(version);
         }
         await cache.PublishChangeAsync(promptType, CancellationToken.None);
-        var activated = await db.PromptTemplateVersions.AsNoTracking()
-            .FirstAsync(v => v.PromptType == promptType && v.VersionNumber == versionNumber, cancellationToken);
-        return TypedResults.Ok(DataEnvelope.Of(AiPromptResponse.Of(activated)));
+        return TypedResults.Ok(DataEnvelope.Of(activated));
     }
 
     /// <summary>The note only: no new version and, as the contract says, no audit entry.</summary>

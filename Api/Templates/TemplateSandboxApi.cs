@@ -79,11 +79,12 @@ internal static class TemplateSandboxApi
             }
             versions.Add(active);
         }
-        if (Render(versions, variables) is not { } prompts)
+        var (missing, extra) = Mismatch(versions, variables);
+        if (missing.Count > 0 || extra.Count > 0)
         {
-            var (missing, extra) = Mismatch(versions, variables);
             return ApiProblem.Of(ErrorCode.TemplateVariablesInvalid, TemplateVariables.Args(missing, extra));
         }
+        var prompts = versions.Select(v => Render(v.Template, variables));
 
         var caller = principal.AiCaller();
         var runs = new List<(PromptRequest Request, Job Job)>();
@@ -146,24 +147,15 @@ internal static class TemplateSandboxApi
         return run is null || run.PromptType != promptType ? ApiProblem.Of(ErrorCode.NotFound) : TypedResults.Ok(DataEnvelope.Of(run));
     }
 
-    /// <summary>Each version gets the variables it uses; all of them must be given, and each given one used by some version.</summary>
-    private static List<string>? Render(List<PromptTemplateVersion> versions, Dictionary<string, string> variables)
+    /// <summary>A version with the variables it uses (checked beforehand: all are given). Stored templates always parse.</summary>
+    private static string Render(string template, Dictionary<string, string> variables)
     {
-        var prompts = new List<string>();
-        foreach (var v in versions)
-        {
-            var used = TemplateSyntax.Parse(v.Template).Placeholders.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
-            var own = variables.Where(kv => used.Contains(kv.Key)).ToDictionary(StringComparer.Ordinal);
-            var rendered = TemplateSyntax.Render(v.Template, own);
-            if (!rendered.Succeeded)
-            {
-                return null;
-            }
-            prompts.Add(rendered.Text!);
-        }
-        return Mismatch(versions, variables).Extra.Count == 0 ? prompts : null;
+        var used = TemplateSyntax.Parse(template).Placeholders.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        return TemplateSyntax.Render(template, variables.Where(kv => used.Contains(kv.Key)).ToDictionary(StringComparer.Ordinal)).Text
+            ?? throw new InvalidOperationException("A stored template does not render.");
     }
 
+    /// <summary>Every variable some version uses must be given, and every given one must be used by some version.</summary>
     private static (IReadOnlyList<string> Missing, IReadOnlyList<string> Extra) Mismatch(List<PromptTemplateVersion> versions, Dictionary<string, string> variables)
     {
         var used = versions.SelectMany(v => TemplateSyntax.Parse(v.Template).Placeholders).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using AiPrompts.Core.Caching;
 using AiPrompts.Core.Redis;
 using Microsoft.Extensions.Options;
@@ -19,7 +20,17 @@ public sealed record ActiveTemplate(
     string? OutputSchema,
     int? VersionNumber,
     string? Template,
-    DateTimeOffset? ActivatedAt);
+    DateTimeOffset? ActivatedAt)
+{
+    /// <summary>The variables the active template uses, in order of first use (derived once per copy, not per read).</summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> Variables { get; } =
+        Template is null ? [] : [.. TemplateSyntax.Parse(Template).Placeholders.Select(p => p.Name).Distinct(StringComparer.Ordinal)];
+
+    /// <summary><see cref="OutputSchema"/> parsed, once per copy.</summary>
+    [JsonIgnore]
+    public JsonElement? OutputSchemaJson { get; } = OutputSchema is null ? null : JsonDocument.Parse(OutputSchema).RootElement.Clone();
+}
 
 /// <summary>
 /// The active version of each prompt type, read through two caches: one in this process (coherent across

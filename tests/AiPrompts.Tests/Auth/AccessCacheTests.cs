@@ -22,7 +22,7 @@ public sealed class AccessCacheTests(ApiFactory fixture) : IClassFixture<ApiFact
         var user = await fixture.CreateUserAsync("admin");
         using var here = fixture.CreateClient(user.Token);
         using var there = peer.CreateClient(user.Token);
-        await peer.WaitForTemplateSubscriptionAsync();
+        await peer.WaitForSubscriptionsAsync();
         var key = (await (await here.PostAsJsonAsync("/api/v1/api-keys", new { name = "app" }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct))
             .GetProperty("data").GetProperty("key").GetString()!;
         using var keyThere = peer.CreateClient();
@@ -55,7 +55,7 @@ public sealed class AccessCacheTests(ApiFactory fixture) : IClassFixture<ApiFact
         await using var peer = new PeerApi(fixture);
         var user = await fixture.CreateUserAsync("user");
         using var here = fixture.CreateClient(user.Token);
-        await peer.WaitForTemplateSubscriptionAsync();
+        await peer.WaitForSubscriptionsAsync();
         var made = (await (await here.PostAsJsonAsync("/api/v1/api-keys", new { name = "app" }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("data");
         using var keyThere = peer.CreateClient();
         keyThere.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", made.GetProperty("key").GetString());

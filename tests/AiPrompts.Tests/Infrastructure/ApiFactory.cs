@@ -60,6 +60,12 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.ConfigureServices(services => services.AddSingleton<IStartupFilter>(new ClientAddressFilter(ClientAddress)));
+        UseSameSettings(builder);
+    }
+
+    /// <summary>This Api's settings (database, Redis and its prefix, keys, extras), for another Api instance beside it.</summary>
+    public void UseSameSettings(IWebHostBuilder builder)
+    {
         builder.UseEnvironment("Testing");
         builder.UseSetting("ConnectionStrings:promptsdb", Database.Via(PostgresProxy.Port));
         builder.UseSetting("ConnectionStrings:redis", RedisViaProxy);

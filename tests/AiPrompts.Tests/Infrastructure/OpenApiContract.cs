@@ -29,9 +29,6 @@ public sealed class OpenApiContract
         return new OpenApiContract(JsonDocument.Parse(json.ToJsonString()).RootElement.Clone());
     }
 
-    /// <summary>The base path the document's paths are served under.</summary>
-    public string BasePath { get; init; } = "/api";
-
     /// <summary>Every (path, method, operationId) the contract declares.</summary>
     public IReadOnlyList<(string Path, string Method, string OperationId)> Operations =>
         [.. _root.GetProperty("paths").EnumerateObject().SelectMany(p => p.Value.EnumerateObject()

@@ -3,21 +3,10 @@ using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace AiPrompts.Tests.Infrastructure;
 
-/// <summary>A second Api instance: its own process-level singletons (caches, Redis connections), the same database and Redis.</summary>
+/// <summary>A second Api instance: its own process-level singletons (caches, Redis connections), the same database, Redis and settings.</summary>
 public sealed class PeerApi(ApiFactory primary) : WebApplicationFactory<Program>
 {
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        builder.UseEnvironment("Testing");
-        builder.UseSetting("ConnectionStrings:promptsdb", primary.Database.Via(primary.PostgresProxy.Port));
-        builder.UseSetting("ConnectionStrings:redis", primary.RedisViaProxy);
-        builder.UseSetting("Redis:KeyPrefix", primary.RedisKeyPrefix);
-        builder.UseSetting("Auth:Jwt:SigningKey", ApiFactory.SigningKey);
-        builder.UseSetting("Bootstrap:SuperAdmin:Email", ApiFactory.AdminEmail);
-        builder.UseSetting("Bootstrap:SuperAdmin:Password", ApiFactory.AdminPassword);
-        builder.UseSetting("Logging:LogLevel:Default", "Warning");
-        builder.UseSetting("Keys:MasterKey", ApiFactory.MasterKey);
-    }
+    protected override void ConfigureWebHost(IWebHostBuilder builder) => primary.UseSameSettings(builder);
 
     public HttpClient CreateClient(string bearer)
     {
@@ -26,7 +15,8 @@ public sealed class PeerApi(ApiFactory primary) : WebApplicationFactory<Program>
         return client;
     }
 
-    public async Task WaitForTemplateSubscriptionAsync()
+    /// <summary>Waits until this instance's Redis subscriptions (the cache invalidations) are confirmed.</summary>
+    public async Task WaitForSubscriptionsAsync()
     {
         var redis = (AiPrompts.Core.Redis.RedisClient)Services.GetService(typeof(AiPrompts.Core.Redis.RedisClient))!;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));

@@ -31,10 +31,7 @@ public sealed class JobEngineResilienceTests(JobEngineResilienceTests.Fixture fi
     private static async Task AnswerAsync(HttpContext context, string text, TimeSpan delay)
     {
         await Task.Delay(delay, context.RequestAborted);
-        context.Response.StatusCode = 200;
-        context.Response.ContentType = "text/event-stream";
-        var chunk = JsonSerializer.Serialize(new { id = "c1", @object = "chat.completion.chunk", model = "gpt-4o-mini", choices = new[] { new { index = 0, delta = new { content = text }, finish_reason = "stop" } } });
-        await context.Response.WriteAsync($"data: {chunk}\n\ndata: {{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o-mini\",\"choices\":[],\"usage\":{{\"prompt_tokens\":3,\"completion_tokens\":1,\"total_tokens\":4}}}}\n\ndata: [DONE]\n\n", context.RequestAborted);
+        await FakeVendor.ChatStreamAsync(context, text);
     }
 
     private async Task<(HttpClient Client, TestUser User)> OpenAiUserAsync()

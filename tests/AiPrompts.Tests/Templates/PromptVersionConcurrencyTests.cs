@@ -78,7 +78,7 @@ public sealed class PromptVersionConcurrencyTests(ApiFactory fixture) : IClassFi
             (await first.PostAsJsonAsync($"/api/ai/prompts/{type}", new { template = $"v{i} {{{{ocr_text}}}}" }, Ct)).EnsureSuccessStatusCode();
         }
         Assert.Equal("no_active_version", (await Problem.ReadAsync(await secondReader.GetAsync($"/api/ai/prompts/{type}/active", Ct), HttpStatusCode.NotFound)).Code);
-        await peer.WaitForTemplateSubscriptionAsync();
+        await peer.WaitForSubscriptionsAsync();
 
         for (var round = 0; round < 12; round++)
         {
