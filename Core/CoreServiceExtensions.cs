@@ -7,7 +7,7 @@ using AiPrompts.Core.Jobs;
 using AiPrompts.Core.Keys;
 using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Providers;
-using AiPrompts.Core.Redis;
+using AiPrompts.Core.Caching;
 using AiPrompts.Core.Vendors;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -24,29 +24,18 @@ public static class CoreServiceExtensions
 {
     public const string PostgresConnectionName = "promptsdb";
     public const string RedisConnectionName = "redis";
+    public const string ReadyTag = "ready";
 
     /// <summary>
-    /// Postgres (one NpgsqlDataSource, a pooled DbContext), Redis, time, the message catalogue, audit and
-    /// the readiness checks for both servers. Reads exactly what Aspire's WithReference injects:
-    /// ConnectionStrings:promptsdb and ConnectionStrings:redis.
+    /// Postgres (one NpgsqlDataSource shared by raw SQL and a pooled DbContext), Redis, time, the message
+    /// catalogue, audit and the readiness checks for both servers, through Aspire's client integrations.
+    /// Reads exactly what Aspire's WithReference injects: ConnectionStrings:promptsdb and ConnectionStrings:redis.
     /// </summary>
     public static IHostApplicationBuilder AddCoreServices(this IHostApplicationBuilder builder)
     {
-        var postgres = builder.Configuration.GetRequiredConnectionString(PostgresConnectionName);
-        var redis = RedisOptions.Parse(builder.Configuration.GetRequiredConnectionString(RedisConnectionName)) with
+        var postgres = builder.Configuration.GetConnectionString(PostgresConnectionName) ?? "";
+        builder.AddNpgsqlDataSource(PostgresConnectionName, configureDataSourceBuilder: dataSource =>
         {
-            ClientName = builder.Environment.ApplicationName.Replace(' ', '-'),
-            KeyPrefix = builder.Configuration["Redis:KeyPrefix"] ?? "aiprompts:",
-            CertificateAuthority = builder.Configuration["Redis:CaCertificatePath"] is { Length: > 0 } caPath
-                ? RedisOptions.LoadCertificateAuthority(caPath)
-                : null,
-        };
-
-        var services = builder.Services;
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(sp =>
-        {
-            var dataSource = new NpgsqlDataSourceBuilder(postgres).UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
             // The same few statements run all day (auth, submit, claim, heartbeat): prepare them once per
             // connection instead of planning them on every call, unless the connection string says otherwise.
             if (!postgres.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase))
@@ -54,13 +43,20 @@ public static class CoreServiceExtensions
                 dataSource.ConnectionStringBuilder.MaxAutoPrepare = 64;
                 dataSource.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
             }
-            return dataSource.Build();
         });
-        services.AddDbContextPool<AppDbContext>((sp, options) => options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
-        services.AddSingleton(sp => new RedisClient(redis, sp.GetRequiredService<ILogger<RedisClient>>(), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IRedisCache>(sp => sp.GetRequiredService<RedisClient>());
-        services.AddSingleton<IRedisPubSub>(sp => sp.GetRequiredService<RedisClient>());
-        services.AddSingleton<IRedisScripts>(sp => sp.GetRequiredService<RedisClient>());
+        builder.Services.AddDbContextPool<AppDbContext>((sp, options) => options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
+        // EF's traces and metrics. The data source's check stands for Postgres, and the job engine owns
+        // retries (an execution strategy would also refuse the explicit transactions used here).
+        builder.EnrichNpgsqlDbContext<AppDbContext>(settings =>
+        {
+            settings.DisableRetry = true;
+            settings.DisableHealthChecks = true;
+        });
+        builder.AddProductRedis(RedisConnectionName);
+        builder.Services.NameDependencyHealthChecks(ReadyTag);
+
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<MessageCatalog>();
         services.AddSingleton<DatabaseMigrator>();
         services.AddScoped<AuditWriter>();
@@ -93,10 +89,6 @@ public static class CoreServiceExtensions
                 ConnectCallback = (context, cancellationToken) => ConnectAsync(context, allowPrivate, cancellationToken),
             });
 
-        services.AddHealthChecks()
-            .AddDbContextCheck<AppDbContext>("postgres", HealthStatus.Unhealthy, ["ready"])
-            // Redis holds no only-copy of anything: without it the product is slower, not broken.
-            .AddCheck<RedisHealthCheck>("redis", HealthStatus.Degraded, ["ready"], TimeSpan.FromSeconds(3));
         return builder;
     }
 
@@ -123,27 +115,6 @@ public static class CoreServiceExtensions
         {
             socket.Dispose();
             throw;
-        }
-    }
-
-    private static string GetRequiredConnectionString(this IConfiguration configuration, string name) =>
-        configuration.GetConnectionString(name) is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException($"The connection string 'ConnectionStrings:{name}' is required but was not set.");
-}
-
-internal sealed class RedisHealthCheck(RedisClient redis) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            var latency = await redis.PingAsync(cancellationToken);
-            return HealthCheckResult.Healthy($"PING answered in {latency.TotalMilliseconds:0.0} ms");
-        }
-        catch (RedisException)
-        {
-            return new HealthCheckResult(context.Registration.FailureStatus, "Redis is unreachable");
         }
     }
 }

@@ -2,23 +2,20 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
-using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// What the Aspire service-defaults template does, written with the packages this product can restore:
-/// OpenTelemetry (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set), health checks with /health and /alive,
-/// and HttpClient defaults (timeouts, retries of idempotent requests).
+/// The Aspire service defaults: OpenTelemetry (exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set),
+/// health checks with /health and /alive, and service discovery with the standard resilience handler for
+/// ordinary HttpClients. Npgsql, EF Core and Redis telemetry and checks come from their Aspire integrations.
 /// </summary>
 public static class ServiceDefaultsExtensions
 {
@@ -27,70 +24,48 @@ public static class ServiceDefaultsExtensions
     public const string LiveTag = "live";
     public const string ReadyTag = "ready";
 
-    /// <summary>Activity sources and meters of the framework and of this product that are exported.</summary>
-    public static IReadOnlyList<string> TraceSources { get; } = ["Microsoft.AspNetCore", "System.Net.Http", "Npgsql", "AiPrompts.*", "Experimental.Microsoft.Extensions.AI"];
-
-    public static IReadOnlyList<string> Meters { get; } =
-    [
-        "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Http.Connections",
-        "Microsoft.AspNetCore.Routing", "Microsoft.AspNetCore.Diagnostics", "Microsoft.AspNetCore.RateLimiting",
-        "Microsoft.AspNetCore.Authentication", "Microsoft.AspNetCore.Authorization",
-        "System.Net.Http", "System.Net.NameResolution", "System.Runtime", "Npgsql", "AiPrompts.*",
-    ];
+    /// <summary>This product's activity sources and meters, and Microsoft.Extensions.AI's.</summary>
+    public static IReadOnlyList<string> ProductSources { get; } = ["AiPrompts.*", "Experimental.Microsoft.Extensions.AI"];
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
-        builder.Services.AddTransient<ResilienceHandler>();
+        builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
-            http.ConfigureHttpClient(client => client.Timeout = TimeSpan.FromSeconds(100));
-            http.AddHttpMessageHandler<ResilienceHandler>();
+            // A POST is never replayed by the transport: the job engine decides what a failed call means.
+            http.AddStandardResilienceHandler(options => options.Retry.DisableForUnsafeHttpMethods());
+            http.AddServiceDiscovery();
         });
         return builder;
     }
 
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        var endpoint = builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
-        if (string.IsNullOrWhiteSpace(endpoint))
-        {
-            return builder; // Nothing to export to: no collection cost at all.
-        }
-
-        var serviceName = builder.Configuration["OTEL_SERVICE_NAME"] ?? builder.Environment.ApplicationName;
-        var resource = ResourceBuilder.CreateDefault().AddService(serviceName);
         builder.Logging.AddOpenTelemetry(logging =>
         {
-            logging.SetResourceBuilder(resource);
             logging.IncludeFormattedMessage = true;
             logging.IncludeScopes = true;
-            logging.AddOtlpExporter();
         });
 
-        var sdk = OpenTelemetrySdk.Create(otel => otel
-            .ConfigureResource(r => r.AddService(serviceName))
-            .WithTracing(tracing =>
-            {
-                foreach (var source in TraceSources)
-                {
-                    tracing.AddSource(source);
-                }
-                if (builder.Environment.IsDevelopment())
-                {
-                    tracing.SetSampler(new AlwaysOnSampler());
-                }
-                tracing.AddOtlpExporter();
-            })
-            .WithMetrics(metrics =>
-            {
-                metrics.AddMeter([.. Meters]);
-                metrics.AddOtlpExporter();
-            }));
-        // The container disposes it at shutdown, which flushes what is buffered.
-        builder.Services.AddSingleton(sdk);
-        builder.Services.AddHostedService<OpenTelemetryActivator>();
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter([.. ProductSources]))
+            .WithTracing(tracing => tracing
+                .AddSource([builder.Environment.ApplicationName, .. ProductSources])
+                .AddAspNetCoreInstrumentation(aspNetCore =>
+                    aspNetCore.Filter = context => !context.Request.Path.StartsWithSegments(HealthEndpointPath)
+                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                .AddHttpClientInstrumentation());
+
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        }
         return builder;
     }
 
@@ -137,16 +112,4 @@ public static class ServiceDefaultsExtensions
     public sealed record HealthResponse(string Status, double TotalDurationMs, IReadOnlyDictionary<string, HealthEntry> Checks);
 
     public sealed record HealthEntry(string Status, string? Description, double DurationMs);
-
-    /// <summary>Resolves the SDK at start-up so that its listeners are attached before the first request.</summary>
-    private sealed class OpenTelemetryActivator(OpenTelemetrySdk sdk) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            GC.KeepAlive(sdk);
-            return Task.CompletedTask;
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
 }

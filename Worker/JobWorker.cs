@@ -17,10 +17,4 @@ internal sealed class JobWorker(SchemaGate schema, JobRunner runner) : Backgroun
         }
         await runner.RunAsync(stoppingToken);
     }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken);
-        await runner.DisposeAsync();
-    }
 }

@@ -21,7 +21,6 @@ ensure_packages() {
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v curl >/dev/null || missing+=(curl)
   command -v dotnet >/dev/null || die "the .NET 10 SDK is required (dotnet was not found on PATH)"
-  command -v npm >/dev/null || missing+=(npm)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} (apt-get)"
     as_root apt-get update -qq

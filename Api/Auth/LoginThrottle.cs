@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
-using AiPrompts.Core.Redis;
+using AiPrompts.Core.Caching;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace AiPrompts.Api.Auth;
 
@@ -22,9 +23,9 @@ internal sealed class LoginThrottleOptions
 /// Api instance shares them. If Redis is unreachable the counts fall back to this process's memory:
 /// limits still hold per instance, rather than failing open.
 /// </summary>
-internal sealed partial class LoginThrottle(IRedisScripts redis, IOptionsMonitor<LoginThrottleOptions> options, TimeProvider time, ILogger<LoginThrottle> logger)
+internal sealed partial class LoginThrottle(IDatabase redis, IOptionsMonitor<LoginThrottleOptions> options, TimeProvider time, ILogger<LoginThrottle> logger)
 {
-    private static readonly RedisScript CountBoth = new("""
+    private const string CountBoth = """
         local result = {}
         for i = 1, 2 do
           local count = redis.call('INCR', KEYS[i])
@@ -33,7 +34,7 @@ internal sealed partial class LoginThrottle(IRedisScripts redis, IOptionsMonitor
           result[#result + 1] = redis.call('PTTL', KEYS[i])
         end
         return result
-        """);
+        """;
 
     private const int MaxLocalEntries = 10_000;
     private readonly ConcurrentDictionary<string, (long WindowStart, int Count)> _local = new(StringComparer.Ordinal);
@@ -47,12 +48,10 @@ internal sealed partial class LoginThrottle(IRedisScripts redis, IOptionsMonitor
         var windowMs = (long)settings.Window.TotalMilliseconds;
         try
         {
-            var reply = await redis.EvaluateAsync(CountBoth, [emailKey, addressKey], [windowMs], cancellationToken);
-            var items = reply.Items;
-            return Verdict(items[0].AsInt64(), items[1].AsInt64(), settings.PermitLimit)
-                ?? Verdict(items[2].AsInt64(), items[3].AsInt64(), settings.PermitLimitPerAddress);
+            var counts = (long[])(await redis.ScriptEvaluateAsync(CountBoth, [emailKey, addressKey], [windowMs]).WaitAsync(cancellationToken))!;
+            return Verdict(counts[0], counts[1], settings.PermitLimit) ?? Verdict(counts[2], counts[3], settings.PermitLimitPerAddress);
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex.IsRedisFailure())
         {
             LogRedisUnavailable(logger, ex.Message);
             return CountLocally(emailKey, settings.PermitLimit, windowMs) ?? CountLocally(addressKey, settings.PermitLimitPerAddress, windowMs);

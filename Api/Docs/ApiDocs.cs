@@ -4,12 +4,12 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
+using Scalar.AspNetCore;
 
 namespace AiPrompts.Api.Docs;
 
 /// <summary>
-/// The OpenAPI document at /openapi/v1.json and the Scalar reference at /scalar. Scalar's browser bundle
-/// comes from the npm package @scalar/api-reference, copied into wwwroot/scalar by the build, so the
+/// The OpenAPI document at /openapi/v1.json and the Scalar reference at /scalar (Scalar.AspNetCore), so the
 /// page works with no internet access.
 /// </summary>
 internal static class ApiDocs
@@ -51,56 +51,25 @@ internal static class ApiDocs
             });
         });
 
+    /// <summary>
+    /// The document and its reference page. Scalar's assets are embedded in its package; the page loads
+    /// nothing from another host (no web fonts, no request proxy, no telemetry, agent or MCP).
+    /// </summary>
     public static IEndpointRouteBuilder MapApiDocs(this IEndpointRouteBuilder app)
     {
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
-        app.MapGet("/scalar", () => TypedResults.Content(ScalarPage, "text/html; charset=utf-8"))
-            .AllowAnonymous()
-            .ExcludeFromDescription();
-        app.MapGet("/scalar/standalone.js", GetScalarBundle)
-            .AllowAnonymous()
-            .ExcludeFromDescription();
+        app.MapScalarApiReference("/scalar", options => options
+                .WithTitle("AiPrompts API reference")
+                .WithOpenApiRoutePattern("/openapi/{documentName}.json")
+                .AddPreferredSecuritySchemes("Bearer")
+                .EnablePersistentAuthentication()
+                .WithProxy("")
+                .DisableDefaultFonts()
+                .DisableTelemetry()
+                .DisableAgent()
+                .DisableMcp()
+                .HideDeveloperTools())
+            .AllowAnonymous();
         return app;
     }
-
-    /// <summary>The bundle beside the assembly (build and publish output), else in the project's node_modules.</summary>
-    internal static Results<PhysicalFileHttpResult, ProblemHttpResult> GetScalarBundle(IWebHostEnvironment environment, HttpContext http)
-    {
-        string[] candidates =
-        [
-            Path.Combine(AppContext.BaseDirectory, "scalar", "standalone.js"),
-            Path.Combine(environment.ContentRootPath, "node_modules", "@scalar", "api-reference", "dist", "browser", "standalone.js"),
-        ];
-        var path = candidates.FirstOrDefault(File.Exists);
-        if (path is null)
-        {
-            return ApiProblem.Of(ErrorCode.NotFound, detail: "The Scalar bundle is not installed: build the Api project (it runs npm ci).");
-        }
-        http.Response.Headers.CacheControl = "public, max-age=3600";
-        return TypedResults.PhysicalFile(path, "text/javascript; charset=utf-8", enableRangeProcessing: false);
-    }
-
-    private const string ScalarPage = """
-        <!doctype html>
-        <html lang="en">
-          <head>
-            <title>AiPrompts API reference</title>
-            <meta charset="utf-8" />
-            <meta name="viewport" content="width=device-width, initial-scale=1" />
-          </head>
-          <body>
-            <div id="app"></div>
-            <script src="/scalar/standalone.js"></script>
-            <script>
-              Scalar.createApiReference('#app', {
-                url: '/openapi/v1.json',
-                withDefaultFonts: false,
-                showDeveloperTools: 'never',
-                telemetry: false,
-                persistAuth: true,
-              })
-            </script>
-          </body>
-        </html>
-        """;
 }

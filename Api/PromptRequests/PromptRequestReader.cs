@@ -1,11 +1,11 @@
 using System.Security.Claims;
 using System.Text.Json;
 using AiPrompts.Api.Auth;
+using AiPrompts.Core.Caching;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.PromptRequests;
-using AiPrompts.Core.Redis;
 using Microsoft.EntityFrameworkCore;
 
 namespace AiPrompts.Api.PromptRequests;
@@ -52,7 +52,7 @@ internal sealed class PromptRequestReader(AppDbContext db, PromptRequestEvents e
                     retainedUntil = retained.ExpiresAt;
                 }
             }
-            catch (RedisException)
+            catch (Exception ex) when (ex.IsRedisFailure())
             {
                 // Redis is down: the texts are unavailable for now; everything else is in the database.
             }

@@ -3,10 +3,10 @@ using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.Json;
 using System.Threading.Channels;
+using AiPrompts.Core.Caching;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.PromptRequests;
-using AiPrompts.Core.Redis;
 using Microsoft.EntityFrameworkCore;
 
 namespace AiPrompts.Api.PromptRequests;
@@ -223,7 +223,7 @@ internal sealed class EventStream(Guid id, ClaimsPrincipal principal, PromptRequ
         {
             return await events.ReadPartialAsync(id, attempt, cancellationToken);
         }
-        catch (RedisException)
+        catch (Exception ex) when (ex.IsRedisFailure())
         {
             return null;
         }

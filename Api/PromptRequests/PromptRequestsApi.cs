@@ -5,12 +5,12 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
+using AiPrompts.Core.Caching;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Providers;
-using AiPrompts.Core.Redis;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -325,7 +325,7 @@ internal static partial class PromptRequestsApi
         {
             await events.PublishStatusAsync(id, PromptRequestStatus.Cancelled, attempt, CancellationToken.None);
         }
-        catch (RedisException)
+        catch (Exception ex) when (ex.IsRedisFailure())
         {
             // Followers read the database on their next poll.
         }

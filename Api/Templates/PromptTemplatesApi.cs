@@ -2,6 +2,7 @@ using System.Security.Claims;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
 using AiPrompts.Core.Audit;
+using AiPrompts.Core.Caching;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Templates;
@@ -254,7 +255,7 @@ internal static class PromptTemplatesApi
             await cache.PrepareChangeAsync(promptType, revision, cancellationToken);
             return true;
         }
-        catch (Core.Redis.RedisException)
+        catch (Exception ex) when (ex.IsRedisFailure())
         {
             return false;
         }

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using AiPrompts.Core.Redis;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace AiPrompts.Core.Caching;
 
@@ -14,23 +14,38 @@ namespace AiPrompts.Core.Caching;
 /// instances received the message; each one counts itself on an acknowledgement key. So once the change
 /// has answered its caller, no instance serves the old value.</item>
 /// <item>An instance trusts its entries only while its subscription is live and the same one as when the
-/// entry was stored (<see cref="IRedisPubSub.LiveSubscription"/>): after a reconnect, messages may have been
-/// missed, so everything is read again. Redis down means reads go to Postgres, never a stale answer.</item>
+/// entry was stored (<see cref="Live"/>): each time a Redis connection fails or comes back, messages may have
+/// been missed, so the generation changes and everything is read again; it counts as live again only once
+/// this instance's own probe came back on the channel. Redis down means reads go to Postgres, never a stale answer.</item>
 /// </list>
 /// </summary>
-public sealed partial class CacheInvalidation(IRedisPubSub pubSub, IRedisCache cache, TimeProvider time, ILogger<CacheInvalidation> logger)
+public sealed partial class CacheInvalidation(IConnectionMultiplexer redis, ISubscriber subscriber, IDatabase database, TimeProvider time, ILogger<CacheInvalidation> logger)
     : IHostedService, IAsyncDisposable
 {
-    public const string Channel = "cache:invalidate";
+    public const string ChannelName = "cache:invalidate";
 
+    private static readonly RedisChannel Channel = RedisChannel.Literal(ChannelName);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ConcurrentDictionary<string, Action<string>> _scopes = new(StringComparer.Ordinal);
-    private IAsyncDisposable? _subscription;
+    private readonly string _instance = Guid.NewGuid().ToString("N");
+    private readonly SemaphoreSlim _connectionChanged = new(0);
+    private readonly CancellationTokenSource _stopping = new();
+    private long _generation;
+    private long _confirmed = -1;
+    private Task? _prober;
+    private int _disposed;
 
     private sealed record Message(string Scope, string Key, string Ack);
 
-    /// <summary>The current live subscription, or null while entries must not be trusted.</summary>
-    public long? Live => pubSub.LiveSubscription(Channel);
+    /// <summary>The current live subscription's generation, or null while entries must not be trusted.</summary>
+    public long? Live
+    {
+        get
+        {
+            var generation = Interlocked.Read(ref _generation);
+            return Interlocked.Read(ref _confirmed) == generation ? generation : null;
+        }
+    }
 
     /// <summary>The instance-wide acknowledgement wait of <see cref="PublishAsync"/>.</summary>
     public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(2);
@@ -43,16 +58,59 @@ public sealed partial class CacheInvalidation(IRedisPubSub pubSub, IRedisCache c
         }
     }
 
-    public async Task StartAsync(CancellationToken cancellationToken) =>
-        _subscription = await pubSub.SubscribeAsync(Channel, OnMessage, cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        redis.ConnectionFailed += OnConnectionChanged;
+        redis.ConnectionRestored += OnConnectionChanged;
+        try
+        {
+            // Subscribed once: StackExchange.Redis keeps the subscription and renews it after every reconnect,
+            // including when Redis is down now.
+            await subscriber.SubscribeAsync(Channel, OnMessage);
+        }
+        catch (Exception ex) when (ex.IsRedisFailure())
+        {
+            LogNotSubscribed(logger, ex.Message);
+        }
+        _prober = ProbeAsync(_stopping.Token);
+    }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        if (_prober is not null)
+        {
+            await _prober;
+        }
+        try
+        {
+            await subscriber.UnsubscribeAsync(Channel, OnMessage);
+        }
+        catch (Exception ex) when (ex.IsRedisFailure())
+        {
+        }
+    }
 
+    /// <summary>Idempotent: the host may dispose it both as a singleton and as a hosted service.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_subscription is not null)
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
         {
-            await _subscription.DisposeAsync();
+            return;
+        }
+        redis.ConnectionFailed -= OnConnectionChanged;
+        redis.ConnectionRestored -= OnConnectionChanged;
+        await _stopping.CancelAsync();
+        _stopping.Dispose();
+        _connectionChanged.Dispose();
+    }
+
+    /// <summary>Waits until this instance's subscription is live (its probe came back).</summary>
+    public async Task WaitUntilLiveAsync(CancellationToken cancellationToken)
+    {
+        while (Live is null)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(10), time, cancellationToken);
         }
     }
 
@@ -68,11 +126,11 @@ public sealed partial class CacheInvalidation(IRedisPubSub pubSub, IRedisCache c
         try
         {
             var nonce = Guid.NewGuid().ToString("N");
-            var receivers = await pubSub.PublishAsync(Channel, JsonSerializer.Serialize(new Message(scope, key, nonce), Json), cancellationToken);
+            var receivers = await subscriber.PublishAsync(Channel, JsonSerializer.Serialize(new Message(scope, key, nonce), Json)).WaitAsync(cancellationToken);
             var started = time.GetTimestamp();
             while (true)
             {
-                var acknowledged = long.TryParse(await cache.GetStringAsync(AckKey(nonce), cancellationToken), out var count) ? count : 0;
+                var acknowledged = (long?)await database.StringGetAsync(AckKey(nonce)).WaitAsync(cancellationToken) ?? 0;
                 if (acknowledged >= receivers)
                 {
                     return true;
@@ -85,7 +143,7 @@ public sealed partial class CacheInvalidation(IRedisPubSub pubSub, IRedisCache c
                 await Task.Delay(TimeSpan.FromMilliseconds(5), time, cancellationToken);
             }
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex.IsRedisFailure())
         {
             LogNotPublished(logger, scope, ex.Message);
             return false;
@@ -93,6 +151,8 @@ public sealed partial class CacheInvalidation(IRedisPubSub pubSub, IRedisCache c
     }
 
     private static string AckKey(string nonce) => $"cache:ack:{nonce}";
+
+    private static string ProbeScope(string instance, long generation) => $"probe:{instance}:{generation}";
 
     private void Evict(string scope, string key)
     {
@@ -102,34 +162,82 @@ public sealed partial class CacheInvalidation(IRedisPubSub pubSub, IRedisCache c
         }
     }
 
-    private ValueTask OnMessage(RedisMessage message)
+    /// <summary>Any connection lost or restored: messages may have been missed, so nothing cached so far is trusted.</summary>
+    private void OnConnectionChanged(object? sender, ConnectionFailedEventArgs e)
+    {
+        Interlocked.Increment(ref _generation);
+        _connectionChanged.Release();
+    }
+
+    /// <summary>
+    /// While not live, publishes this instance's probe for the current generation until it comes back:
+    /// then the subscription is known to be in place on the connection that carries invalidations.
+    /// </summary>
+    private async Task ProbeAsync(CancellationToken stopping)
+    {
+        try
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                if (Live is null && redis.IsConnected)
+                {
+                    try
+                    {
+                        var probe = new Message(ProbeScope(_instance, Interlocked.Read(ref _generation)), "", "");
+                        await subscriber.PublishAsync(Channel, JsonSerializer.Serialize(probe, Json)).WaitAsync(stopping);
+                    }
+                    catch (Exception ex) when (ex.IsRedisFailure())
+                    {
+                    }
+                }
+                // Asleep while live: only a connection change (or the retry pause while not live) wakes it.
+                await _connectionChanged.WaitAsync(Live is null ? TimeSpan.FromMilliseconds(100) : Timeout.InfiniteTimeSpan, stopping);
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void OnMessage(RedisChannel channel, RedisValue payload)
     {
         Message? change;
         try
         {
-            change = JsonSerializer.Deserialize<Message>(message.Payload, Json);
+            change = JsonSerializer.Deserialize<Message>((string)payload!, Json);
         }
         catch (JsonException)
         {
-            return ValueTask.CompletedTask;
+            return;
         }
-        if (change is not null)
+        if (change is null)
         {
-            Evict(change.Scope, change.Key);
-            // Acknowledge off the subscriber's read loop, which must not wait on another command.
-            _ = AcknowledgeAsync(change.Ack);
+            return;
         }
-        return ValueTask.CompletedTask;
+        if (change.Scope.StartsWith("probe:", StringComparison.Ordinal))
+        {
+            var generation = Interlocked.Read(ref _generation);
+            if (change.Scope == ProbeScope(_instance, generation))
+            {
+                Interlocked.Exchange(ref _confirmed, generation);
+            }
+            return;
+        }
+        Evict(change.Scope, change.Key);
+        // Acknowledge off the subscriber's delivery, which must not wait on another command.
+        _ = AcknowledgeAsync(change.Ack);
     }
 
     private async Task AcknowledgeAsync(string nonce)
     {
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await cache.IncrementAsync(AckKey(nonce), 1, TimeSpan.FromMinutes(1), timeout.Token);
+            var key = AckKey(nonce);
+            var increment = database.StringIncrementAsync(key);
+            var expire = database.KeyExpireAsync(key, TimeSpan.FromMinutes(1));
+            await Task.WhenAll(increment, expire).WaitAsync(TimeSpan.FromSeconds(5));
         }
-        catch (Exception ex) when (ex is RedisException or OperationCanceledException)
+        catch (Exception ex) when (ex.IsRedisFailure() || ex is TimeoutException)
         {
             LogAckFailed(logger, ex.Message);
         }
@@ -143,6 +251,9 @@ public sealed partial class CacheInvalidation(IRedisPubSub pubSub, IRedisCache c
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "A cache change could not be acknowledged: {Reason}")]
     private static partial void LogAckFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "Cache invalidations are not subscribed yet ({Reason}); they will be once Redis is reachable, and caches stay off until then")]
+    private static partial void LogNotSubscribed(ILogger logger, string reason);
 }
 
 /// <summary>

@@ -2,10 +2,11 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Keys;
-using AiPrompts.Core.Redis;
+using AiPrompts.Core.Caching;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using StackExchange.Redis;
 
 namespace AiPrompts.Core.Jobs;
 
@@ -17,24 +18,23 @@ namespace AiPrompts.Core.Jobs;
 /// An idle runner is woken through Redis when a job is enqueued and otherwise polls once per
 /// <see cref="JobOptions.PollInterval"/>: one query.
 /// </summary>
-public sealed partial class JobRunner : IAsyncDisposable
+public sealed partial class JobRunner
 {
     private readonly JobStore _store;
-    private readonly IRedisPubSub _pubSub;
+    private readonly ISubscriber _redis;
     private readonly JobOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<JobRunner> _logger;
     private readonly Dictionary<string, IJobHandler> _handlers;
     private readonly ConcurrentDictionary<Guid, RunningJob> _running = new();
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly List<IAsyncDisposable> _subscriptions = [];
     private long _nextDueTicks = long.MaxValue;
     private volatile bool _saturated;
 
-    public JobRunner(JobStore store, IEnumerable<IJobHandler> handlers, IRedisPubSub pubSub, IOptions<JobOptions> options, TimeProvider time, ILogger<JobRunner> logger)
+    public JobRunner(JobStore store, IEnumerable<IJobHandler> handlers, ISubscriber redis, IOptions<JobOptions> options, TimeProvider time, ILogger<JobRunner> logger)
     {
         _store = store;
-        _pubSub = pubSub;
+        _redis = redis;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -50,7 +50,7 @@ public sealed partial class JobRunner : IAsyncDisposable
     /// <summary>Runs until <paramref name="stoppingToken"/> fires, then drains: in-flight jobs get the grace period, then are released.</summary>
     public async Task RunAsync(CancellationToken stoppingToken)
     {
-        _ = SubscribeAsync(stoppingToken);
+        _ = SubscribeAsync();
         using var heartbeatStop = new CancellationTokenSource();
         var heartbeat = HeartbeatLoopAsync(heartbeatStop.Token);
         LogStarted(_logger, Owner, _options.Concurrency);
@@ -64,29 +64,56 @@ public sealed partial class JobRunner : IAsyncDisposable
         await DrainAsync();
         await heartbeatStop.CancelAsync();
         await heartbeat;
+        await UnsubscribeAsync();
         LogStopped(_logger, Owner);
     }
 
     /// <summary>Wakes the dispatcher now (a job was enqueued, or a slot freed up).</summary>
     public void Wake() => _wake.Writer.TryWrite(true);
 
-    private async Task SubscribeAsync(CancellationToken stoppingToken)
+    private static readonly RedisChannel WakeChannel = RedisChannel.Literal(JobChannels.Wake);
+    private static readonly RedisChannel CancelChannel = RedisChannel.Literal(JobChannels.Cancel);
+
+    /// <summary>
+    /// Subscribes once: StackExchange.Redis keeps both subscriptions and renews them after every reconnect,
+    /// also when Redis is down now (the runner polls meanwhile).
+    /// </summary>
+    private async Task SubscribeAsync()
+    {
+        await SubscribeQuietlyAsync(WakeChannel, OnWake);
+        await SubscribeQuietlyAsync(CancelChannel, OnCancel);
+    }
+
+    private async Task SubscribeQuietlyAsync(RedisChannel channel, Action<RedisChannel, RedisValue> handler)
     {
         try
         {
-            _subscriptions.Add(await _pubSub.SubscribeAsync(JobChannels.Wake, _ => { Wake(); return ValueTask.CompletedTask; }, stoppingToken));
-            _subscriptions.Add(await _pubSub.SubscribeAsync(JobChannels.Cancel, message =>
-            {
-                if (Guid.TryParse(message.Text, out var id) && _running.TryGetValue(id, out var running))
-                {
-                    running.Stop(StopReason.Cancelled);
-                }
-                return ValueTask.CompletedTask;
-            }, stoppingToken));
+            await _redis.SubscribeAsync(channel, handler);
         }
-        catch (Exception ex) when (ex is RedisException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex.IsRedisFailure())
         {
-            // Without Redis the runner polls; the subscriptions come back with it.
+        }
+    }
+
+    private async Task UnsubscribeAsync()
+    {
+        try
+        {
+            await _redis.UnsubscribeAsync(WakeChannel, OnWake);
+            await _redis.UnsubscribeAsync(CancelChannel, OnCancel);
+        }
+        catch (Exception ex) when (ex.IsRedisFailure())
+        {
+        }
+    }
+
+    private void OnWake(RedisChannel channel, RedisValue message) => Wake();
+
+    private void OnCancel(RedisChannel channel, RedisValue message)
+    {
+        if (Guid.TryParse((string?)message, out var id) && _running.TryGetValue(id, out var running))
+        {
+            running.Stop(StopReason.Cancelled);
         }
     }
 
@@ -269,7 +296,7 @@ public sealed partial class JobRunner : IAsyncDisposable
 
     private JobOutcome Unexpected(ClaimedJob job, Exception ex)
     {
-        var transient = ex is NpgsqlException { IsTransient: true } or TimeoutException or HttpRequestException or RedisException;
+        var transient = ex is NpgsqlException { IsTransient: true } or TimeoutException or HttpRequestException || ex.IsRedisFailure();
         LogUnexpected(_logger, ex, job.Id, job.Attempt, transient);
         var message = SecretMasker.Apply($"{ex.GetType().Name}: {ex.Message}");
         return transient
@@ -324,7 +351,7 @@ public sealed partial class JobRunner : IAsyncDisposable
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
             await handler.OnStatusChangedAsync(context, status, timeout.Token);
         }
-        catch (Exception ex) when (ex is RedisException or OperationCanceledException or TimeoutException)
+        catch (Exception ex) when (ex.IsRedisFailure() || ex is OperationCanceledException or TimeoutException)
         {
             // Notifications are best effort: clients fall back to reading the database.
         }
@@ -385,14 +412,6 @@ public sealed partial class JobRunner : IAsyncDisposable
                 running.Stop(StopReason.ShuttingDown);
             }
             await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(10), _time));
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var subscription in _subscriptions)
-        {
-            await subscription.DisposeAsync();
         }
     }
 

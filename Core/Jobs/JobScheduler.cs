@@ -1,5 +1,6 @@
-using AiPrompts.Core.Redis;
+using AiPrompts.Core.Caching;
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace AiPrompts.Core.Jobs;
 
@@ -7,7 +8,7 @@ namespace AiPrompts.Core.Jobs;
 /// The enqueuing side of the job engine. A job row is added to the caller's unit of work, so it commits
 /// with the domain row that needs it; after the commit, <see cref="WakeWorkersAsync"/> tells idle workers.
 /// </summary>
-public sealed partial class JobScheduler(IRedisPubSub pubSub, TimeProvider time, ILogger<JobScheduler> logger)
+public sealed partial class JobScheduler(ISubscriber redis, TimeProvider time, ILogger<JobScheduler> logger)
 {
     public Job Create(string kind, Guid subjectId, int maxAttempts)
     {
@@ -35,9 +36,9 @@ public sealed partial class JobScheduler(IRedisPubSub pubSub, TimeProvider time,
     {
         try
         {
-            await pubSub.PublishAsync(channel, message, cancellationToken);
+            await redis.PublishAsync(RedisChannel.Literal(channel), message).WaitAsync(cancellationToken);
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex.IsRedisFailure())
         {
             LogPublishFailed(logger, channel, ex.Message);
         }

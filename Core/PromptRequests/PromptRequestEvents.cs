@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using AiPrompts.Core.Redis;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace AiPrompts.Core.PromptRequests;
 
@@ -16,7 +16,7 @@ public sealed record PromptRequestEvent(
     public const string StatusType = "status";
     public const string DeltaType = "delta";
 
-    public static PromptRequestEvent? Parse(byte[] payload)
+    public static PromptRequestEvent? Parse(string payload)
     {
         try
         {
@@ -36,14 +36,14 @@ public sealed record RetainedText(string? PromptText, string? ResponseText, Date
 /// A request's Redis side: its event channel, the text streamed so far by the current attempt, and the
 /// retained text of requests that are not stored. All of it is a convenience: the database stays the truth.
 /// </summary>
-public sealed class PromptRequestEvents(IRedisPubSub pubSub, IRedisCache cache, IRedisScripts scripts, IOptions<PromptRequestOptions> options, TimeProvider time)
+public sealed class PromptRequestEvents(ISubscriber subscriber, IDatabase redis, IOptions<PromptRequestOptions> options, TimeProvider time)
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private static readonly TimeSpan PartialTtl = TimeSpan.FromMinutes(15);
 
     // KEYS[1] the attempt's partial text, KEYS[2] the channel; ARGV: offset, text, ttl (ms), event.
-    private static readonly RedisScript AppendAndPublish = new("""
+    private const string AppendAndPublish = """
         if tonumber(ARGV[1]) == 0 then
             redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
         else
@@ -51,7 +51,7 @@ public sealed class PromptRequestEvents(IRedisPubSub pubSub, IRedisCache cache, 
             redis.call('PEXPIRE', KEYS[1], ARGV[3])
         end
         return redis.call('PUBLISH', KEYS[2], ARGV[4])
-        """);
+        """;
 
     public static string Channel(Guid id) => $"prompt-requests:{id}";
 
@@ -59,29 +59,63 @@ public sealed class PromptRequestEvents(IRedisPubSub pubSub, IRedisCache cache, 
 
     public static string RetainedKey(Guid id) => $"prompt-requests:{id}:retained";
 
-    public Task<IAsyncDisposable> SubscribeAsync(Guid id, Func<PromptRequestEvent, ValueTask> handler, CancellationToken cancellationToken) =>
-        pubSub.SubscribeAsync(Channel(id), message => PromptRequestEvent.Parse(message.Payload) is { } e ? handler(e) : ValueTask.CompletedTask, cancellationToken);
+    /// <summary>
+    /// Subscribes to one request's events, delivered one at a time in the order they were published
+    /// (a delta's offset follows the one before it). Dispose the result to unsubscribe.
+    /// </summary>
+    public async Task<IAsyncDisposable> SubscribeAsync(Guid id, Func<PromptRequestEvent, ValueTask> handler, CancellationToken cancellationToken)
+    {
+        var queue = await subscriber.SubscribeAsync(RedisChannel.Literal(Channel(id))).WaitAsync(cancellationToken);
+        queue.OnMessage(async message =>
+        {
+            if (PromptRequestEvent.Parse((string)message.Message!) is { } e)
+            {
+                await handler(e);
+            }
+        });
+        return new Subscription(queue);
+    }
 
     public Task PublishStatusAsync(Guid id, string status, int attempt, CancellationToken cancellationToken) =>
-        pubSub.PublishAsync(Channel(id), Serialize(new PromptRequestEvent(PromptRequestEvent.StatusType, status, attempt, null, null)), cancellationToken);
+        subscriber.PublishAsync(RedisChannel.Literal(Channel(id)), Serialize(new PromptRequestEvent(PromptRequestEvent.StatusType, status, attempt, null, null)))
+            .WaitAsync(cancellationToken);
 
+    /// <summary>Appends to the attempt's partial text and publishes the delta, in one script (so both or neither happen).</summary>
     public Task AppendTextAsync(Guid id, int attempt, int offset, string text, CancellationToken cancellationToken) =>
-        scripts.EvaluateAsync(AppendAndPublish, [PartialKey(id, attempt), Channel(id)],
-            [offset, text, (long)PartialTtl.TotalMilliseconds, Serialize(new PromptRequestEvent(PromptRequestEvent.DeltaType, null, attempt, offset, text))],
-            cancellationToken);
+        redis.ScriptEvaluateAsync(AppendAndPublish, [PartialKey(id, attempt), Channel(id)],
+            [offset, text, (long)PartialTtl.TotalMilliseconds, Serialize(new PromptRequestEvent(PromptRequestEvent.DeltaType, null, attempt, offset, text))])
+            .WaitAsync(cancellationToken);
 
-    public Task<string?> ReadPartialAsync(Guid id, int attempt, CancellationToken cancellationToken) =>
-        cache.GetStringAsync(PartialKey(id, attempt), cancellationToken);
+    public async Task<string?> ReadPartialAsync(Guid id, int attempt, CancellationToken cancellationToken) =>
+        await redis.StringGetAsync(PartialKey(id, attempt)).WaitAsync(cancellationToken);
 
     public Task RetainAsync(Guid id, string? promptText, string? responseText, CancellationToken cancellationToken)
     {
         var ttl = options.Value.ResultTtl;
         var retained = new RetainedText(promptText, responseText, time.GetUtcNow() + ttl);
-        return cache.SetAsync(RetainedKey(id), JsonSerializer.Serialize(retained, Json), ttl, cancellationToken);
+        return redis.StringSetAsync(RetainedKey(id), JsonSerializer.Serialize(retained, Json), ttl).WaitAsync(cancellationToken);
     }
 
-    public async Task<RetainedText?> ReadRetainedAsync(Guid id, CancellationToken cancellationToken) =>
-        await cache.GetAsync(RetainedKey(id), cancellationToken) is { } bytes ? JsonSerializer.Deserialize<RetainedText>(bytes, Json) : null;
+    public async Task<RetainedText?> ReadRetainedAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var value = await redis.StringGetAsync(RetainedKey(id)).WaitAsync(cancellationToken);
+        return value.IsNull ? null : JsonSerializer.Deserialize<RetainedText>((byte[])value!, Json);
+    }
 
     private static string Serialize(PromptRequestEvent e) => JsonSerializer.Serialize(e, Json);
+
+    private sealed class Subscription(ChannelMessageQueue queue) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await queue.UnsubscribeAsync();
+            }
+            catch (Exception ex) when (Caching.RedisRegistration.IsRedisFailure(ex))
+            {
+                // The server forgets a dead connection's subscriptions by itself.
+            }
+        }
+    }
 }

@@ -3,7 +3,7 @@ using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.Keys;
 using AiPrompts.Core.Providers;
-using AiPrompts.Core.Redis;
+using AiPrompts.Core.Caching;
 using AiPrompts.Core.Templates;
 using AiPrompts.Core.Usage;
 using AiPrompts.Core.Vendors;
@@ -159,7 +159,7 @@ public sealed partial class PromptRequestHandler(
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
             await events.RetainAsync(id, promptText, responseText, timeout.Token);
         }
-        catch (Exception ex) when (ex is RedisException or OperationCanceledException)
+        catch (Exception ex) when (ex.IsRedisFailure() || ex is OperationCanceledException)
         {
             LogNotRetained(logger, id, ex.Message);
         }
@@ -250,7 +250,7 @@ public sealed partial class PromptRequestHandler(
             {
                 await events.AppendTextAsync(id, attempt, _offset, text, cancellationToken);
             }
-            catch (RedisException)
+            catch (Exception ex) when (ex.IsRedisFailure())
             {
                 _broken = true;
             }

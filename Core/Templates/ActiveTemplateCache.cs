@@ -1,9 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AiPrompts.Core.Caching;
-using AiPrompts.Core.Redis;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using StackExchange.Redis;
 
 namespace AiPrompts.Core.Templates;
 
@@ -47,7 +47,7 @@ public sealed class ActiveTemplateCache
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     // KEYS[1] the copy, KEYS[2] the highest revision written; ARGV: revision, copy, ttl (ms).
-    private static readonly RedisScript WriteIfNewer = new("""
+    private const string WriteIfNewer = """
         local current = redis.call('GET', KEYS[2])
         if current and tonumber(current) > tonumber(ARGV[1]) then
             return 0
@@ -55,20 +55,18 @@ public sealed class ActiveTemplateCache
         redis.call('SET', KEYS[2], ARGV[1])
         redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
         return 1
-        """);
+        """;
 
     private readonly NpgsqlDataSource _dataSource;
-    private readonly IRedisCache _cache;
-    private readonly IRedisScripts _scripts;
+    private readonly IDatabase _redis;
     private readonly CacheInvalidation _bus;
     private readonly IOptions<TemplateOptions> _options;
     private readonly CoherentCache<ActiveTemplate> _local;
 
-    public ActiveTemplateCache(NpgsqlDataSource dataSource, IRedisCache cache, IRedisScripts scripts, CacheInvalidation bus, IOptions<TemplateOptions> options, TimeProvider time)
+    public ActiveTemplateCache(NpgsqlDataSource dataSource, IDatabase redis, CacheInvalidation bus, IOptions<TemplateOptions> options, TimeProvider time)
     {
         _dataSource = dataSource;
-        _cache = cache;
-        _scripts = scripts;
+        _redis = redis;
         _bus = bus;
         _options = options;
         _local = new CoherentCache<ActiveTemplate>(bus, Scope, options.Value.LocalCacheMaxAge, 10_000, time);
@@ -101,22 +99,22 @@ public sealed class ActiveTemplateCache
     }
 
     // KEYS[1] the copy, KEYS[2] the highest revision written; ARGV: the revision about to commit.
-    private static readonly RedisScript Prepare = new("""
+    private const string Prepare = """
         local current = redis.call('GET', KEYS[2])
         if not current or tonumber(current) < tonumber(ARGV[1]) then
             redis.call('SET', KEYS[2], ARGV[1])
         end
         return redis.call('DEL', KEYS[1])
-        """);
+        """;
 
     /// <summary>
     /// Inside a change's transaction, before it commits: raises the type's revision in Redis and drops the
     /// Redis copy, so no reader that loaded the old version can store it there afterwards. Throws
-    /// <see cref="RedisException"/> when Redis is unreachable: the caller rolls back, so a change never
-    /// commits while a stale copy could outlive it in Redis.
+    /// a Redis failure (<see cref="RedisRegistration.IsRedisFailure"/>) when Redis is unreachable: the caller
+    /// rolls back, so a change never commits while a stale copy could outlive it in Redis.
     /// </summary>
     public Task PrepareChangeAsync(string promptType, long revision, CancellationToken cancellationToken) =>
-        _scripts.EvaluateAsync(Prepare, [CopyKey(promptType), RevisionKey(promptType)], [revision], cancellationToken);
+        _redis.ScriptEvaluateAsync(Prepare, [CopyKey(promptType), RevisionKey(promptType)], [revision]).WaitAsync(cancellationToken);
 
     /// <summary>
     /// After a change to a type committed: writes the new copy to Redis and drops every instance's
@@ -131,7 +129,7 @@ public sealed class ActiveTemplateCache
                 await WriteRedisAsync(current, cancellationToken, quiet: false);
             }
         }
-        catch (RedisException)
+        catch (Exception ex) when (ex.IsRedisFailure())
         {
             // The bus reports Redis failures too; the Redis copy expires with its TTL.
         }
@@ -142,11 +140,10 @@ public sealed class ActiveTemplateCache
     {
         try
         {
-            return await _cache.GetAsync(CopyKey(promptType), cancellationToken) is { } bytes
-                ? JsonSerializer.Deserialize<ActiveTemplate>(bytes, Json)
-                : null;
+            var copy = await _redis.StringGetAsync(CopyKey(promptType)).WaitAsync(cancellationToken);
+            return copy.IsNull ? null : JsonSerializer.Deserialize<ActiveTemplate>((byte[])copy!, Json);
         }
-        catch (Exception ex) when (ex is RedisException or JsonException)
+        catch (Exception ex) when (ex.IsRedisFailure() || ex is JsonException)
         {
             return null;
         }
@@ -156,10 +153,10 @@ public sealed class ActiveTemplateCache
     {
         try
         {
-            await _scripts.EvaluateAsync(WriteIfNewer, [CopyKey(value.PromptType), RevisionKey(value.PromptType)],
-                [value.Revision, JsonSerializer.Serialize(value, Json), (long)_options.Value.RedisTtl.TotalMilliseconds], cancellationToken);
+            await _redis.ScriptEvaluateAsync(WriteIfNewer, [CopyKey(value.PromptType), RevisionKey(value.PromptType)],
+                [value.Revision, JsonSerializer.Serialize(value, Json), (long)_options.Value.RedisTtl.TotalMilliseconds]).WaitAsync(cancellationToken);
         }
-        catch (RedisException) when (quiet)
+        catch (Exception ex) when (quiet && ex.IsRedisFailure())
         {
             // A read works without Redis.
         }

@@ -4,7 +4,9 @@ using AiPrompts.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 
 namespace AiPrompts.Tests.Health;
@@ -50,7 +52,8 @@ public sealed class TelemetryAndHttpDefaultsTests(ApiFactory api) : IClassFixtur
             {
                 try
                 {
-                    await worker.Http.GetAsync("/alive", Ct); // each request is a server span
+                    await worker.Http.GetAsync("/alive", Ct); // health probes are not traced,
+                    await worker.Http.GetAsync("/not-a-route", Ct); // but every other request is a server span
                 }
                 catch (HttpRequestException)
                 {
@@ -70,27 +73,30 @@ public sealed class TelemetryAndHttpDefaultsTests(ApiFactory api) : IClassFixtur
     [Fact]
     public async Task The_default_HttpClient_pipeline_retries_idempotent_requests_on_transient_failures_only()
     {
-        var calls = new ConcurrentDictionary<HttpMethod, int>();
-        var inner = new ScriptedHandler(request =>
+        var calls = new ConcurrentDictionary<string, int>();
+        var builder = Host.CreateApplicationBuilder();
+        builder.AddServiceDefaults();
+        builder.Services.AddHttpClient("ordinary").ConfigurePrimaryHttpMessageHandler(() => new ScriptedHandler(request =>
         {
-            var n = calls.AddOrUpdate(request.Method, 1, (_, c) => c + 1);
-            return n <= 2 ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.OK;
-        });
-        using var client = new HttpClient(new ResilienceHandler { InnerHandler = inner });
+            var n = calls.AddOrUpdate($"{request.Method} {request.RequestUri!.AbsolutePath}", 1, (_, c) => c + 1);
+            return request.RequestUri.AbsolutePath == "/missing" ? HttpStatusCode.NotFound
+                : n <= 2 ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.OK;
+        }));
+        // Only the pause between attempts is shortened; what is retried is the service defaults' choice.
+        builder.Services.Configure<HttpStandardResilienceOptions>("ordinary-standard", o => o.Retry.Delay = TimeSpan.FromMilliseconds(1));
+        using var host = builder.Build();
+        var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("ordinary");
 
         var get = await client.GetAsync("http://vendor.test/models", Ct);
         var post = await client.PostAsync("http://vendor.test/chat", new StringContent("{}"), Ct);
+        var missing = await client.GetAsync("http://vendor.test/missing", Ct);
 
         Assert.Equal(HttpStatusCode.OK, get.StatusCode);
-        Assert.Equal(3, calls[HttpMethod.Get]);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, post.StatusCode); // a completion is never replayed here
-        Assert.Equal(1, calls[HttpMethod.Post]);
-
-        calls.Clear();
-        var notFound = new ScriptedHandler(_ => { calls.AddOrUpdate(HttpMethod.Get, 1, (_, c) => c + 1); return HttpStatusCode.NotFound; });
-        using var plain = new HttpClient(new ResilienceHandler { InnerHandler = notFound });
-        Assert.Equal(HttpStatusCode.NotFound, (await plain.GetAsync("http://vendor.test/missing", Ct)).StatusCode);
-        Assert.Equal(1, calls[HttpMethod.Get]);
+        Assert.Equal(3, calls["GET /models"]);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, post.StatusCode); // a POST is never replayed here
+        Assert.Equal(1, calls["POST /chat"]);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode); // not transient: asked once
+        Assert.Equal(1, calls["GET /missing"]);
     }
 
     private sealed class ScriptedHandler(Func<HttpRequestMessage, HttpStatusCode> answer) : HttpMessageHandler

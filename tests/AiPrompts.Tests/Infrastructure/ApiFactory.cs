@@ -2,11 +2,11 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using AiPrompts.Core.Redis;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Mvc.Testing;
+using StackExchange.Redis;
 
 namespace AiPrompts.Tests.Infrastructure;
 
@@ -24,7 +24,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     public static readonly string MasterKey = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
 
     private TestDatabase? _database;
-    private readonly RedisOptions _redis = RedisOptions.Parse(TestEnvironment.Redis);
+    private readonly ConfigurationOptions _redis = ConfigurationOptions.Parse(TestEnvironment.Redis);
 
     public TestDatabase Database => _database ?? throw new InvalidOperationException("Not initialised.");
     public TcpProxy PostgresProxy { get; private set; } = null!;
@@ -47,7 +47,8 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         _database = await TestDatabase.CreateAsync();
         var pg = new Npgsql.NpgsqlConnectionStringBuilder(_database.ConnectionString);
         PostgresProxy = new TcpProxy(pg.Host!, pg.Port);
-        RedisProxy = new TcpProxy(_redis.Host, _redis.Port);
+        var redisEndpoint = (System.Net.IPEndPoint)_redis.EndPoints.Single();
+        RedisProxy = new TcpProxy(redisEndpoint.Address.ToString(), redisEndpoint.Port);
         _ = Server; // start the host: migrations and the bootstrap admin run now
     }
 

@@ -8,7 +8,7 @@ using YamlDotNet.RepresentationModel;
 namespace AiPrompts.Tests.Infrastructure;
 
 /// <summary>
-/// The user's OpenAPI contract (../shared/contracts), read from its YAML as it stands, so a test checks
+/// The user's OpenAPI contract (the repository's contracts/ folder), read from its YAML as it stands, so a test checks
 /// responses against the very schemas and status codes clients were written against.
 /// </summary>
 public sealed class OpenApiContract
@@ -87,17 +87,11 @@ public sealed class OpenApiContract
         return element;
     }
 
+    /// <summary>The repository's contracts/ folder, copied beside the test assembly by the build.</summary>
     private static string Find(string fileName)
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "contracts", fileName);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-        throw new FileNotFoundException($"The contract {fileName} was not found in a 'shared/contracts' folder above {AppContext.BaseDirectory}.");
+        var path = Path.Combine(AppContext.BaseDirectory, "contracts", fileName);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"The contract {fileName} was not found in {Path.GetDirectoryName(path)}.");
     }
 
     /// <summary>YAML to JSON as YAML 1.2's core schema reads plain scalars: true/false, null, integers and floats; quoted scalars are strings.</summary>

@@ -18,8 +18,8 @@ public sealed class PeerApi(ApiFactory primary) : WebApplicationFactory<Program>
     /// <summary>Waits until this instance's Redis subscriptions (the cache invalidations) are confirmed.</summary>
     public async Task WaitForSubscriptionsAsync()
     {
-        var redis = (AiPrompts.Core.Redis.RedisClient)Services.GetService(typeof(AiPrompts.Core.Redis.RedisClient))!;
+        var bus = (AiPrompts.Core.Caching.CacheInvalidation)Services.GetService(typeof(AiPrompts.Core.Caching.CacheInvalidation))!;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await redis.WaitForSubscriptionsAsync(timeout.Token);
+        await bus.WaitUntilLiveAsync(timeout.Token);
     }
 }
