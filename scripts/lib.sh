@@ -46,9 +46,10 @@ pg_home() {
   if [ -f "$dir/pg.location" ]; then cat "$dir/pg.location"; else echo "$dir"; fi
 }
 
-# start_postgres DIR PORT PASSWORD: a cluster listening on 127.0.0.1:PORT only.
-start_postgres() {
-  local dir=$1 port=$2 password=$3 bin run home
+# pg_init_cluster DIR PASSWORD: makes the cluster of DIR (superuser 'aiprompts') if it has none, and prints
+# where it lives: DIR itself, or a folder in /tmp when the postgres account cannot reach DIR.
+pg_init_cluster() {
+  local dir=$1 password=$2 bin run home
   bin=$(pg_bin_dir) || die "PostgreSQL binaries not found"
   run=$(pg_user_prefix)
   mkdir -p "$dir"
@@ -70,6 +71,15 @@ start_postgres() {
       --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
     rm -f "$home/pwfile"
   fi
+  echo "$home"
+}
+
+# start_postgres DIR PORT PASSWORD: a cluster listening on 127.0.0.1:PORT only.
+start_postgres() {
+  local dir=$1 port=$2 password=$3 bin run home
+  bin=$(pg_bin_dir) || die "PostgreSQL binaries not found"
+  run=$(pg_user_prefix)
+  home=$(pg_init_cluster "$dir" "$password")
   if $run "$bin/pg_ctl" -D "$home/pgdata" status >/dev/null 2>&1; then
     log "PostgreSQL already running on 127.0.0.1:$port"
     return 0

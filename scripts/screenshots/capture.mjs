@@ -1,0 +1,52 @@
+// Takes the README's pictures from a running AppHost (scripts/run): the dashboard's resources page, one
+// prompt request's trace, and the Scalar API reference. Debian's chromium, driven by playwright-core.
+//   node capture.mjs <dashboard login URL> <api URL> <output folder>
+import { chromium } from 'playwright-core';
+
+const [loginUrl, apiUrl, out] = process.argv.slice(2);
+if (!loginUrl || !apiUrl || !out) {
+  console.error('usage: node capture.mjs <dashboard login URL> <api URL> <output folder>');
+  process.exit(2);
+}
+const dashboard = new URL(loginUrl).origin;
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1600, height: 900 }, colorScheme: 'light' });
+
+  // Resources: every resource running and healthy.
+  await page.goto(loginUrl);
+  await page.waitForURL(`${dashboard}/**`);
+  await page.goto(`${dashboard}/`);
+  for (const name of ['api', 'worker', 'postgres', 'redis-server']) {
+    await page.getByText(name, { exact: true }).first().waitFor({ timeout: 60_000 });
+  }
+  // This machine has no developer certificate, on purpose (plain HTTP on loopback): the notice is not news here.
+  const notice = page.getByRole('button', { name: /close|dismiss/i }).first();
+  if (await notice.isVisible()) {
+    await notice.click();
+  }
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: `${out}/dashboard-resources.png` });
+
+  // One prompt request's trace: Api → Postgres → Worker → the model call.
+  await page.goto(`${dashboard}/traces`);
+  const row = page.getByText('POST /api/v1/prompt-requests', { exact: false }).first();
+  await row.waitFor({ timeout: 60_000 });
+  await row.click();
+  await page.getByText('worker', { exact: false }).first().waitFor({ timeout: 30_000 });
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: `${out}/dashboard-trace.png` });
+
+  // The API reference, as a client developer first sees it.
+  await page.goto(`${apiUrl}/scalar`);
+  await page.getByText('AiPrompts API', { exact: false }).first().waitFor({ timeout: 60_000 });
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: `${out}/scalar.png` });
+} finally {
+  await browser.close();
+}
