@@ -1,4 +1,5 @@
 using AiPrompts.Core.Data;
+using Microsoft.EntityFrameworkCore;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.PromptRequests;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -28,7 +29,7 @@ internal static class WorkerServiceExtensions
 /// The Api owns migrations; the Worker waits until every migration this build knows has been applied
 /// before it reports ready, so it never works against an older schema. It polls once a second.
 /// </summary>
-internal sealed partial class SchemaGate(NpgsqlDataSource dataSource, TimeProvider time, ILogger<SchemaGate> logger) : BackgroundService, IHealthCheck
+internal sealed partial class SchemaGate(IServiceProvider services, TimeProvider time, ILogger<SchemaGate> logger) : BackgroundService, IHealthCheck
 {
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -36,28 +37,18 @@ internal sealed partial class SchemaGate(NpgsqlDataSource dataSource, TimeProvid
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var expected = DatabaseMigrator.All.Select(m => m.Version).ToHashSet(StringComparer.Ordinal);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await using var command = dataSource.CreateCommand("SELECT version FROM schema_migrations");
-                await using var reader = await command.ExecuteReaderAsync(stoppingToken);
-                var applied = new HashSet<string>(StringComparer.Ordinal);
-                while (await reader.ReadAsync(stoppingToken))
+                await using var scope = services.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+                if (!(await db.Database.GetPendingMigrationsAsync(stoppingToken)).Any())
                 {
-                    applied.Add(reader.GetString(0));
-                }
-                if (expected.IsSubsetOf(applied))
-                {
-                    LogSchemaReady(logger, applied.Count);
+                    LogSchemaReady(logger);
                     _ready.TrySetResult();
                     return;
                 }
-            }
-            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedTable)
-            {
-                // The Api has not migrated yet.
             }
             catch (NpgsqlException ex)
             {
@@ -72,8 +63,8 @@ internal sealed partial class SchemaGate(NpgsqlDataSource dataSource, TimeProvid
             ? HealthCheckResult.Healthy("The database schema is current.")
             : new HealthCheckResult(context.Registration.FailureStatus, "Waiting for the Api to apply the database migrations."));
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Database schema is current ({Count} migrations applied)")]
-    private static partial void LogSchemaReady(ILogger logger, int count);
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Database schema is current: every migration of this build is applied")]
+    private static partial void LogSchemaReady(ILogger logger);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Waiting for the database: {Reason}")]
     private static partial void LogWaiting(ILogger logger, string reason);

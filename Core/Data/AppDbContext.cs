@@ -8,12 +8,14 @@ using AiPrompts.Core.Templates;
 using AiPrompts.Core.Usage;
 using AiPrompts.Core.Users;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Conventions;
 
 namespace AiPrompts.Core.Data;
 
 /// <summary>
-/// EF Core maps onto the schema that the SQL migrations create (Data/Migrations); it never creates or
-/// changes tables itself. A test checks that the two agree.
+/// The schema: the model says it all (checks, defaults, partial and descending indexes, constraint names)
+/// and the migrations in Data/Migrations are made from it with dotnet-ef; SQL in a migration only for what
+/// a model cannot say (the job_fence function). A test checks that the model has no pending changes.
 /// </summary>
 public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbContext(options)
 {
@@ -30,6 +32,10 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbCon
     public DbSet<UsageEvent> UsageEvents => Set<UsageEvent>();
     public DbSet<PromptTemplate> PromptTemplates => Set<PromptTemplate>();
     public DbSet<PromptTemplateVersion> PromptTemplateVersions => Set<PromptTemplateVersion>();
+
+    /// <summary>An index exists where the schema declares one: foreign keys get none of their own.</summary>
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
+        configurationBuilder.Conventions.Remove<ForeignKeyIndexConvention>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

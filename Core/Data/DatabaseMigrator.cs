@@ -1,108 +1,114 @@
-using System.Reflection;
-using System.Security.Cryptography;
-using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace AiPrompts.Core.Data;
 
 /// <summary>
-/// Applies the ordered SQL files in Data/Migrations, each in its own transaction, under a Postgres
-/// advisory lock so that several Api instances starting together apply each file exactly once. Applied
-/// files are recorded with a checksum; an applied file that was edited afterwards stops start-up.
+/// Applies the EF Core migrations (Data/Migrations) under a Postgres advisory lock, so that several
+/// processes starting together apply each one exactly once. A database made before EF Core migrations (by
+/// the SQL runner of 0.1, recorded in schema_migrations) is the baseline already: it is adopted in place,
+/// nothing rewritten, and migrated on from there.
 /// </summary>
-public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, TimeProvider time, ILogger<DatabaseMigrator> logger)
+public sealed partial class DatabaseMigrator(IServiceProvider services, NpgsqlDataSource dataSource, ILogger<DatabaseMigrator> logger)
 {
     private const long LockKey = 0x41_69_50_72_6F_6D_70_74; // "AiPrompt"
-    private const string ResourcePrefix = "AiPrompts.Migrations.";
 
-    public static IReadOnlyList<Migration> All { get; } = LoadMigrations();
+    /// <summary>What the SQL runner had applied when it was replaced; the baseline migration is exactly that schema.</summary>
+    public static IReadOnlyList<string> LegacyVersions { get; } =
+        ["0001_initial", "0002_providers_and_keys", "0003_jobs_prompt_requests_usage", "0004_prompt_templates"];
 
+    /// <summary>Migrates; answers the migrations this call applied (none when another process already had).</summary>
     public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken)
     {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await Execute(connection, null, $"SELECT pg_advisory_lock({LockKey})", cancellationToken);
+        await ExecuteAsync(connection, $"SELECT pg_advisory_lock({LockKey})", cancellationToken);
         try
         {
-            await Execute(connection, null, """
-                CREATE TABLE IF NOT EXISTS schema_migrations (
-                    version     text        PRIMARY KEY,
-                    checksum    text        NOT NULL,
-                    applied_at  timestamptz NOT NULL
-                )
-                """, cancellationToken);
-
-            var applied = new Dictionary<string, string>(StringComparer.Ordinal);
-            await using (var read = new NpgsqlCommand("SELECT version, checksum FROM schema_migrations", connection))
-            await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
+            await AdoptLegacySchemaAsync(db, connection, cancellationToken);
+            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+            if (pending.Count > 0)
             {
-                while (await reader.ReadAsync(cancellationToken))
+                await db.Database.MigrateAsync(cancellationToken);
+                foreach (var migration in pending)
                 {
-                    applied[reader.GetString(0)] = reader.GetString(1);
+                    LogApplied(logger, migration);
                 }
             }
-
-            var newlyApplied = new List<string>();
-            foreach (var migration in All)
-            {
-                if (applied.TryGetValue(migration.Version, out var checksum))
-                {
-                    if (!string.Equals(checksum, migration.Checksum, StringComparison.Ordinal))
-                    {
-                        throw new InvalidOperationException(
-                            $"Migration {migration.Version} was changed after it was applied. Add a new migration instead of editing an applied one.");
-                    }
-                    continue;
-                }
-
-                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                await Execute(connection, transaction, migration.Sql, cancellationToken);
-                await using (var record = new NpgsqlCommand(
-                    "INSERT INTO schema_migrations (version, checksum, applied_at) VALUES ($1, $2, $3)", connection, transaction))
-                {
-                    record.Parameters.Add(new NpgsqlParameter { Value = migration.Version });
-                    record.Parameters.Add(new NpgsqlParameter { Value = migration.Checksum });
-                    record.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() });
-                    await record.ExecuteNonQueryAsync(cancellationToken);
-                }
-                await transaction.CommitAsync(cancellationToken);
-                LogApplied(logger, migration.Version);
-                newlyApplied.Add(migration.Version);
-            }
-            return newlyApplied;
+            return pending;
         }
         finally
         {
-            await Execute(connection, null, $"SELECT pg_advisory_unlock({LockKey})", CancellationToken.None);
+            await ExecuteAsync(connection, $"SELECT pg_advisory_unlock({LockKey})", CancellationToken.None);
         }
     }
 
-    private static async Task Execute(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken)
+    private async Task AdoptLegacySchemaAsync(AppDbContext db, NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-#pragma warning disable CA2100 // The SQL is the migration files shipped inside this assembly, never user input.
-        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        await using (var exists = new NpgsqlCommand("SELECT to_regclass('schema_migrations') IS NOT NULL", connection))
+        {
+            if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken))!)
+            {
+                return;
+            }
+        }
+        var applied = new HashSet<string>(StringComparer.Ordinal);
+        await using (var read = new NpgsqlCommand("SELECT version FROM schema_migrations", connection))
+        await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                applied.Add(reader.GetString(0));
+            }
+        }
+        if (!applied.SetEquals(LegacyVersions))
+        {
+            throw new InvalidOperationException(
+                $"This database was made by the SQL migrations of AiPrompts 0.1 but has [{string.Join(", ", applied.Order())}] of " +
+                $"[{string.Join(", ", LegacyVersions)}]: start AiPrompts 0.1 against it once to finish those, then this version.");
+        }
+
+        // The baseline is exactly the schema those four files made: record it as applied, in one transaction.
+        var history = db.GetService<IHistoryRepository>();
+        var baseline = db.Database.GetMigrations().First();
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+#pragma warning disable CA2100 // EF's own DDL and insert for its history table, with the migration id from this assembly.
+        await using (var adopt = new NpgsqlCommand(
+            history.GetCreateIfNotExistsScript() + ";\n" +
+            history.GetInsertScript(new HistoryRow(baseline, ProductInfo.EfVersion)) + ";\n" +
+            "DROP TABLE schema_migrations;", connection, transaction))
+#pragma warning restore CA2100
+        {
+            await adopt.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        LogAdopted(logger, baseline);
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+#pragma warning disable CA2100 // Fixed statements of this class.
+        await using var command = new NpgsqlCommand(sql, connection);
 #pragma warning restore CA2100
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static List<Migration> LoadMigrations()
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Applied database migration {Migration}")]
+    private static partial void LogApplied(ILogger logger, string migration);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Adopted a database made by the SQL migrations of 0.1 as {Migration}; schema_migrations was dropped")]
+    private static partial void LogAdopted(ILogger logger, string migration);
+
+    private static class ProductInfo
     {
-        var assembly = Assembly.GetExecutingAssembly();
-        return [.. assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal)
-            .Select(name =>
-            {
-                using var stream = assembly.GetManifestResourceStream(name)!;
-                using var reader = new StreamReader(stream, Encoding.UTF8);
-                var sql = reader.ReadToEnd();
-                var version = name[ResourcePrefix.Length..^".sql".Length];
-                return new Migration(version, sql, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sql))));
-            })];
+        /// <summary>The EF Core version written to the history row, as EF itself writes it.</summary>
+        public static string EfVersion { get; } =
+            typeof(DbContext).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+                .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion.Split('+')[0] ?? "10.0";
     }
-
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Applied database migration {Version}")]
-    private static partial void LogApplied(ILogger logger, string version);
-
-    public sealed record Migration(string Version, string Sql, string Checksum);
 }

@@ -4,7 +4,11 @@ using Microsoft.EntityFrameworkCore.Metadata;
 
 namespace AiPrompts.Core.Data;
 
-/// <summary>Names every table and column in snake_case, as the SQL migrations do.</summary>
+/// <summary>
+/// Names every table and column in snake_case, and every key and foreign key the way PostgreSQL names an
+/// unnamed one ({table}_pkey, {table}_{columns}_fkey): the names the schema had before EF Core migrations,
+/// so databases made either way stay identical.
+/// </summary>
 public static class SnakeCaseNames
 {
     public static void Apply(ModelBuilder modelBuilder)
@@ -20,6 +24,21 @@ public static class SnakeCaseNames
                 if (property.FindAnnotation(RelationalAnnotationNames.ColumnName) is null)
                 {
                     property.SetColumnName(ToSnakeCase(property.Name));
+                }
+            }
+        }
+        foreach (var entity in modelBuilder.Model.GetEntityTypes())
+        {
+            var table = entity.GetTableName()!;
+            if (entity.FindPrimaryKey() is { } primaryKey && primaryKey.FindAnnotation(RelationalAnnotationNames.Name) is null)
+            {
+                primaryKey.SetName($"{table}_pkey");
+            }
+            foreach (var foreignKey in entity.GetForeignKeys())
+            {
+                if (foreignKey.FindAnnotation(RelationalAnnotationNames.Name) is null)
+                {
+                    foreignKey.SetConstraintName($"{table}_{string.Join('_', foreignKey.Properties.Select(p => p.GetColumnName()))}_fkey");
                 }
             }
         }

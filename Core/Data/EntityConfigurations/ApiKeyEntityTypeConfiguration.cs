@@ -13,6 +13,7 @@ internal sealed class ApiKeyEntityTypeConfiguration : IEntityTypeConfiguration<A
         builder.HasKey(k => k.Id);
         builder.Property(k => k.Id).ValueGeneratedNever();
         builder.HasIndex(k => k.KeyHash).IsUnique().HasDatabaseName("ux_api_keys_key_hash");
+        builder.HasIndex(k => new { k.UserId, k.CreatedAt }).IsDescending(false, true).HasDatabaseName("ix_api_keys_user_id");
         builder.HasOne<User>().WithMany().HasForeignKey(k => k.UserId).OnDelete(DeleteBehavior.Cascade);
     }
 }
