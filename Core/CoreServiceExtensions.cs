@@ -1,5 +1,6 @@
 using AiPrompts.Core.Audit;
 using AiPrompts.Core.Data;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using AiPrompts.Core.Errors;
@@ -43,6 +44,9 @@ public static class CoreServiceExtensions
                 dataSource.ConnectionStringBuilder.MaxAutoPrepare = 64;
                 dataSource.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
             }
+            // A command is traced only as part of a span (a request, a job run): the Worker's claim poll and
+            // heartbeat would otherwise fill the dashboard with a root trace a second.
+            dataSource.ConfigureTracing(tracing => tracing.ConfigureCommandFilter(_ => Activity.Current is not null));
         });
         builder.Services.AddDbContextPool<AppDbContext>((sp, options) => options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
         // EF's traces and metrics. The data source's check stands for Postgres, and the job engine owns

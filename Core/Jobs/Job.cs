@@ -21,6 +21,9 @@ public sealed class Job
     public DateTimeOffset? FinishedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 
+    /// <summary>The W3C traceparent of the request that enqueued the job, so the work joins that trace.</summary>
+    public string? TraceParent { get; set; }
+
     public bool IsFinished => JobStatus.IsFinal(Status);
 }
 

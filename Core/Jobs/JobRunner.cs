@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Keys;
@@ -70,6 +71,9 @@ public sealed partial class JobRunner
 
     /// <summary>Wakes the dispatcher now (a job was enqueued, or a slot freed up).</summary>
     public void Wake() => _wake.Writer.TryWrite(true);
+
+    /// <summary>Spans of job runs.</summary>
+    public static readonly ActivitySource Source = new("AiPrompts.Jobs");
 
     private static readonly RedisChannel WakeChannel = RedisChannel.Literal(JobChannels.Wake);
     private static readonly RedisChannel CancelChannel = RedisChannel.Literal(JobChannels.Cancel);
@@ -194,6 +198,11 @@ public sealed partial class JobRunner
         }
         running.Task = Task.Run(async () =>
         {
+            // The job's span continues the trace of the request that enqueued it (Api → Postgres → Worker → vendor).
+            ActivityContext.TryParse(job.TraceParent, null, out var parent);
+            using var activity = Source.StartActivity($"job {job.Kind}", ActivityKind.Consumer, parent);
+            activity?.SetTag("aiprompts.job.id", job.Id);
+            activity?.SetTag("aiprompts.job.attempt", job.Attempt);
             try
             {
                 await RunJobAsync(running);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using AiPrompts.Core.Caching;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
@@ -23,6 +24,7 @@ public sealed partial class JobScheduler(ISubscriber redis, TimeProvider time, I
             RunAfter = now,
             CreatedAt = now,
             UpdatedAt = now,
+            TraceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null,
         };
     }
 

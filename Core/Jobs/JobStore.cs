@@ -29,7 +29,7 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
                 started_at = coalesce(j.started_at, $1), updated_at = $1
             FROM next
             WHERE j.id = next.id
-            RETURNING j.id, j.kind, j.subject_id, j.attempt, j.max_attempts, next.previous_owner, j.last_error_code, j.last_error_message
+            RETURNING j.id, j.kind, j.subject_id, j.attempt, j.max_attempts, next.previous_owner, j.last_error_code, j.last_error_message, j.trace_parent
             """);
         command.Parameters.Add(new() { Value = now, NpgsqlDbType = NpgsqlDbType.TimestampTz });
         command.Parameters.Add(new() { Value = limit });
@@ -43,7 +43,8 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
                 reader.GetGuid(0), reader.GetString(1), reader.GetGuid(2), reader.GetInt32(3), reader.GetInt32(4),
                 reader.IsDBNull(5) ? null : reader.GetString(5),
                 reader.IsDBNull(6) ? null : reader.GetString(6),
-                reader.IsDBNull(7) ? null : reader.GetString(7)));
+                reader.IsDBNull(7) ? null : reader.GetString(7),
+                reader.IsDBNull(8) ? null : reader.GetString(8)));
         }
         return jobs;
     }

@@ -10,6 +10,15 @@ if (!loginUrl || !apiUrl || !out) {
 }
 const dashboard = new URL(loginUrl).origin;
 
+// This machine has no developer certificate, on purpose (plain HTTP on loopback): that notice is not news here.
+async function dismissNotices(page) {
+  for (const button of await page.locator('fluent-button[aria-label="Dismiss notification"]').all()) {
+    if (await button.isVisible()) {
+      await button.click();
+    }
+  }
+}
+
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -25,11 +34,7 @@ try {
   for (const name of ['api', 'worker', 'postgres', 'redis-server']) {
     await page.getByText(name, { exact: true }).first().waitFor({ timeout: 60_000 });
   }
-  // This machine has no developer certificate, on purpose (plain HTTP on loopback): the notice is not news here.
-  const notice = page.getByRole('button', { name: /close|dismiss/i }).first();
-  if (await notice.isVisible()) {
-    await notice.click();
-  }
+  await dismissNotices(page);
   await page.waitForTimeout(1500);
   await page.screenshot({ path: `${out}/dashboard-resources.png` });
 
@@ -39,6 +44,7 @@ try {
   await row.waitFor({ timeout: 60_000 });
   await row.click();
   await page.getByText('worker', { exact: false }).first().waitFor({ timeout: 30_000 });
+  await dismissNotices(page);
   await page.waitForTimeout(1500);
   await page.screenshot({ path: `${out}/dashboard-trace.png` });
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using AiPrompts.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
@@ -16,10 +17,11 @@ public sealed class TelemetryAndHttpDefaultsTests(ApiFactory api) : IClassFixtur
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task With_an_OTLP_endpoint_set_the_worker_exports_traces_metrics_and_logs_to_it()
+    public async Task With_an_OTLP_endpoint_set_the_worker_exports_traces_metrics_and_logs_and_a_job_continues_the_trace_that_enqueued_it()
     {
-        // A fake collector that records which OTLP/HTTP signal paths it receives.
+        // A fake collector that records which OTLP/HTTP signal paths it receives, and the trace payloads.
         var received = new ConcurrentDictionary<string, int>();
+        var traces = new ConcurrentQueue<byte[]>();
         var collectorPort = Ports.FreeLoopbackPort();
         var collectorBuilder = WebApplication.CreateSlimBuilder();
         collectorBuilder.WebHost.UseUrls($"http://127.0.0.1:{collectorPort}");
@@ -32,6 +34,10 @@ public sealed class TelemetryAndHttpDefaultsTests(ApiFactory api) : IClassFixtur
             if (body.Length > 0)
             {
                 received.AddOrUpdate(signal, 1, (_, n) => n + 1);
+                if (signal == "traces")
+                {
+                    traces.Enqueue(body.ToArray());
+                }
             }
             return Results.Ok();
         });
@@ -63,6 +69,26 @@ public sealed class TelemetryAndHttpDefaultsTests(ApiFactory api) : IClassFixtur
             Assert.True(received.ContainsKey("traces"), $"no traces; got {string.Join(", ", received.Keys)}");
             Assert.True(received.ContainsKey("metrics"), $"no metrics; got {string.Join(", ", received.Keys)}");
             Assert.True(received.ContainsKey("logs"), $"no logs; got {string.Join(", ", received.Keys)}");
+
+            // A prompt request submitted inside a trace: the job row carries it, and the Worker's spans join it.
+            var traceId = ActivityTraceId.CreateRandom();
+            using var client = api.CreateClient(await api.AdminTokenAsync());
+            using var submit = new HttpRequestMessage(HttpMethod.Post, "/api/v1/prompt-requests")
+            {
+                Content = System.Net.Http.Json.JsonContent.Create(new { promptType = "text", promptText = "Trace me" }),
+            };
+            submit.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01");
+            submit.Headers.Add("Prefer", "wait=20");
+            var answer = await client.SendAsync(submit, Ct);
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            var traceParent = await api.Database.ScalarAsync<string>("SELECT trace_parent FROM jobs ORDER BY created_at DESC LIMIT 1");
+            Assert.StartsWith($"00-{traceId}-", traceParent, StringComparison.Ordinal);
+            var traceIdBytes = Convert.FromHexString(traceId.ToHexString());
+            for (var i = 0; i < 100 && !traces.Any(t => t.AsSpan().IndexOf(traceIdBytes) >= 0); i++)
+            {
+                await Task.Delay(100, Ct);
+            }
+            Assert.Contains(traces, t => t.AsSpan().IndexOf(traceIdBytes) >= 0);
         }
         finally
         {
