@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace AiPrompts.AppHost.Tests;
+
+/// <summary>
+/// The AppHost itself, as `scripts/run` starts it (executables mode: PostgreSQL and redis-server from this
+/// machine, started by DCP), with its data in a folder of its own and every secret given, so nothing is
+/// generated into user secrets.
+/// </summary>
+public sealed class AppHostTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task In_executables_mode_api_and_worker_become_healthy_and_a_prompt_request_is_completed_by_the_worker()
+    {
+        var data = Directory.CreateTempSubdirectory("aiprompts-apphost-").FullName;
+        const string adminPassword = "apphost test password";
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            timeout.CancelAfter(TimeSpan.FromMinutes(4));
+            var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            [
+                "AppHost:Infrastructure=executables",
+                $"AppHost:DataDirectory={data}",
+                $"Parameters:master-key={Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}",
+                $"Parameters:jwt-signing-key={Convert.ToHexString(RandomNumberGenerator.GetBytes(32))}",
+                $"Parameters:bootstrap-admin-password={adminPassword}",
+                $"Parameters:postgres-password={Convert.ToHexString(RandomNumberGenerator.GetBytes(12))}",
+                $"Parameters:redis-password={Convert.ToHexString(RandomNumberGenerator.GetBytes(12))}",
+            ], timeout.Token);
+            await using var app = await builder.BuildAsync(timeout.Token);
+            await app.StartAsync(timeout.Token);
+
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("postgres", timeout.Token);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("redis-server", timeout.Token);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("api", timeout.Token);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("worker", timeout.Token);
+
+            using var api = app.CreateHttpClient("api");
+            var signIn = await api.PostAsJsonAsync("/api/v1/auth/token", new { email = "admin@aiprompts.local", password = adminPassword }, timeout.Token);
+            Assert.Equal(HttpStatusCode.OK, signIn.StatusCode);
+            var token = JsonDocument.Parse(await signIn.Content.ReadAsStringAsync(timeout.Token)).RootElement.GetProperty("data").GetProperty("accessToken").GetString();
+            api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
+            using var submit = new HttpRequestMessage(HttpMethod.Post, "/api/v1/prompt-requests")
+            {
+                Content = JsonContent.Create(new { promptType = "text", promptText = "Hello from the AppHost test", purpose = new { code = "test", text = "AppHost end to end" } }),
+            };
+            submit.Headers.Add("Prefer", "wait=60");
+            var answer = await api.SendAsync(submit, timeout.Token);
+            var body = await answer.Content.ReadAsStringAsync(timeout.Token);
+            Assert.True(answer.StatusCode == HttpStatusCode.OK, $"{(int)answer.StatusCode}: {body}");
+            var request = JsonDocument.Parse(body).RootElement.GetProperty("data");
+            Assert.Equal("completed", request.GetProperty("status").GetString());
+            Assert.False(string.IsNullOrEmpty(request.GetProperty("response").GetProperty("text").GetString()));
+            await app.StopAsync(timeout.Token);
+        }
+        finally
+        {
+            RemoveData(data);
+        }
+    }
+
+    /// <summary>
+    /// The data folder, and the cluster folder in /tmp the launcher used when the postgres account could not
+    /// reach it. DCP may still be stopping the servers for a moment, so a folder that changes under us is tried again.
+    /// </summary>
+    private static void RemoveData(string data)
+    {
+        var location = Path.Combine(data, "postgres", "pg.location");
+        var folders = new List<string>();
+        if (File.Exists(location) && File.ReadAllText(location).Trim() is { Length: > 0 } elsewhere && elsewhere.StartsWith("/tmp/", StringComparison.Ordinal))
+        {
+            folders.Add(elsewhere);
+        }
+        folders.Add(data);
+        foreach (var folder in folders)
+        {
+            for (var attempt = 1; Directory.Exists(folder); attempt++)
+            {
+                try
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+                catch (IOException) when (attempt < 20)
+                {
+                    Thread.Sleep(500);
+                }
+            }
+        }
+    }
+}
