@@ -35,7 +35,13 @@ public static class CoreServiceExtensions
     public static IHostApplicationBuilder AddCoreServices(this IHostApplicationBuilder builder)
     {
         var postgres = builder.Configuration.GetConnectionString(PostgresConnectionName) ?? "";
-        builder.AddNpgsqlDataSource(PostgresConnectionName, configureDataSourceBuilder: dataSource =>
+        // The integrations' traces and metrics are collected only when they are exported (ServiceDefaults).
+        var telemetry = ExportsTelemetry(builder.Configuration);
+        builder.AddNpgsqlDataSource(PostgresConnectionName, settings =>
+        {
+            settings.DisableTracing = !telemetry;
+            settings.DisableMetrics = !telemetry;
+        }, dataSource =>
         {
             // The same few statements run all day (auth, submit, claim, heartbeat): prepare them once per
             // connection instead of planning them on every call, unless the connection string says otherwise.
@@ -55,6 +61,8 @@ public static class CoreServiceExtensions
         {
             settings.DisableRetry = true;
             settings.DisableHealthChecks = true;
+            settings.DisableTracing = !telemetry;
+            settings.DisableMetrics = !telemetry;
         });
         builder.AddProductRedis(RedisConnectionName);
         builder.Services.NameDependencyHealthChecks(ReadyTag);
@@ -121,4 +129,8 @@ public static class CoreServiceExtensions
             throw;
         }
     }
+
+    /// <summary>The rule of ServiceDefaults' ExportsTelemetry: telemetry is collected only when OTLP export is configured.</summary>
+    internal static bool ExportsTelemetry(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
 }

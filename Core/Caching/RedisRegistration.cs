@@ -26,7 +26,7 @@ public static class RedisRegistration
     {
         var prefix = builder.Configuration[KeyPrefixSetting] ?? "aiprompts:";
         var caPath = builder.Configuration[CaCertificateSetting];
-        builder.AddRedisClient(connectionName, configureOptions: options =>
+        builder.AddRedisClient(connectionName, settings => settings.DisableTracing = !CoreServiceExtensions.ExportsTelemetry(builder.Configuration), options =>
         {
             options.ClientName = builder.Environment.ApplicationName.Replace(' ', '-');
             options.ChannelPrefix = RedisChannel.Literal(prefix);

@@ -1,5 +1,6 @@
 using AiPrompts.Core.Caching;
 using AiPrompts.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiPrompts.Tests.Redis;
 
@@ -50,5 +51,21 @@ public sealed class CoherentCacheTests
         Assert.False(cacheTwo.TryGet("k", out _));
         Assert.True(cacheTwo.TryGet("other", out _));
         Assert.False(cacheOne.TryGet("k", out _));
+    }
+
+    [Fact]
+    public async Task An_entry_is_served_for_at_most_its_maximum_age_even_without_a_change()
+    {
+        await using var redis = RedisHost.Create(TestEnvironment.Redis, $"coherent-{Guid.NewGuid():N}:");
+        var time = new FakeTimeProvider();
+        var cache = new CoherentCache<string>(redis.Bus, "thing", TimeSpan.FromMinutes(1), 100, time);
+        await redis.Bus.StartAsync(Ct);
+        await redis.Bus.WaitUntilLiveAsync(Ct);
+        cache.Store("a", "v1", cache.BeginLoad());
+
+        time.Advance(TimeSpan.FromSeconds(59));
+        Assert.True(cache.TryGet("a", out _));
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.False(cache.TryGet("a", out _));
     }
 }
