@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AiPrompts.Core.Caching;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -112,7 +113,7 @@ public sealed class PromptRequestEvents(ISubscriber subscriber, IDatabase redis,
             {
                 await queue.UnsubscribeAsync();
             }
-            catch (Exception ex) when (Caching.RedisRegistration.IsRedisFailure(ex))
+            catch (Exception ex) when (ex.IsRedisFailure())
             {
                 // The server forgets a dead connection's subscriptions by itself.
             }

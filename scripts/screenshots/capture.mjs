@@ -1,5 +1,6 @@
 // Takes the README's pictures from a running AppHost (scripts/run): the dashboard's resources page, one
 // prompt request's trace, and the Scalar API reference. Debian's chromium, driven by playwright-core.
+//   apt-get install chromium && npm ci    (once, in this folder)
 //   node capture.mjs <dashboard login URL> <api URL> <output folder>
 import { chromium } from 'playwright-core';
 
