@@ -4,10 +4,12 @@ using AiPrompts.Api.Audit;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Docs;
 using AiPrompts.Api.Extensions;
+using AiPrompts.Api.Input;
 using AiPrompts.Api.PromptRequests;
 using AiPrompts.Api.Root;
 using AiPrompts.Api.Templates;
 using AiPrompts.Api.Users;
+using AiPrompts.Core.ApiKeys;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -23,20 +25,25 @@ if (args is [MasterKeyCommand.Name, ..])
 
 app.UseApiPipeline();
 app.MapDefaultEndpoints();
-app.MapRootApi();
-app.MapApiDocs();
-app.MapAuthApi();
-app.MapUsersApi().RequireAuthorization(Policies.ManageAll);
-app.MapApiKeysApi();
-app.MapProvidersApi();
-app.MapModelsApi();
-app.MapAvailabilityApi();
-app.MapPromptRequestsApi();
-app.MapPromptTemplatesApi();
-app.MapTemplateSandboxApi();
-app.MapActiveTemplateApi();
-app.MapPromptTemplateTypesApi();
-app.MapAuditLogsApi();
+
+// Every endpoint needs a signed-in caller unless it says AllowAnonymous, and an API key only reaches the
+// endpoints whose scope it holds (RequireScope).
+var api = app.MapGroup("").RequireAuthorization().AddEndpointFilterFactory(NumericRules.Factory);
+api.MapRootApi();
+api.MapApiDocs();
+api.MapAuthApi();
+api.MapUsersApi().RequireAuthorization(Policies.ManageAll).RequireScope(ApiKeyScopes.Admin);
+api.MapApiKeysApi();
+api.MapProvidersApi();
+api.MapModelsApi();
+api.MapAvailabilityApi();
+api.MapPromptRequestsApi();
+api.MapArabicPromptsApi();
+api.MapPromptTemplatesApi();
+api.MapTemplateSandboxApi();
+api.MapActiveTemplateApi();
+api.MapPromptTemplateTypesApi();
+api.MapAuditLogsApi();
 
 await app.RunAsync();
 return 0;

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using AiPrompts.Api.Input;
 using AiPrompts.Core.Keys;
 using AiPrompts.Core.Providers;
 
@@ -25,7 +26,13 @@ public sealed record ProviderResponse(
     KeyState PersonalKey,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SharedKeyState? SharedKey);
 
-public sealed record CustomModelRequest(string? Id, string? DisplayName, string[]? Capabilities, int? ContextSize, decimal? InputPrice, decimal? OutputPrice);
+public sealed record CustomModelRequest(
+    string? Id,
+    string? DisplayName,
+    string[]? Capabilities,
+    int? ContextSize,
+    [property: Numeric(AiModel.PricePrecision, AiModel.PriceScale)] decimal? InputPrice,
+    [property: Numeric(AiModel.PricePrecision, AiModel.PriceScale)] decimal? OutputPrice);
 
 public sealed record CreateProviderRequest(string? Id, string? DisplayName, string? BaseUrl, bool? Enabled, CustomModelRequest[]? Models);
 
@@ -69,7 +76,12 @@ public sealed record ModelResponse(
 }
 
 /// <summary>Changes to one model. <c>Reset</c> names overrides to drop back to the catalogue: "enabled", "capabilities", "prices".</summary>
-public sealed record UpdateModelRequest(bool? Enabled, string[]? Capabilities, decimal? InputPrice, decimal? OutputPrice, string[]? Reset);
+public sealed record UpdateModelRequest(
+    bool? Enabled,
+    string[]? Capabilities,
+    [property: Numeric(AiModel.PricePrecision, AiModel.PriceScale)] decimal? InputPrice,
+    [property: Numeric(AiModel.PricePrecision, AiModel.PriceScale)] decimal? OutputPrice,
+    string[]? Reset);
 
 public sealed record SectionResponse(string Section, string Provider, string Model, bool StoreByDefault, DateTimeOffset UpdatedAt)
 {

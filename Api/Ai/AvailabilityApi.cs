@@ -1,3 +1,4 @@
+using AiPrompts.Core.ApiKeys;
 using System.Security.Claims;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
@@ -10,7 +11,7 @@ namespace AiPrompts.Api.Ai;
 internal static class AvailabilityApi
 {
     public static RouteHandlerBuilder MapAvailabilityApi(this IEndpointRouteBuilder app) =>
-        app.MapGet("/api/v1/ai/availability", GetAsync).WithTags("AI providers and keys").WithName("GetAvailability")
+        app.MapGet("/api/v1/ai/availability", GetAsync).RequireScope(ApiKeyScopes.Prompts).WithTags("AI providers and keys").WithName("GetAvailability")
             .WithSummary("Per section: the provider and model I would get, with which key source, or why not (localised)");
 
     internal static async Task<Ok<DataEnvelope<IReadOnlyList<AvailabilityResponse>>>> GetAsync(

@@ -1,3 +1,4 @@
+using AiPrompts.Core.ApiKeys;
 using System.Security.Claims;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
@@ -18,20 +19,20 @@ internal static partial class ModelsApi
 {
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
     {
-        var models = app.MapGroup("/api/v1/ai/models").WithTags("AI models and sections");
+        var models = app.MapGroup("/api/v1/ai/models").WithTags("AI models and sections").RequireScope(ApiKeyScopes.Prompts);
         models.MapGet("/", ListAsync).WithName("ListModels").WithSummary("Models, filtered by provider and capability");
         // Model ids contain slashes (OpenRouter's "openai/gpt-4o-mini"), hence the catch-all.
         models.MapPatch("/{providerId}/{**modelId}", UpdateAsync).WithName("UpdateModel").WithSummary("Override a model's capabilities, prices or enabled flag (super admin)")
-            .RequireAuthorization(Policies.ManageAll);
+            .RequireAuthorization(Policies.ManageAll).RequireScope(ApiKeyScopes.Admin);
 
-        var sections = app.MapGroup("/api/v1/ai/sections").WithTags("AI models and sections");
+        var sections = app.MapGroup("/api/v1/ai/sections").WithTags("AI models and sections").RequireScope(ApiKeyScopes.Prompts);
         sections.MapGet("/", ListSectionsAsync).WithName("ListSections").WithSummary("The active provider and model of each section");
         sections.MapPut("/{section}", SetSectionAsync).WithName("SetSection").WithSummary("Choose a section's active model (super admin)")
-            .RequireAuthorization(Policies.ManageAll);
+            .RequireAuthorization(Policies.ManageAll).RequireScope(ApiKeyScopes.Admin);
 
         app.MapPost("/api/v1/ai/catalogue/populate", PopulateAsync).WithTags("AI models and sections").WithName("PopulateCatalogue")
             .WithSummary("Load the catalogue file again: add and update, never overwriting overrides (super admin)")
-            .RequireAuthorization(Policies.ManageAll);
+            .RequireAuthorization(Policies.ManageAll).RequireScope(ApiKeyScopes.Admin);
         return app;
     }
 

@@ -1,6 +1,8 @@
+using AiPrompts.Core.ApiKeys;
 using System.Security.Claims;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
+using AiPrompts.Api.Input;
 using AiPrompts.Core.Audit;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
@@ -21,9 +23,9 @@ internal static class ProvidersApi
 {
     public static RouteGroupBuilder MapProvidersApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/ai/providers").WithTags("AI providers and keys");
-        group.MapGet("/", ListAsync).WithName("ListProviders").WithSummary("Providers, with my personal key state (and the shared key state for a super admin)");
-        group.MapGet("/{providerId}", GetAsync).WithName("GetProvider").WithSummary("One provider");
+        var group = app.MapGroup("/api/v1/ai/providers").WithTags("AI providers and keys").RequireScope(ApiKeyScopes.Admin);
+        group.MapGet("/", ListAsync).RequireScope(ApiKeyScopes.Prompts).WithName("ListProviders").WithSummary("Providers, with my personal key state (and the shared key state for a super admin)");
+        group.MapGet("/{providerId}", GetAsync).RequireScope(ApiKeyScopes.Prompts).WithName("GetProvider").WithSummary("One provider");
         group.MapPost("/", CreateAsync).WithName("CreateProvider").WithSummary("Add a custom OpenAI-compatible provider (super admin)")
             .RequireAuthorization(Policies.ManageAll);
         group.MapPatch("/{providerId}", UpdateAsync).WithName("UpdateProvider").WithSummary("Enable or disable a provider; rename or move a custom one (super admin)")
@@ -86,7 +88,7 @@ internal static class ProvidersApi
         {
             errors["id"] = ["The id must be 2-40 lowercase letters, digits or dashes, starting with a letter or digit."];
         }
-        if (string.IsNullOrWhiteSpace(request.DisplayName) || request.DisplayName.Length > 100)
+        if (string.IsNullOrWhiteSpace(request.DisplayName) || TextLength.Of(request.DisplayName) > 100)
         {
             errors["displayName"] = ["A display name of 1-100 characters is required."];
         }
@@ -167,7 +169,7 @@ internal static class ProvidersApi
         {
             return ApiProblem.Validation(new Dictionary<string, string[]> { ["provider"] = ["Only a custom provider's name and base URL can be changed; the catalogue owns the others."] });
         }
-        if (request.DisplayName is { } name && (string.IsNullOrWhiteSpace(name) || name.Length > 100))
+        if (request.DisplayName is { } name && (string.IsNullOrWhiteSpace(name) || TextLength.Of(name) > 100))
         {
             return ApiProblem.Validation(new Dictionary<string, string[]> { ["displayName"] = ["A display name of 1-100 characters is required."] });
         }
@@ -335,7 +337,7 @@ internal static class ModelRules
 {
     public static IEnumerable<(string Field, string Message)> Validate(CustomModelRequest model)
     {
-        if (string.IsNullOrWhiteSpace(model.Id) || model.Id.Length > 200 || model.Id.Any(char.IsWhiteSpace))
+        if (string.IsNullOrWhiteSpace(model.Id) || TextLength.Of(model.Id) > 200 || model.Id.Any(char.IsWhiteSpace))
         {
             yield return ("id", "A model id of 1-200 characters without spaces is required.");
         }

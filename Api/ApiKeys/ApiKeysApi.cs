@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
+using AiPrompts.Api.Input;
 using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Audit;
 using AiPrompts.Core.Data;
@@ -10,22 +11,27 @@ using Microsoft.EntityFrameworkCore;
 
 namespace AiPrompts.Api.ApiKeys;
 
-public sealed record CreateApiKeyRequest(string? Name, DateTimeOffset? ExpiresAt);
+/// <summary>
+/// A new key. <c>Scopes</c> are what it may do: <c>prompts</c>, <c>templates:read</c>, <c>templates:write</c>,
+/// <c>admin</c>; without them, only <c>prompts</c>. A key never does more than its user's role allows.
+/// </summary>
+public sealed record CreateApiKeyRequest(string? Name, DateTimeOffset? ExpiresAt, string[]? Scopes);
 
-public sealed record ApiKeyResponse(Guid Id, string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt);
+public sealed record ApiKeyResponse(Guid Id, string Name, string Prefix, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt);
 
 /// <summary>The one response that carries the key itself: it is shown once and cannot be read again.</summary>
-public sealed record CreatedApiKeyResponse(Guid Id, string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, string Key);
+public sealed record CreatedApiKeyResponse(Guid Id, string Name, string Prefix, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, string Key);
 
 /// <summary>
-/// A user's API keys for service clients. Managing keys needs a password sign-in (a JWT): a key cannot
-/// mint or revoke keys, so a leaked key cannot outlive its revocation by making others.
+/// A user's API keys for service clients. Managing keys needs a password sign-in (a JWT) or a key with the
+/// <c>admin</c> scope, which a key only has when its maker chose it: a leaked <c>prompts</c> key cannot mint
+/// others, so it cannot outlive its revocation.
 /// </summary>
 internal static class ApiKeysApi
 {
     public static RouteGroupBuilder MapApiKeysApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/api-keys").WithTags("API keys").RequireAuthorization(Policies.Interactive);
+        var group = app.MapGroup("/api/v1/api-keys").WithTags("API keys").RequireScope(ApiKeyScopes.Admin);
         group.MapGet("/", ListAsync).WithName("ListApiKeys").WithSummary("My API keys (never the keys themselves)");
         group.MapPost("/", CreateAsync).WithName("CreateApiKey").WithSummary("Create an API key; the key is in this response only");
         group.MapDelete("/{id:guid}", RevokeAsync).WithName("RevokeApiKey").WithSummary("Revoke one of my API keys");
@@ -38,7 +44,7 @@ internal static class ApiKeysApi
         var keys = await db.ApiKeys.AsNoTracking()
             .Where(k => k.UserId == userId)
             .OrderByDescending(k => k.CreatedAt)
-            .Select(k => new ApiKeyResponse(k.Id, k.Name, k.Prefix, k.CreatedAt, k.ExpiresAt, k.RevokedAt))
+            .Select(k => new ApiKeyResponse(k.Id, k.Name, k.Prefix, k.Scopes, k.CreatedAt, k.ExpiresAt, k.RevokedAt))
             .ToListAsync(cancellationToken);
         return TypedResults.Ok(DataEnvelope.Of<IReadOnlyList<ApiKeyResponse>>(keys));
     }
@@ -48,13 +54,17 @@ internal static class ApiKeysApi
     {
         var now = time.GetUtcNow();
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 100)
+        if (string.IsNullOrWhiteSpace(request.Name) || TextLength.Of(request.Name) > 100)
         {
             errors["name"] = ["A name of 1 to 100 characters is required."];
         }
         if (request.ExpiresAt is { } expires && expires <= now)
         {
             errors["expiresAt"] = ["The expiry must be in the future."];
+        }
+        if (request.Scopes is { } scopes && (scopes.Length == 0 || scopes.Any(s => s is null || !ApiKeyScopes.IsKnown(s))))
+        {
+            errors["scopes"] = [$"Scopes must be one or more of: {string.Join(", ", ApiKeyScopes.All)}."];
         }
         if (errors.Count > 0)
         {
@@ -71,13 +81,14 @@ internal static class ApiKeysApi
             KeyHash = ApiKeyTokens.Hash(key),
             CreatedAt = now,
             ExpiresAt = request.ExpiresAt,
+            Scopes = request.Scopes is { } chosen ? [.. ApiKeyScopes.All.Where(chosen.Contains)] : [.. ApiKeyScopes.Default],
         };
         db.ApiKeys.Add(entity);
-        audit.Record(entity.UserId, "api_key.create", "api_key", entity.Id.ToString(), null, new { entity.Name, entity.Prefix, entity.ExpiresAt });
+        audit.Record(entity.UserId, "api_key.create", "api_key", entity.Id.ToString(), null, new { entity.Name, entity.Prefix, entity.Scopes, entity.ExpiresAt });
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Created(
             $"/api/v1/api-keys/{entity.Id}",
-            DataEnvelope.Of(new CreatedApiKeyResponse(entity.Id, entity.Name, entity.Prefix, entity.CreatedAt, entity.ExpiresAt, key)));
+            DataEnvelope.Of(new CreatedApiKeyResponse(entity.Id, entity.Name, entity.Prefix, entity.Scopes, entity.CreatedAt, entity.ExpiresAt, key)));
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(

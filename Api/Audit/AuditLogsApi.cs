@@ -1,3 +1,4 @@
+using AiPrompts.Core.ApiKeys;
 using System.Text.Json;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
@@ -25,7 +26,7 @@ internal static class AuditLogsApi
 {
     public static IEndpointRouteBuilder MapAuditLogsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/audit-logs", ListAsync).WithTags("Audit").WithName("ListAuditLogs")
+        app.MapGet("/api/v1/audit-logs", ListAsync).RequireScope(ApiKeyScopes.Admin).WithTags("Audit").WithName("ListAuditLogs")
             .WithSummary("Audit entries, newest first: ?entityType=&entityId=&action=&actorUserId=&from=&to=&limit=&cursor=")
             .RequireAuthorization(Policies.ManageAll);
         return app;

@@ -1,3 +1,4 @@
+using AiPrompts.Core.ApiKeys;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Security.Claims;
@@ -26,9 +27,10 @@ internal static class AuthApi
             .AllowAnonymous()
             .WithName("IssueToken")
             .WithSummary("Exchange an email and password for a JWT access token")
-            .WithDescription("Attempts are rate limited per email and per client address: over the limit, 429 with Retry-After.");
+            .WithDescription("Attempts are limited per account and client address together, and per client address; an account that many addresses guess at is slowed to one attempt a second, never locked. Over a limit: 429 with Retry-After.");
 
         group.MapGet("/me", GetMeAsync)
+            .RequireScope(RequiredScope.AnyKey)
             .WithName("GetMe")
             .WithSummary("The signed-in user, with role and permissions");
         return group;
@@ -59,7 +61,8 @@ internal static class AuthApi
         }
 
         var email = User.NormalizeEmail(request.Email!);
-        var wait = await throttle.TryAcquireAsync(email, http.Connection.RemoteIpAddress?.ToString(), cancellationToken);
+        var address = http.Connection.RemoteIpAddress?.ToString();
+        var wait = await throttle.TryAcquireAsync(email, address, cancellationToken);
         if (wait is { } retryAfter)
         {
             http.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
@@ -71,13 +74,16 @@ internal static class AuthApi
         {
             // Same work as a real check, so timing does not tell which emails exist.
             hasher.VerifyHashedPassword(DummyUser, DummyUser.PasswordHash, request.Password!);
+            await throttle.FailedAsync(email, cancellationToken);
             return ApiProblem.Of(ErrorCode.InvalidCredentials);
         }
         var verdict = hasher.VerifyHashedPassword(user, user.PasswordHash, request.Password!);
         if (verdict == PasswordVerificationResult.Failed || user.IsDisabled)
         {
+            await throttle.FailedAsync(email, cancellationToken);
             return ApiProblem.Of(ErrorCode.InvalidCredentials);
         }
+        await throttle.SucceededAsync(email, address, cancellationToken);
         if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
         {
             user.PasswordHash = hasher.HashPassword(user, request.Password!);

@@ -12,9 +12,6 @@ public static class Policies
 {
     /// <summary>The contract's permission: held by super admins.</summary>
     public const string ManageAll = "system.manage_all";
-
-    /// <summary>Signed in with a password (a JWT), not an API key: for managing credentials.</summary>
-    public const string Interactive = "interactive";
 }
 
 internal static class AppClaims

@@ -6,7 +6,7 @@ namespace AiPrompts.Api.Auth;
 internal sealed record CachedUser(Guid Id, string Email, string DisplayName, string Role, bool IsDisabled, Guid SecurityStamp);
 
 /// <summary>An API key as authentication needs it: whose it is, and until when it is valid.</summary>
-internal sealed record CachedApiKey(Guid KeyId, Guid UserId, DateTimeOffset? ExpiresAt, bool Revoked);
+internal sealed record CachedApiKey(Guid KeyId, Guid UserId, DateTimeOffset? ExpiresAt, bool Revoked, string[] Scopes);
 
 /// <summary>
 /// Authentication's view of users and API keys, cached in process so that a request does not cost a

@@ -30,7 +30,7 @@ internal sealed class UserPrincipalFactory(AppDbContext db, UserCache cache, Tim
             var token = cache.ApiKeys.BeginLoad();
             var row = await db.ApiKeys.AsNoTracking()
                 .Where(k => k.KeyHash == keyHash)
-                .Select(k => new CachedApiKey(k.Id, k.UserId, k.ExpiresAt, k.RevokedAt != null))
+                .Select(k => new CachedApiKey(k.Id, k.UserId, k.ExpiresAt, k.RevokedAt != null, k.Scopes))
                 .FirstOrDefaultAsync(cancellationToken);
             if (row is null)
             {
@@ -47,7 +47,8 @@ internal sealed class UserPrincipalFactory(AppDbContext db, UserCache cache, Tim
         return user is null || user.IsDisabled
             ? null
             : Create(new UserRow(user.Id, user.Email, user.DisplayName, user.Role), AuthSchemes.ApiKey,
-                [new Claim(AppClaims.AuthMethod, AppClaims.ApiKeyMethod), new Claim(AppClaims.ApiKeyId, key.KeyId.ToString())]);
+                [new Claim(AppClaims.AuthMethod, AppClaims.ApiKeyMethod), new Claim(AppClaims.ApiKeyId, key.KeyId.ToString()),
+                    .. key.Scopes.Select(s => new Claim(ApiKeyScopeRequirement.ClaimType, s))]);
     }
 
     private async Task<CachedUser?> UserAsync(Guid userId, CancellationToken cancellationToken)

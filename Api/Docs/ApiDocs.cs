@@ -1,3 +1,4 @@
+using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
 using AiPrompts.Core.Errors;
 using Microsoft.AspNetCore.Authorization;
@@ -32,7 +33,8 @@ internal static class ApiDocs
                     Type = SecuritySchemeType.Http,
                     Scheme = "bearer",
                     BearerFormat = "JWT or API key (aip_...)",
-                    Description = "A JWT from POST /api/v1/auth/token, or an API key.",
+                    Description = "A JWT from POST /api/v1/auth/token, or an API key (aip_...). A key is limited to the scopes chosen when it was made: "
+                        + "prompts, templates:read, templates:write, admin; each operation says which one it needs.",
                 };
                 return Task.CompletedTask;
             });
@@ -41,11 +43,21 @@ internal static class ApiDocs
                 var metadata = context.Description.ActionDescriptor.EndpointMetadata;
                 if (!metadata.OfType<IAllowAnonymous>().Any())
                 {
+                    // The API-key scope the operation needs (the innermost declaration), as the requirement's
+                    // scope list (OpenAPI 3.1 allows role names there for non-OAuth schemes) and in words.
+                    var scope = metadata.OfType<RequiredScope>().LastOrDefault()?.Scope;
                     operation.Security ??= [];
                     operation.Security.Add(new OpenApiSecurityRequirement
                     {
-                        [new OpenApiSecuritySchemeReference("Bearer", context.Document)] = [],
+                        [new OpenApiSecuritySchemeReference("Bearer", context.Document)] = scope is null or RequiredScope.AnyKey ? [] : [scope],
                     });
+                    var note = scope switch
+                    {
+                        null => "API keys cannot call this operation; sign in with a password.",
+                        RequiredScope.AnyKey => "Any API key may call this operation.",
+                        _ => $"An API key needs the scope `{scope}` (or `admin`).",
+                    };
+                    operation.Description = string.IsNullOrEmpty(operation.Description) ? note : $"{operation.Description}\n\n{note}";
                 }
                 return Task.CompletedTask;
             });
@@ -57,7 +69,8 @@ internal static class ApiDocs
     /// </summary>
     public static IEndpointRouteBuilder MapApiDocs(this IEndpointRouteBuilder app)
     {
-        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        // The one document by its own path: another name is the API's usual 404 problem, not the library's plain text.
+        app.MapOpenApi("/openapi/v1.json").AllowAnonymous();
         app.MapScalarApiReference("/scalar", options => options
                 .WithTitle("AiPrompts API reference")
                 .WithOpenApiRoutePattern("/openapi/{documentName}.json")

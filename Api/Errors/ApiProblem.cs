@@ -22,6 +22,14 @@ internal static class ApiProblem
         return TypedResults.Problem(statusCode: code.Status, detail: detail, extensions: extensions);
     }
 
+    /// <summary>The same validation problem, where a handler's result type is a <see cref="ProblemHttpResult"/>.</summary>
+    public static ProblemHttpResult ValidationAsProblem(IDictionary<string, string[]> errors) =>
+        TypedResults.Problem(new HttpValidationProblemDetails(errors)
+        {
+            Status = ErrorCode.ValidationFailed.Status,
+            Extensions = { [CodeKey] = ErrorCode.ValidationFailed.Code },
+        });
+
     public static ValidationProblem Validation(IDictionary<string, string[]> errors) =>
         TypedResults.ValidationProblem(errors, extensions: new Dictionary<string, object?> { [CodeKey] = ErrorCode.ValidationFailed.Code });
 }

@@ -11,10 +11,15 @@ internal static class ProblemDetailsSetup
     public static IServiceCollection AddApiProblemDetails(this IServiceCollection services)
     {
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDetailsEnricher.Enrich);
+        services.AddExceptionHandler<BadRequestExceptionHandler>();
+        // Binding failures throw in every environment, so that one handler turns them into field errors.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.Configure<ExceptionHandlerOptions>(o =>
         {
             // A bad request the server itself detected (oversized body, unreadable JSON) keeps its own status.
             o.StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError;
+            // A client's mistake is not a server error: BadRequestExceptionHandler logs it as one line.
+            o.SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException;
         });
         return services;
     }

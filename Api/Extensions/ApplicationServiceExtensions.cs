@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Docs;
 using AiPrompts.Api.Errors;
+using AiPrompts.Api.Input;
 using AiPrompts.Api.PromptRequests;
 using AiPrompts.Api.Users;
 using AiPrompts.Core;
@@ -38,6 +39,7 @@ internal static class ApplicationServiceExtensions
         services.AddSingleton<UserCache>();
 
         services.AddOptions<RequestLimitsOptions>().BindConfiguration(RequestLimitsOptions.Section);
+        services.AddServerLimits(builder.Configuration);
 
         var origins = builder.Configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [];
         services.AddCors(cors => cors.AddPolicy(CorsPolicy, policy =>
@@ -55,6 +57,7 @@ internal static class ApplicationServiceExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRequestBodyLimit();
+        app.UseInputRules();
         app.UseCors(CorsPolicy);
         app.UseAuthentication();
         app.UseAuthorization();

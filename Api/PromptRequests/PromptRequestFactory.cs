@@ -1,4 +1,5 @@
 using AiPrompts.Api.Errors;
+using AiPrompts.Api.Input;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.PromptRequests;
@@ -32,15 +33,37 @@ internal sealed class PromptRequestFactory(AppDbContext db, AiAccess access, Job
 {
     public async Task<(PromptRequest? Request, Job? Job, ProblemHttpResult? Refusal)> AddAsync(AiCaller caller, NewPromptRequest spec, CancellationToken cancellationToken)
     {
+        if (TextLength.Of(spec.PromptText) > options.Value.MaxPromptLength)
+        {
+            // The last guard for every path that makes a prompt (each checks first, naming its own field).
+            return (null, null, ApiProblem.ValidationAsProblem(new Dictionary<string, string[]>
+            {
+                [spec.TemplateVersion is null ? "promptText" : "variables"] = [$"The prompt is longer than {options.Value.MaxPromptLength} characters."],
+            }));
+        }
         var providerId = spec.Provider;
         if (providerId is null && spec.Model is { } model)
         {
             providerId = await ProviderOfModelAsync(spec.Section, model, cancellationToken);
         }
         var decision = await access.ForSectionAsync(caller, spec.Section, providerId, spec.Model, cancellationToken);
+        if (decision.Provider is null || (spec.Provider is null && spec.Model is not null && decision.Model is null))
+        {
+            // A provider or model that does not exist is the caller's mistake in a field: say which, and what they may use.
+            var usable = await access.UsableModelsAsync(caller, Sections.CapabilityOf(spec.Section), 50, cancellationToken);
+            var choices = usable.Count == 0 ? "none: ask a super administrator to set up a provider and key" : string.Join(", ", usable);
+            return (null, null, ApiProblem.ValidationAsProblem(decision.Provider is null
+                ? new Dictionary<string, string[]> { ["provider"] = [$"Unknown provider '{spec.Provider}'. You can use (provider/model): {choices}."] }
+                : new Dictionary<string, string[]> { ["model"] = [$"No enabled provider offers the model '{spec.Model}'. You can use (provider/model): {choices}."] }));
+        }
         if (decision.Outcome.Refusal is { } refusal)
         {
-            return (null, null, ApiProblem.Of(refusal, decision.MessageArgs));
+            // Why this provider and model cannot be used, and what the caller could use instead.
+            var usable = await access.UsableModelsAsync(caller, Sections.CapabilityOf(spec.Section), 50, cancellationToken);
+            var problem = ApiProblem.Of(refusal, decision.MessageArgs,
+                detail: usable.Count == 0 ? null : $"You can use (provider/model): {string.Join(", ", usable)}.");
+            problem.ProblemDetails.Extensions["usableModels"] = usable;
+            return (null, null, problem);
         }
         var store = spec.Store ?? await db.Sections.AsNoTracking().Where(s => s.Name == spec.Section).Select(s => s.StoreByDefault).FirstAsync(cancellationToken);
 

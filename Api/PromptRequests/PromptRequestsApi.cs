@@ -1,3 +1,4 @@
+using AiPrompts.Core.ApiKeys;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -5,6 +6,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
+using AiPrompts.Api.Input;
 using AiPrompts.Core.Caching;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
@@ -29,7 +31,7 @@ internal static partial class PromptRequestsApi
 
     public static IEndpointRouteBuilder MapPromptRequestsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/prompt-requests").WithTags("Prompt requests");
+        var group = app.MapGroup("/api/v1/prompt-requests").WithTags("Prompt requests").RequireScope(ApiKeyScopes.Prompts);
         group.MapPost("/", SubmitAsync).WithName("SubmitPromptRequest")
             .WithSummary("Submit a prompt; 202 with its id, or its result with Prefer: wait=N (Idempotency-Key replays the first submit)");
         group.MapGet("/", ListAsync).WithName("ListPromptRequests")
@@ -39,7 +41,7 @@ internal static partial class PromptRequestsApi
             .WithSummary("Cancel a pending request (never runs) or a generating one (the vendor call is aborted)");
         group.MapGet("/{id:guid}/events", EventsAsync).WithName("PromptRequestEvents")
             .WithSummary("Server-sent events: status changes, the text as it streams, then the result");
-        app.MapGet("/api/v1/prompt-types", ListTypes).WithTags("Prompt requests").WithName("ListPromptTypes")
+        app.MapGet("/api/v1/prompt-types", ListTypes).RequireScope(ApiKeyScopes.Prompts).WithTags("Prompt requests").WithName("ListPromptTypes")
             .WithSummary("The prompt types and the section each one uses by default");
         return app;
     }
@@ -67,7 +69,7 @@ internal static partial class PromptRequestsApi
         CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        var errors = Validate(body, idempotencyKey, types, settings);
+        var errors = Validate(body, idempotencyKey, http.Request.Headers[IdempotencyHeader].Count, types, settings);
         if (errors.Count > 0)
         {
             return ApiProblem.Validation(errors);
@@ -75,16 +77,19 @@ internal static partial class PromptRequestsApi
         var caller = principal.AiCaller();
         var language = messages.ChooseLanguage(ProblemDetailsEnricher.PreferredLanguages(http.Request));
         var wait = PreferredWait(http.Request, settings.MaxWait);
-        var hash = Hash(body);
-
-        if (idempotencyKey is not null
-            && await ReplayAsync(principal, db, reader, idempotencyKey, hash, language, cancellationToken) is { } replay)
+        var type = types.Find(body.PromptType!)!;
+        byte[]? hash = null;
+        if (idempotencyKey is not null)
         {
-            http.Response.Headers["Idempotent-Replayed"] = "true";
-            return replay;
+            // Store left out means the section's default: the same request as one that states it.
+            var store = body.Store ?? await db.Sections.AsNoTracking().Where(s => s.Name == type.Section).Select(s => s.StoreByDefault).FirstAsync(cancellationToken);
+            hash = Hash(body, store);
+            if (await ReplayAsync(http, principal, db, reader, idempotencyKey, hash, language, cancellationToken) is { } replay)
+            {
+                return replay;
+            }
         }
 
-        var type = types.Find(body.PromptType!)!;
         var metadata = body.Metadata is { ValueKind: JsonValueKind.Object } m ? m.GetRawText() : null;
         var (request, job, refusal) = await factory.AddAsync(caller,
             new NewPromptRequest(type.Name, type.Section, body.PromptText!, body.Provider, body.Model, body.Purpose, metadata, body.Store, idempotencyKey, hash),
@@ -105,8 +110,7 @@ internal static partial class PromptRequestsApi
         {
             // The same key submitted twice at once: the other one won; answer as it did.
             db.ChangeTracker.Clear();
-            http.Response.Headers["Idempotent-Replayed"] = "true";
-            return await ReplayAsync(principal, db, reader, idempotencyKey!, hash, language, cancellationToken)
+            return await ReplayAsync(http, principal, db, reader, idempotencyKey!, hash!, language, cancellationToken)
                 ?? throw new InvalidOperationException("The conflicting request vanished.");
         }
         await scheduler.WakeWorkersAsync(cancellationToken);
@@ -135,8 +139,12 @@ internal static partial class PromptRequestsApi
         return TypedResults.Accepted($"/api/v1/prompt-requests/{request.Id}", DataEnvelope.Of(await reader.DetailAsync(row!, language, cancellationToken)));
     }
 
-    /// <summary>The first request made with this key: replayed as it stands now, or 422 when the body differs.</summary>
+    /// <summary>
+    /// The first request made with this key: replayed as it stands now (with <c>Idempotent-Replayed: true</c>),
+    /// or 422 when the request means something else.
+    /// </summary>
     private static async Task<Results<Ok<DataEnvelope<PromptRequestDetail>>, Accepted<DataEnvelope<PromptRequestDetail>>, ValidationProblem, ProblemHttpResult>?> ReplayAsync(
+        HttpContext http,
         ClaimsPrincipal principal, AppDbContext db, PromptRequestReader reader, string key, byte[] hash, string language, CancellationToken cancellationToken)
     {
         var userId = principal.UserId();
@@ -153,6 +161,7 @@ internal static partial class PromptRequestsApi
             return ApiProblem.Of(ErrorCode.IdempotencyKeyReused);
         }
         var row = await reader.FindAsync(principal, first.Id, cancellationToken);
+        http.Response.Headers["Idempotent-Replayed"] = "true";
         return TypedResults.Accepted($"/api/v1/prompt-requests/{first.Id}", DataEnvelope.Of(await reader.DetailAsync(row!, language, cancellationToken)));
     }
 
@@ -344,7 +353,7 @@ internal static partial class PromptRequestsApi
         return TypedResults.ServerSentEvents(new EventStream(id, principal, reader, events, language, time).ReadAsync(cancellationToken));
     }
 
-    private static Dictionary<string, string[]> Validate(SubmitPromptRequest body, string? idempotencyKey, PromptTypes types, PromptRequestOptions settings)
+    private static Dictionary<string, string[]> Validate(SubmitPromptRequest body, string? idempotencyKey, int idempotencyHeaders, PromptTypes types, PromptRequestOptions settings)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(body.PromptType))
@@ -359,14 +368,20 @@ internal static partial class PromptRequestsApi
         {
             errors["promptText"] = ["The prompt text is required."];
         }
-        else if (body.PromptText.Length > settings.MaxPromptLength)
+        else if (TextLength.Of(body.PromptText) > settings.MaxPromptLength)
         {
             errors["promptText"] = [$"The prompt text is longer than {settings.MaxPromptLength} characters."];
         }
         ValidateOptions(body.Provider, body.Model, body.Purpose, body.Metadata, settings, errors);
-        if (idempotencyKey is not null && (idempotencyKey.Length is 0 or > 200 || idempotencyKey.Any(c => c < 0x21 || c > 0x7E)))
+        if (idempotencyHeaders > 1)
         {
-            errors[IdempotencyHeader] = ["The Idempotency-Key header is 1 to 200 visible ASCII characters."];
+            // Two keys are ambiguous: which request is this one the retry of?
+            errors[IdempotencyHeader] = ["Send one Idempotency-Key header, not several."];
+        }
+        else if (idempotencyKey is not null && (idempotencyKey.Length is 0 or > 200 || idempotencyKey.Any(c => c is < (char)0x21 or > (char)0x7E or ',')))
+        {
+            // No comma: a proxy joining two headers into one would otherwise make a new, valid-looking key.
+            errors[IdempotencyHeader] = ["The Idempotency-Key header is 1 to 200 visible ASCII characters, without commas."];
         }
         return errors;
     }
@@ -378,7 +393,7 @@ internal static partial class PromptRequestsApi
         {
             errors["provider"] = ["Unknown provider."];
         }
-        if (model is not null && (model.Length is 0 or > 200))
+        if (model is not null && (model.Length == 0 || TextLength.Of(model) > 200))
         {
             errors["model"] = ["The model id must be 1 to 200 characters."];
         }
@@ -386,7 +401,7 @@ internal static partial class PromptRequestsApi
         {
             errors["purpose.code"] = ["The purpose code is 1 to 64 characters of a-z, 0-9, '_', '-' and '.', starting with a letter or digit."];
         }
-        if (purpose?.Text is { Length: > 2000 })
+        if (purpose?.Text is { } purposeText && TextLength.Of(purposeText) > 2000)
         {
             errors["purpose.text"] = ["The purpose text is longer than 2000 characters."];
         }
@@ -420,11 +435,17 @@ internal static partial class PromptRequestsApi
         return TimeSpan.Zero;
     }
 
-    /// <summary>What makes two submits "the same" for Idempotency-Key.</summary>
-    private static byte[] Hash(SubmitPromptRequest body) => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(new object?[]
+    /// <summary>
+    /// What makes two submits "the same" for Idempotency-Key: their meaning, not their bytes. Whitespace and
+    /// key order in the body (and in metadata) do not count, nor does a field left at its default.
+    /// </summary>
+    private static byte[] Hash(SubmitPromptRequest body, bool store) => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(new object?[]
     {
-        body.PromptType, body.PromptText, body.Provider, body.Model, body.Purpose?.Code, body.Purpose?.Text,
-        body.Metadata is { ValueKind: JsonValueKind.Object } m ? m.GetRawText() : null, body.Store,
+        body.PromptType, body.PromptText, body.Provider, body.Model,
+        string.IsNullOrEmpty(body.Purpose?.Code) ? null : body.Purpose.Code,
+        string.IsNullOrEmpty(body.Purpose?.Text) ? null : body.Purpose.Text,
+        body.Metadata is { ValueKind: JsonValueKind.Object } m && m.EnumerateObject().Any() ? CanonicalJson.Of(m) : null,
+        store,
     }));
 
     [GeneratedRegex("^[a-z0-9][a-z0-9_.-]{0,63}$")]

@@ -1,7 +1,9 @@
+using AiPrompts.Core.ApiKeys;
 using System.Security.Claims;
 using System.Text.Json;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
+using AiPrompts.Api.Input;
 using AiPrompts.Api.PromptRequests;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
@@ -22,7 +24,7 @@ internal static class ActiveTemplateApi
 {
     public static IEndpointRouteBuilder MapActiveTemplateApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/ai/prompts").WithTags("Prompt templates");
+        var group = app.MapGroup("/api/ai/prompts").WithTags("Prompt templates").RequireScope(ApiKeyScopes.Prompts);
         group.MapGet("/{promptType}/active", GetActiveAsync).WithName("getActivePromptVersion")
             .WithSummary("The active version of a prompt type, with the variables it takes");
         group.MapPost("/{promptType}/run", RunAsync).WithName("runActivePromptVersion")
@@ -79,19 +81,19 @@ internal static class ActiveTemplateApi
         {
             return ApiProblem.Of(ErrorCode.NoActiveVersion, new Dictionary<string, string> { ["promptType"] = promptType });
         }
-        var rendered = TemplateSyntax.Render(template, variables);
+        var rendered = TemplateSyntax.Render(template, variables, settings.MaxPromptLength);
+        if (rendered.TooLong || (rendered.Text is { } text && TextLength.Of(text) > settings.MaxPromptLength))
+        {
+            return ApiProblem.Validation(new Dictionary<string, string[]> { ["variables"] = [$"The rendered prompt is longer than {settings.MaxPromptLength} characters."] });
+        }
         if (!rendered.Succeeded)
         {
             return ApiProblem.Of(ErrorCode.TemplateVariablesInvalid, TemplateVariables.Args(rendered.Missing, rendered.Extra));
         }
-        if (rendered.Text!.Length > settings.MaxPromptLength)
-        {
-            return ApiProblem.Validation(new Dictionary<string, string[]> { ["variables"] = [$"The rendered prompt is longer than {settings.MaxPromptLength} characters."] });
-        }
 
         var metadata = body.Metadata is { ValueKind: JsonValueKind.Object } m ? m.GetRawText() : null;
         var (request, job, refusal) = await factory.AddAsync(principal.AiCaller(),
-            new NewPromptRequest(promptType, active.Section, rendered.Text, body.Provider, body.Model, body.Purpose, metadata, body.Store, TemplateVersion: number),
+            new NewPromptRequest(promptType, active.Section, rendered.Text!, body.Provider, body.Model, body.Purpose, metadata, body.Store, TemplateVersion: number),
             cancellationToken);
         if (refusal is not null)
         {

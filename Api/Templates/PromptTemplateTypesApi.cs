@@ -1,3 +1,4 @@
+using AiPrompts.Core.ApiKeys;
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -23,12 +24,12 @@ internal static partial class PromptTemplateTypesApi
 {
     public static IEndpointRouteBuilder MapPromptTemplateTypesApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/ai/prompt-types").WithTags("Prompt templates");
+        var group = app.MapGroup("/api/ai/prompt-types").WithTags("Prompt templates").RequireScope(ApiKeyScopes.TemplatesRead);
         group.MapGet("/", ListAsync).WithName("listPromptTemplateTypes").WithSummary("The prompt types of templates, with their rules");
         group.MapGet("/{promptType}", GetAsync).WithName("getPromptTemplateType").WithSummary("One prompt type");
         group.MapPut("/{promptType}", PutAsync).WithName("putPromptTemplateType")
             .WithSummary("Define or change a prompt type (super admin); the active version must still fit the new rules")
-            .RequireAuthorization(Policies.ManageAll);
+            .RequireAuthorization(Policies.ManageAll).RequireScope(ApiKeyScopes.TemplatesWrite);
         return app;
     }
 

@@ -1,6 +1,8 @@
+using AiPrompts.Core.ApiKeys;
 using System.Security.Claims;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
+using AiPrompts.Api.Input;
 using AiPrompts.Core.Audit;
 using AiPrompts.Core.Caching;
 using AiPrompts.Core.Data;
@@ -25,19 +27,19 @@ internal static class PromptTemplatesApi
     public static IEndpointRouteBuilder MapPromptTemplatesApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/ai/prompts").WithTags("Prompt templates");
-        var manage = group.MapGroup("/").RequireAuthorization(Policies.ManageAll);
-        manage.MapGet("/{promptType}", ListAsync).WithName("listPromptVersions")
+        var manage = group.MapGroup("/").RequireAuthorization(Policies.ManageAll).RequireScope(ApiKeyScopes.TemplatesWrite);
+        manage.MapGet("/{promptType}", ListAsync).RequireScope(ApiKeyScopes.TemplatesRead).WithName("listPromptVersions")
             .WithSummary("All versions of a prompt type, newest version first");
         manage.MapPost("/{promptType}", CreateAsync).WithName("createPromptVersion")
             .WithSummary("A new inactive version; its number is the next one; the template must fit the type");
-        manage.MapGet("/{promptType}/{versionNumber:int}", GetAsync).WithName("getPromptVersion").WithSummary("One version");
+        manage.MapGet("/{promptType}/{versionNumber:int}", GetAsync).RequireScope(ApiKeyScopes.TemplatesRead).WithName("getPromptVersion").WithSummary("One version");
         manage.MapDelete("/{promptType}/{versionNumber:int}", DeleteAsync).WithName("deletePromptVersion")
             .WithSummary("Delete a version (never the active one)");
         manage.MapPost("/{promptType}/{versionNumber:int}/activate", ActivateAsync).WithName("activatePromptVersion")
             .WithSummary("Make this version the active one, in one transaction; every cached copy is dropped before this answers");
         manage.MapPatch("/{promptType}/{versionNumber:int}/note", UpdateNoteAsync).WithName("updatePromptNote")
             .WithSummary("Set or clear the manual note (no new version, no audit entry)");
-        manage.MapGet("/{promptType}/diff", DiffAsync).WithName("diffPromptVersions")
+        manage.MapGet("/{promptType}/diff", DiffAsync).RequireScope(ApiKeyScopes.TemplatesRead).WithName("diffPromptVersions")
             .WithSummary("Line diff between two versions: ?from=N&to=M");
         return app;
     }
@@ -78,7 +80,7 @@ internal static class PromptTemplatesApi
         {
             return ApiProblem.Validation(new Dictionary<string, string[]> { ["template"] = ["The template is required."] });
         }
-        if (body.Template.Length > options.Value.MaxTemplateLength)
+        if (TextLength.Of(body.Template) > options.Value.MaxTemplateLength)
         {
             return ApiProblem.Validation(new Dictionary<string, string[]> { ["template"] = [$"The template is longer than {options.Value.MaxTemplateLength} characters."] });
         }
@@ -208,7 +210,7 @@ internal static class PromptTemplatesApi
                 break;
             case System.Text.Json.JsonValueKind.String:
                 note = body.ManualNote.GetString();
-                if (note!.Length > 2000)
+                if (TextLength.Of(note!) > 2000)
                 {
                     return ApiProblem.Validation(new Dictionary<string, string[]> { ["manualNote"] = ["The note is longer than 2000 characters."] });
                 }

@@ -1,7 +1,9 @@
+using AiPrompts.Core.ApiKeys;
 using System.Security.Claims;
 using System.Text.Json;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
+using AiPrompts.Api.Input;
 using AiPrompts.Api.PromptRequests;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
@@ -27,10 +29,10 @@ internal static class TemplateSandboxApi
 
     public static IEndpointRouteBuilder MapTemplateSandboxApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/ai/prompts").WithTags("Prompt templates").RequireAuthorization(Policies.ManageAll);
+        var group = app.MapGroup("/api/ai/prompts").WithTags("Prompt templates").RequireAuthorization(Policies.ManageAll).RequireScope(ApiKeyScopes.TemplatesWrite);
         group.MapPost("/{promptType}/{versionNumber:int}/test", TestAsync).WithName("testPromptVersion")
             .WithSummary("Run a version in the sandbox (compare: true runs the active version beside it); 200 with the result, or 202 while it runs");
-        group.MapGet("/{promptType}/tests/{requestId:guid}", GetTestAsync).WithName("getPromptVersionTest")
+        group.MapGet("/{promptType}/tests/{requestId:guid}", GetTestAsync).RequireScope(ApiKeyScopes.TemplatesRead).WithName("getPromptVersionTest")
             .WithSummary("A sandbox run: its status and, once done, its output judged against the type's schema");
         return app;
     }
@@ -84,7 +86,20 @@ internal static class TemplateSandboxApi
         {
             return ApiProblem.Of(ErrorCode.TemplateVariablesInvalid, TemplateVariables.Args(missing, extra));
         }
-        var prompts = versions.Select(v => Render(v.Template, variables));
+        var maxLength = requestOptions.Value.MaxPromptLength;
+        List<string> prompts = [];
+        foreach (var v in versions)
+        {
+            // PromptRequests:MaxPromptLength holds for a sandbox run as for every other prompt.
+            if (Render(v.Template, variables, maxLength) is not { } text)
+            {
+                return ApiProblem.Validation(new Dictionary<string, string[]>
+                {
+                    ["variables"] = [$"The rendered prompt of version {v.VersionNumber} is longer than {maxLength} characters."],
+                });
+            }
+            prompts.Add(text);
+        }
 
         var caller = principal.AiCaller();
         var runs = new List<(PromptRequest Request, Job Job)>();
@@ -147,12 +162,20 @@ internal static class TemplateSandboxApi
         return run is null || run.PromptType != promptType ? ApiProblem.Of(ErrorCode.NotFound) : TypedResults.Ok(DataEnvelope.Of(run));
     }
 
-    /// <summary>A version with the variables it uses (checked beforehand: all are given). Stored templates always parse.</summary>
-    private static string Render(string template, Dictionary<string, string> variables)
+    /// <summary>
+    /// A version with the variables it uses (checked beforehand: all are given), or null when the text would
+    /// be longer than <paramref name="maxLength"/> characters. Stored templates always parse.
+    /// </summary>
+    private static string? Render(string template, Dictionary<string, string> variables, int maxLength)
     {
         var used = TemplateSyntax.Parse(template).Placeholders.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
-        return TemplateSyntax.Render(template, variables.Where(kv => used.Contains(kv.Key)).ToDictionary(StringComparer.Ordinal)).Text
-            ?? throw new InvalidOperationException("A stored template does not render.");
+        var rendered = TemplateSyntax.Render(template, variables.Where(kv => used.Contains(kv.Key)).ToDictionary(StringComparer.Ordinal), maxLength);
+        if (rendered.TooLong)
+        {
+            return null;
+        }
+        var text = rendered.Text ?? throw new InvalidOperationException("A stored template does not render.");
+        return TextLength.Of(text) > maxLength ? null : text;
     }
 
     /// <summary>Every variable some version uses must be given, and every given one must be used by some version.</summary>

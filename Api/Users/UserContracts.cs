@@ -1,3 +1,4 @@
+using AiPrompts.Api.Input;
 using AiPrompts.Core.Users;
 
 namespace AiPrompts.Api.Users;
@@ -41,7 +42,7 @@ internal static class UserValidation
         {
             errors["password"] = [$"The password must have {MinPasswordLength} to {MaxPasswordLength} characters."];
         }
-        if (string.IsNullOrWhiteSpace(request.DisplayName) || request.DisplayName.Length > 200)
+        if (string.IsNullOrWhiteSpace(request.DisplayName) || TextLength.Of(request.DisplayName) > 200)
         {
             errors["displayName"] = ["A display name of 1 to 200 characters is required."];
         }

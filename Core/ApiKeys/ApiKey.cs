@@ -14,4 +14,7 @@ public sealed class ApiKey
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? ExpiresAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
+
+    /// <summary>What the key may do (<see cref="ApiKeyScopes"/>), fixed when it is made.</summary>
+    public string[] Scopes { get; set; } = [.. ApiKeyScopes.Default];
 }

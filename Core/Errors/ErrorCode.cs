@@ -14,6 +14,8 @@ public sealed record ErrorCode(string Code, int Status)
     public static readonly ErrorCode EmailTaken = new("email_taken", 409);
     public static readonly ErrorCode PayloadTooLarge = new("payload_too_large", 413);
     public static readonly ErrorCode UnsupportedMediaType = new("unsupported_media_type", 415);
+    public static readonly ErrorCode UriTooLong = new("uri_too_long", 414);
+    public static readonly ErrorCode HeadersTooLarge = new("headers_too_large", 431);
     public static readonly ErrorCode LastSuperAdmin = new("last_super_admin", 409);
     public static readonly ErrorCode CannotChangeSelf = new("cannot_change_self", 400);
     public static readonly ErrorCode RateLimited = new("rate_limited", 429);
@@ -59,7 +61,7 @@ public sealed record ErrorCode(string Code, int Status)
     public static IReadOnlyList<ErrorCode> All { get; } =
     [
         BadRequest, ValidationFailed, Unauthorized, InvalidCredentials, Forbidden, NotFound, MethodNotAllowed,
-        Conflict, EmailTaken, PayloadTooLarge, UnsupportedMediaType, LastSuperAdmin, CannotChangeSelf,
+        Conflict, EmailTaken, PayloadTooLarge, UnsupportedMediaType, UriTooLong, HeadersTooLarge, LastSuperAdmin, CannotChangeSelf,
         RateLimited, InternalError, ServiceUnavailable,
         ProviderDisabled, ModelUnavailable, ModelLacksCapability, KeyMissing, SharedKeyNotAllowed, InvalidBaseUrl,
         ProviderExists, KeyDecryptionFailed, CatalogueInvalid,
@@ -80,7 +82,9 @@ public sealed record ErrorCode(string Code, int Status)
         405 => MethodNotAllowed,
         409 => Conflict,
         413 => PayloadTooLarge,
+        414 => UriTooLong,
         415 => UnsupportedMediaType,
+        431 => HeadersTooLarge,
         429 => RateLimited,
         503 => ServiceUnavailable,
         >= 500 => InternalError,

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.Keys;
@@ -84,7 +85,13 @@ public sealed partial class PromptRequestHandler(
         try
         {
             var client = vendors.CreateChatClient(target);
-            await foreach (var update in client.GetStreamingResponseAsync(messages, new ChatOptions { ModelId = target.ModelId }, cancellationToken))
+            var chatOptions = new ChatOptions { ModelId = target.ModelId };
+            if (request is { Sandbox: true, OutputSchema: { } schema })
+            {
+                // A sandbox run asks for the type's output schema, so that its answer can be judged and kept.
+                chatOptions.ResponseFormat = ChatResponseFormat.ForJsonSchema(JsonDocument.Parse(schema).RootElement.Clone(), "output");
+            }
+            await foreach (var update in client.GetStreamingResponseAsync(messages, chatOptions, cancellationToken))
             {
                 if (update.Text is { Length: > 0 } piece)
                 {

@@ -91,6 +91,25 @@ public sealed class AiAccess(AppDbContext db, KeyVault vault, IConfiguration con
         })];
     }
 
+    /// <summary>
+    /// Every enabled model with the capability that the caller could call now, as "provider/model" (at most
+    /// <paramref name="max"/>): what a refusal for an unknown provider or model lists.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> UsableModelsAsync(AiCaller caller, string capability, int max, CancellationToken cancellationToken)
+    {
+        var providers = (await db.Providers.AsNoTracking().Where(p => !p.Retired).OrderBy(p => p.Id).ToListAsync(cancellationToken))
+            .Where(p => p.IsEnabled).ToList();
+        var ids = providers.Select(p => p.Id).ToList();
+        var models = await db.Models.AsNoTracking().Where(m => ids.Contains(m.ProviderId) && !m.Retired)
+            .OrderBy(m => m.ProviderId).ThenBy(m => m.ModelId).ToListAsync(cancellationToken);
+        var keys = await KeyOwnersAsync(caller, ids, cancellationToken);
+        return [.. models
+            .Where(m => m.IsEnabled && m.Has(capability))
+            .Where(m => Decide(caller, capability, m.ProviderId, m.ModelId, providers.First(p => p.Id == m.ProviderId), m, keys).Outcome.Refusal is null)
+            .Take(max)
+            .Select(m => $"{m.ProviderId}/{m.ModelId}")];
+    }
+
     /// <summary>Which keys exist for these providers that the caller could use: their own personal keys and the shared ones.</summary>
     private Task<List<(string ProviderId, Guid? Owner)>> KeyOwnersAsync(AiCaller caller, IReadOnlyCollection<string> providerIds, CancellationToken cancellationToken) =>
         db.ProviderKeys.AsNoTracking()

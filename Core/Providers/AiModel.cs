@@ -12,6 +12,10 @@ public sealed class AiModel
     public required string[] Capabilities { get; set; }
     public string[]? CapabilitiesOverride { get; set; }
     public int? ContextSize { get; set; }
+    /// <summary>Prices are numeric(14, 6): up to 99,999,999.999999 dollars per million tokens.</summary>
+    public const int PricePrecision = 14;
+    public const int PriceScale = 6;
+
     public decimal? InputPrice { get; set; }
     public decimal? OutputPrice { get; set; }
     public decimal? InputPriceOverride { get; set; }

@@ -66,7 +66,12 @@ public static class TemplateSyntax
     /// Fills every placeholder with its variable. Strict: a placeholder without a variable, or a variable
     /// the template does not use, is an error; values are inserted as they are, never parsed again.
     /// </summary>
-    public static RenderResult Render(string template, IReadOnlyDictionary<string, string> variables)
+    /// <summary>
+    /// The template with its placeholders filled. With <paramref name="maxLength"/>, a text that would be
+    /// longer is refused (<see cref="RenderResult.TooLong"/>) before it is built: 1,000 placeholders and a
+    /// large value must not cost a gigabyte of memory to find out.
+    /// </summary>
+    public static RenderResult Render(string template, IReadOnlyDictionary<string, string> variables, int? maxLength = null)
     {
         var (placeholders, error) = Parse(template);
         if (error is not null)
@@ -80,7 +85,17 @@ public static class TemplateSyntax
         {
             return RenderResult.Failed(missing, extra, null);
         }
-        var text = new StringBuilder(template.Length + variables.Values.Sum(v => v.Length));
+        var length = (long)template.Length;
+        foreach (var p in placeholders)
+        {
+            length += variables[p.Name].Length - p.Length;
+        }
+        // UTF-16 units: at most two per character, so a text over twice the limit is certainly too long.
+        if (maxLength is { } max && length > 2L * max)
+        {
+            return new RenderResult(null, [], [], null) { TooLong = true };
+        }
+        var text = new StringBuilder((int)length);
         var at = 0;
         foreach (var p in placeholders)
         {
@@ -95,6 +110,9 @@ public static class TemplateSyntax
 public sealed record RenderResult(string? Text, IReadOnlyList<string> Missing, IReadOnlyList<string> Extra, TemplateSyntaxError? SyntaxError)
 {
     public bool Succeeded => Text is not null;
+
+    /// <summary>Refused before rendering: the text would be longer than the limit given.</summary>
+    public bool TooLong { get; init; }
 
     public static RenderResult Rendered(string text) => new(text, [], [], null);
 

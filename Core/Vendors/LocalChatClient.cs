@@ -58,7 +58,12 @@ public sealed class LocalChatClient(string modelId) : IChatClient
         var words = prompt.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Transcript(messages, options))))[..12];
         string text;
-        if (options?.ResponseFormat is ChatResponseFormatJson)
+        if (options?.ResponseFormat is ChatResponseFormatJson { Schema: { } schema })
+        {
+            // Structured output: an instance of the schema asked for, so a sandbox run needs no vendor key.
+            text = SchemaInstance.Generate(schema, $"local-{digest}");
+        }
+        else if (options?.ResponseFormat is ChatResponseFormatJson)
         {
             text = JsonSerializer.Serialize(new { model = modelId, words = words.Length, characters = prompt.Length, digest, echo = Shorten(prompt, 200) });
         }

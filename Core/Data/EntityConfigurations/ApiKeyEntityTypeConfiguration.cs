@@ -14,6 +14,8 @@ internal sealed class ApiKeyEntityTypeConfiguration : IEntityTypeConfiguration<A
         builder.Property(k => k.Id).ValueGeneratedNever();
         builder.HasIndex(k => k.KeyHash).IsUnique().HasDatabaseName("ux_api_keys_key_hash");
         builder.HasIndex(k => new { k.UserId, k.CreatedAt }).IsDescending(false, true).HasDatabaseName("ix_api_keys_user_id");
+        // Keys made before scopes existed get the least privilege.
+        builder.Property(k => k.Scopes).HasColumnDefault(new[] { ApiKeyScopes.Prompts });
         builder.HasOne<User>().WithMany().HasForeignKey(k => k.UserId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -37,10 +37,10 @@ internal sealed class AiModelEntityTypeConfiguration : IEntityTypeConfiguration<
         builder.ToTable("ai_models", t => t.HasCheckConstraint("ai_models_model_id_check", "length(model_id) BETWEEN 1 AND 200"));
         builder.HasKey(m => new { m.ProviderId, m.ModelId });
         builder.HasOne<Provider>().WithMany().HasForeignKey(m => m.ProviderId).OnDelete(DeleteBehavior.Cascade);
-        builder.Property(m => m.InputPrice).HasPrecision(14, 6);
-        builder.Property(m => m.OutputPrice).HasPrecision(14, 6);
-        builder.Property(m => m.InputPriceOverride).HasPrecision(14, 6);
-        builder.Property(m => m.OutputPriceOverride).HasPrecision(14, 6);
+        builder.Property(m => m.InputPrice).HasPrecision(AiModel.PricePrecision, AiModel.PriceScale);
+        builder.Property(m => m.OutputPrice).HasPrecision(AiModel.PricePrecision, AiModel.PriceScale);
+        builder.Property(m => m.InputPriceOverride).HasPrecision(AiModel.PricePrecision, AiModel.PriceScale);
+        builder.Property(m => m.OutputPriceOverride).HasPrecision(AiModel.PricePrecision, AiModel.PriceScale);
         builder.Property(m => m.Retired).HasColumnDefault(false);
         builder.Ignore(m => m.EffectiveCapabilities);
         builder.Ignore(m => m.EffectiveInputPrice);

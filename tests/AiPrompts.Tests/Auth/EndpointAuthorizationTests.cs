@@ -14,7 +14,7 @@ public sealed partial class EndpointAuthorizationTests(ApiFactory api) : IClassF
     private static readonly HashSet<string> Public =
     [
         "GET /", "GET /health", "GET /alive", "GET /api/v1/health",
-        "GET /openapi/{documentName}.json", "GET /scalar/{documentName?}", "GET /scalar/scalar.js", "GET /scalar/scalar.aspnetcore.js", "GET /scalar/favicon.svg",
+        "GET /openapi/v1.json", "GET /scalar/{documentName?}", "GET /scalar/scalar.js", "GET /scalar/scalar.aspnetcore.js", "GET /scalar/favicon.svg",
         "POST /api/v1/auth/token",
     ];
 
@@ -29,6 +29,25 @@ public sealed partial class EndpointAuthorizationTests(ApiFactory api) : IClassF
     {
         var anonymous = Endpoints().Where(e => e.Anonymous).Select(e => $"{e.Method} {e.Route}").ToHashSet();
         Assert.True(Public.SetEquals(anonymous), $"anonymous: {string.Join(", ", anonymous.Order())}");
+    }
+
+    /// <summary>
+    /// There is no fallback policy (so routing's 405 and 415 reach a caller without a token): each endpoint
+    /// must decide for itself, and each one that API keys may reach names the scope they need.
+    /// </summary>
+    [Fact]
+    public void Every_endpoint_requires_authorization_or_says_it_is_public_and_names_its_API_key_scope()
+    {
+        var endpoints = api.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
+        var undecided = endpoints
+            .Where(e => e.Metadata.GetMetadata<IAllowAnonymous>() is null && e.Metadata.GetOrderedMetadata<IAuthorizeData>().Count == 0)
+            .Select(e => e.RoutePattern.RawText).ToList();
+        Assert.True(undecided.Count == 0, $"no authorization decision: {string.Join(", ", undecided)}");
+
+        var withoutScope = endpoints
+            .Where(e => e.Metadata.GetMetadata<IAllowAnonymous>() is null && e.Metadata.GetMetadata<AiPrompts.Api.Auth.RequiredScope>() is null)
+            .Select(e => e.RoutePattern.RawText).ToList();
+        Assert.True(withoutScope.Count == 0, $"no API-key scope declared: {string.Join(", ", withoutScope)}");
     }
 
     [Fact]

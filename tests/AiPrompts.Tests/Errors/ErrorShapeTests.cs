@@ -115,7 +115,8 @@ public sealed class ErrorShapeTests(ThrowingApiFactory api) : IClassFixture<Thro
 
         var problem = await Problem.ReadAsync(await client.PostAsync("/api/v1/auth/token", content, Ct), HttpStatusCode.BadRequest);
 
-        Assert.Equal("bad_request", problem.Code);
+        Assert.Equal("validation_failed", problem.Code);
+        Assert.True(problem.Root.GetProperty("errors").EnumerateObject().Any(), problem.Root.ToString());
     }
 
     [Fact]

@@ -156,11 +156,16 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
 internal sealed class ClientAddressFilter(IPAddress address) : IStartupFilter
 {
+    public const string TestClientAddressHeader = "X-Test-Client-Address";
+
     public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
     {
         app.Use((context, nextMiddleware) =>
         {
-            context.Connection.RemoteIpAddress ??= address;
+            // A test may speak for another client address (the login limits are per address).
+            context.Connection.RemoteIpAddress = context.Request.Headers.TryGetValue(TestClientAddressHeader, out var given) && IPAddress.TryParse(given, out var other)
+                ? other
+                : context.Connection.RemoteIpAddress ?? address;
             return nextMiddleware(context);
         });
         next(app);

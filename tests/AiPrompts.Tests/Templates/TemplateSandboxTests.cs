@@ -94,6 +94,40 @@ public sealed class TemplateSandboxTests(TemplateSandboxTests.Fixture fixture) :
     }
 
     [Fact]
+    public async Task With_no_vendor_key_the_local_model_answers_in_the_types_schema_and_the_result_is_stored()
+    {
+        using var client = fixture.CreateClient(fixture.Admin.Token);
+        var version = await CreateAsync(client, "ocr_extraction", "Local: extract the fields from:\n{{ocr_text}}");
+
+        var response = await client.PostAsJsonAsync($"/api/ai/prompts/ocr_extraction/{version}/test",
+            new { variables = new { ocr_text = "Invoice INV-9" }, provider = "local", model = "local-text" }, Ct);
+
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        var tested = JsonDocument.Parse(text).RootElement.GetProperty("data").GetProperty("tested");
+        Assert.True(tested.GetProperty("valid").GetBoolean(), text);
+        var stored = await VersionAsync(client, "ocr_extraction", version);
+        Assert.Equal(JsonValueKind.Object, stored.GetProperty("testResultJson").ValueKind);
+        Assert.Equal(8, stored.GetProperty("testResultJson").EnumerateObject().Count());
+    }
+
+    [Fact]
+    public async Task A_sandbox_run_whose_rendered_prompt_passes_the_prompt_limit_is_refused_before_anything_is_stored()
+    {
+        using var client = fixture.CreateClient(fixture.Admin.Token);
+        var version = await CreateAsync(client, "ocr_extraction", string.Concat(Enumerable.Repeat("{{ocr_text}}", 1000)));
+        var before = await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM prompt_requests");
+
+        var response = await client.PostAsJsonAsync($"/api/ai/prompts/ocr_extraction/{version}/test",
+            new { variables = new { ocr_text = new string('x', 10_000) }, provider = "local" }, Ct);
+
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal("validation_failed", problem.Code);
+        Assert.Contains("100000", problem.Root.GetProperty("errors").GetProperty("variables")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal(before, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM prompt_requests"));
+    }
+
+    [Fact]
     public async Task Compare_mode_runs_the_draft_and_the_active_version_on_the_same_input()
     {
         using var client = fixture.CreateClient(fixture.Admin.Token);
