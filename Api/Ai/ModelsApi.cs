@@ -22,7 +22,7 @@ internal static partial class ModelsApi
         var models = app.MapGroup("/api/v1/ai/models").WithTags("AI models and sections").RequireScope(ApiKeyScopes.Prompts);
         models.MapGet("/", ListAsync).WithName("ListModels").WithSummary("Models, filtered by provider and capability");
         // Model ids contain slashes (OpenRouter's "openai/gpt-4o-mini"), hence the catch-all.
-        models.MapPatch("/{providerId}/{**modelId}", UpdateAsync).WithName("UpdateModel").WithSummary("Override a model's capabilities, prices or enabled flag (super admin)")
+        models.MapPatch("/{providerId}/{**modelId}", UpdateAsync).WithName("UpdateModel").ProducesProblem(409).WithSummary("Override a model's capabilities, prices or enabled flag (super admin)")
             .RequireAuthorization(Policies.ManageAll).RequireScope(ApiKeyScopes.Admin);
 
         var sections = app.MapGroup("/api/v1/ai/sections").WithTags("AI models and sections").RequireScope(ApiKeyScopes.Prompts);

@@ -26,11 +26,11 @@ internal static class ProvidersApi
         var group = app.MapGroup("/api/v1/ai/providers").WithTags("AI providers and keys").RequireScope(ApiKeyScopes.Admin);
         group.MapGet("/", ListAsync).RequireScope(ApiKeyScopes.Prompts).WithName("ListProviders").WithSummary("Providers, with my personal key state (and the shared key state for a super admin)");
         group.MapGet("/{providerId}", GetAsync).RequireScope(ApiKeyScopes.Prompts).WithName("GetProvider").WithSummary("One provider");
-        group.MapPost("/", CreateAsync).WithName("CreateProvider").WithSummary("Add a custom OpenAI-compatible provider (super admin)")
+        group.MapPost("/", CreateAsync).WithName("CreateProvider").ProducesProblem(409).WithSummary("Add a custom OpenAI-compatible provider (super admin)")
             .RequireAuthorization(Policies.ManageAll);
         group.MapPatch("/{providerId}", UpdateAsync).WithName("UpdateProvider").WithSummary("Enable or disable a provider; rename or move a custom one (super admin)")
             .RequireAuthorization(Policies.ManageAll);
-        group.MapDelete("/{providerId}", DeleteAsync).WithName("DeleteProvider").WithSummary("Remove a custom provider (super admin)")
+        group.MapDelete("/{providerId}", DeleteAsync).WithName("DeleteProvider").ProducesProblem(409).WithSummary("Remove a custom provider (super admin)")
             .RequireAuthorization(Policies.ManageAll);
         group.MapPut("/{providerId}/shared-key", SetSharedKeyAsync).WithName("SetSharedKey").WithSummary("Set the shared key (super admin)")
             .RequireAuthorization(Policies.ManageAll);

@@ -25,7 +25,7 @@ internal static class AuthApi
 
         group.MapPost("/auth/token", IssueTokenAsync)
             .AllowAnonymous()
-            .WithName("IssueToken")
+            .WithName("IssueToken").ProducesProblem(401).ProducesProblem(429)
             .WithSummary("Exchange an email and password for a JWT access token")
             .WithDescription("Attempts are limited per account and client address together, and per client address; an account that many addresses guess at is slowed to one attempt a second, never locked. Over a limit: 429 with Retry-After.");
 

@@ -26,6 +26,22 @@ internal static class ApiDocs
                     Version = "v1",
                     Description = "Managed, traceable access to AI models. Every error is application/problem+json with code, message, userMessage, recoveryAction and traceId.",
                 };
+                // A JsonElement? property (metadata, audit before/after) comes out as oneOf [null, JsonElement], and
+                // JsonElement is {} (any JSON value, null included), so a null matched both branches and oneOf refused
+                // it. Any JSON value already allows null: point such properties at JsonElement alone.
+                foreach (var component in document.Components?.Schemas?.Values ?? [])
+                {
+                    foreach (var (name, property) in (component.Properties ?? new Dictionary<string, IOpenApiSchema>()).ToList())
+                    {
+                        if (property is OpenApiSchema { OneOf: { Count: 2 } oneOf }
+                            && oneOf.OfType<OpenApiSchemaReference>().FirstOrDefault(r => r.Reference.Id == "JsonElement") is { } any
+                            && oneOf.Any(s => s is OpenApiSchema { Type: JsonSchemaType.Null }))
+                        {
+                            component.Properties![name] = any;
+                        }
+                    }
+                }
+                ErrorResponses.AddProblemSchema(document);
                 document.Components ??= new OpenApiComponents();
                 document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
                 document.Components.SecuritySchemes["Bearer"] = new OpenApiSecurityScheme
@@ -59,6 +75,7 @@ internal static class ApiDocs
                     };
                     operation.Description = string.IsNullOrEmpty(operation.Description) ? note : $"{operation.Description}\n\n{note}";
                 }
+                ErrorResponses.Declare(operation, context);
                 return Task.CompletedTask;
             });
         });

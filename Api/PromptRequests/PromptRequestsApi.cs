@@ -32,12 +32,12 @@ internal static partial class PromptRequestsApi
     public static IEndpointRouteBuilder MapPromptRequestsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/prompt-requests").WithTags("Prompt requests").RequireScope(ApiKeyScopes.Prompts);
-        group.MapPost("/", SubmitAsync).WithName("SubmitPromptRequest")
+        group.MapPost("/", SubmitAsync).WithName("SubmitPromptRequest").ProducesProblem(422)
             .WithSummary("Submit a prompt; 202 with its id, or its result with Prefer: wait=N (Idempotency-Key replays the first submit)");
         group.MapGet("/", ListAsync).WithName("ListPromptRequests")
             .WithSummary("My requests, newest first (a super admin sees everyone's), filtered and keyset-paginated");
         group.MapGet("/{id:guid}", GetAsync).WithName("GetPromptRequest").WithSummary("A request with its response, when there is one");
-        group.MapPost("/{id:guid}/cancel", CancelAsync).WithName("CancelPromptRequest")
+        group.MapPost("/{id:guid}/cancel", CancelAsync).WithName("CancelPromptRequest").ProducesProblem(409)
             .WithSummary("Cancel a pending request (never runs) or a generating one (the vendor call is aborted)");
         group.MapGet("/{id:guid}/events", EventsAsync).WithName("PromptRequestEvents")
             .WithSummary("Server-sent events: status changes, the text as it streams, then the result");

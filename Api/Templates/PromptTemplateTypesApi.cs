@@ -27,7 +27,7 @@ internal static partial class PromptTemplateTypesApi
         var group = app.MapGroup("/api/ai/prompt-types").WithTags("Prompt templates").RequireScope(ApiKeyScopes.TemplatesRead);
         group.MapGet("/", ListAsync).WithName("listPromptTemplateTypes").WithSummary("The prompt types of templates, with their rules");
         group.MapGet("/{promptType}", GetAsync).WithName("getPromptTemplateType").WithSummary("One prompt type");
-        group.MapPut("/{promptType}", PutAsync).WithName("putPromptTemplateType")
+        group.MapPut("/{promptType}", PutAsync).WithName("putPromptTemplateType").ProducesProblem(503)
             .WithSummary("Define or change a prompt type (super admin); the active version must still fit the new rules")
             .RequireAuthorization(Policies.ManageAll).RequireScope(ApiKeyScopes.TemplatesWrite);
         return app;

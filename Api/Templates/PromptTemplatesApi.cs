@@ -35,7 +35,7 @@ internal static class PromptTemplatesApi
         manage.MapGet("/{promptType}/{versionNumber:int}", GetAsync).RequireScope(ApiKeyScopes.TemplatesRead).WithName("getPromptVersion").WithSummary("One version");
         manage.MapDelete("/{promptType}/{versionNumber:int}", DeleteAsync).WithName("deletePromptVersion")
             .WithSummary("Delete a version (never the active one)");
-        manage.MapPost("/{promptType}/{versionNumber:int}/activate", ActivateAsync).WithName("activatePromptVersion")
+        manage.MapPost("/{promptType}/{versionNumber:int}/activate", ActivateAsync).WithName("activatePromptVersion").ProducesProblem(503)
             .WithSummary("Make this version the active one, in one transaction; every cached copy is dropped before this answers");
         manage.MapPatch("/{promptType}/{versionNumber:int}/note", UpdateNoteAsync).WithName("updatePromptNote")
             .WithSummary("Set or clear the manual note (no new version, no audit entry)");

@@ -19,10 +19,10 @@ internal static class UsersApi
     {
         var group = app.MapGroup("/api/v1/users").WithTags("Users");
         group.MapGet("/", ListAsync).WithName("ListUsers").WithSummary("List users, newest first (keyset paging)");
-        group.MapPost("/", CreateAsync).WithName("CreateUser").WithSummary("Create a user with a role");
+        group.MapPost("/", CreateAsync).WithName("CreateUser").ProducesProblem(409).WithSummary("Create a user with a role");
         group.MapGet("/{id:guid}", GetAsync).WithName("GetUser").WithSummary("One user");
-        group.MapPut("/{id:guid}/role", SetRoleAsync).WithName("SetUserRole").WithSummary("Change a user's role; their tokens stop working");
-        group.MapPost("/{id:guid}/disable", DisableAsync).WithName("DisableUser").WithSummary("Disable a user; their tokens and API keys stop working at once");
+        group.MapPut("/{id:guid}/role", SetRoleAsync).WithName("SetUserRole").ProducesProblem(409).WithSummary("Change a user's role; their tokens stop working");
+        group.MapPost("/{id:guid}/disable", DisableAsync).WithName("DisableUser").ProducesProblem(409).WithSummary("Disable a user; their tokens and API keys stop working at once");
         group.MapPost("/{id:guid}/enable", EnableAsync).WithName("EnableUser").WithSummary("Enable a disabled user");
         return group;
     }

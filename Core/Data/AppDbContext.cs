@@ -33,9 +33,19 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbCon
     public DbSet<PromptTemplate> PromptTemplates => Set<PromptTemplate>();
     public DbSet<PromptTemplateVersion> PromptTemplateVersions => Set<PromptTemplateVersion>();
 
-    /// <summary>An index exists where the schema declares one: foreign keys get none of their own.</summary>
-    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
+    /// <summary>
+    /// An index exists where the schema declares one: foreign keys get none of their own. Every point in time
+    /// is written as UTC (Npgsql refuses another offset for timestamptz), values and query parameters alike,
+    /// so a client's <c>2026-01-01T09:00:00+07:00</c> is the same instant, not a server error.
+    /// </summary>
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
         configurationBuilder.Conventions.Remove<ForeignKeyIndexConvention>();
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UtcDateTimeOffsetConverter>();
+    }
+
+    private sealed class UtcDateTimeOffsetConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTimeOffset, DateTimeOffset>(
+        value => value.ToUniversalTime(), value => value);
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

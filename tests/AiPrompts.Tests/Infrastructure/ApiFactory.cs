@@ -49,7 +49,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         PostgresProxy = new TcpProxy(pg.Host!, pg.Port);
         var redisEndpoint = (System.Net.IPEndPoint)_redis.EndPoints.Single();
         RedisProxy = new TcpProxy(redisEndpoint.Address.ToString(), redisEndpoint.Port);
-        _ = Server; // start the host: migrations and the bootstrap admin run now
+        StartServer(); // start the host (TestServer, or Kestrel where a factory asks for it): migrations and the bootstrap admin run now
     }
 
     /// <summary>
