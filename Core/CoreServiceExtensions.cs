@@ -70,6 +70,7 @@ public static class CoreServiceExtensions
         var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<MessageCatalog>();
+        services.AddSingleton<TextCatalog>();
         services.AddSingleton<DatabaseMigrator>();
         services.AddScoped<AuditWriter>();
 

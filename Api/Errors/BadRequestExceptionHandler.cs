@@ -63,15 +63,19 @@ internal sealed partial class BadRequestExceptionHandler(ILogger<BadRequestExcep
         return field.Length == 0 ? "body" : field;
     }
 
-    private static string Describe(string type) => type.TrimEnd('?') switch
+    // The framework writes the type as C# would ("int?", "Nullable<int>", "Int32").
+    private static string Describe(string type) => Unwrap(type) switch
     {
-        "int" or "long" or "short" => "whole number",
-        "decimal" or "double" or "float" => "number",
-        "bool" => "boolean (true or false)",
+        "int" or "long" or "short" or "Int32" or "Int64" or "Int16" => "whole number",
+        "decimal" or "double" or "float" or "Decimal" or "Double" or "Single" => "number",
+        "bool" or "Boolean" => "boolean (true or false)",
         "Guid" => "id (a UUID)",
         "DateTimeOffset" or "DateTime" => "date and time (ISO 8601, e.g. 2026-01-31T12:00:00Z)",
         _ => "value of this field's type",
     };
+
+    private static string Unwrap(string type) =>
+        type.StartsWith("Nullable<", StringComparison.Ordinal) && type.EndsWith('>') ? type["Nullable<".Length..^1] : type.TrimEnd('?');
 
     [GeneratedRegex("""^Failed to bind parameter "(?<type>[^ "]+) (?<name>[^ "]+)" from""")]
     private static partial Regex BindFailure();

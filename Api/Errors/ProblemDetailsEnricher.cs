@@ -47,6 +47,10 @@ internal static class ProblemDetailsEnricher
 
         var catalog = http.RequestServices.GetRequiredService<MessageCatalog>();
         var language = catalog.ChooseLanguage(PreferredLanguages(http.Request));
+        if (language != MessageCatalog.DefaultLanguage)
+        {
+            Translate(problem, ref args, http.RequestServices.GetRequiredService<TextCatalog>(), language);
+        }
         var message = catalog.Get(code, language, args);
 
         problem.Title ??= ReasonPhrases.GetReasonPhrase(status);
@@ -63,6 +67,26 @@ internal static class ProblemDetailsEnricher
         problem.Extensions.Remove("requestId");
 
         http.Response.Headers.ContentLanguage = language;
+    }
+
+    /// <summary>The free texts of the answer (detail, field messages, the values its message quotes) in the language.</summary>
+    private static void Translate(ProblemDetails problem, ref IReadOnlyDictionary<string, string>? args, TextCatalog texts, string language)
+    {
+        if (problem.Detail is { } detail)
+        {
+            problem.Detail = texts.Translate(detail, language);
+        }
+        if (problem is HttpValidationProblemDetails validation)
+        {
+            foreach (var (field, messages) in validation.Errors)
+            {
+                validation.Errors[field] = [.. messages.Select(m => texts.Translate(m, language))];
+            }
+        }
+        if (args is not null)
+        {
+            args = args.ToDictionary(a => a.Key, a => texts.Translate(a.Value, language), StringComparer.Ordinal);
+        }
     }
 
     /// <summary>Accept-Language tags, most preferred first.</summary>

@@ -30,7 +30,7 @@ internal static class TemplateVariables
     /// <summary>The message arguments of template_variables_invalid.</summary>
     public static Dictionary<string, string> Args(IReadOnlyList<string> missing, IReadOnlyList<string> extra) => new()
     {
-        ["missing"] = missing.Count == 0 ? "-" : string.Join(", ", missing),
-        ["extra"] = extra.Count == 0 ? "-" : string.Join(", ", extra),
+        ["missing"] = missing.Count == 0 ? "none" : string.Join(", ", missing),
+        ["extra"] = extra.Count == 0 ? "none" : string.Join(", ", extra),
     };
 }

@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using AiPrompts.Core.Errors;
+using AiPrompts.Tests.Infrastructure;
+
+namespace AiPrompts.Tests.Errors;
+
+/// <summary>
+/// With Accept-Language: th the whole answer is Thai: the catalogue's message, userMessage and recoveryAction,
+/// and also detail and every field message under errors, with the values they quote kept.
+/// </summary>
+public sealed partial class TranslatedTextsTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static bool IsThai(string text) => text.Any(c => c is >= '\u0E00' and <= '\u0E7F');
+
+    [GeneratedRegex(@"\{[a-zA-Z]+\}")]
+    private static partial Regex Slot();
+
+    [Fact]
+    public void Every_Thai_text_is_Thai_and_keeps_the_slots_of_its_English_text()
+    {
+        var texts = new TextCatalog();
+        Assert.Contains("th", texts.Languages);
+        Assert.True(texts.PatternsOf("th").Count > 100);
+        foreach (var english in texts.PatternsOf("th"))
+        {
+            var thai = texts.Translate(english, "th");
+            Assert.True(IsThai(thai), $"'{english}' → '{thai}' has no Thai");
+            Assert.Equal(Slot().Matches(english).Select(m => m.Value).Order(), Slot().Matches(thai).Select(m => m.Value).Order());
+        }
+    }
+
+    [Fact]
+    public void A_text_is_matched_whole_its_values_are_kept_and_known_values_translated()
+    {
+        var texts = new TextCatalog();
+        Assert.Equal("limit ต้องอยู่ระหว่าง 1 ถึง 200", texts.Translate("The limit must be between 1 and 200.", "th"));
+        Assert.Equal("ค่านี้ไม่ใช่จำนวนเต็มที่ถูกต้อง", texts.Translate("The value is not a valid whole number.", "th"));
+        Assert.Equal("The limit must be between 1 and 200. And more", texts.Translate("The limit must be between 1 and 200. And more", "th"));
+        Assert.Equal("The limit must be between 1 and 200.", texts.Translate("The limit must be between 1 and 200.", "fr"));
+        Assert.False(texts.Knows("Something no one wrote.", "th"));
+    }
+
+    [Fact]
+    public async Task Query_errors_are_field_messages_in_Thai_and_in_English_for_an_English_caller()
+    {
+        using var thai = api.CreateClient(await api.AdminTokenAsync(), "th");
+        using var english = api.CreateClient(await api.AdminTokenAsync());
+
+        var th = await Problem.ReadAsync(await thai.GetAsync("/api/v1/users?limit=abc", Ct), HttpStatusCode.BadRequest);
+        var en = await Problem.ReadAsync(await english.GetAsync("/api/v1/users?limit=abc", Ct), HttpStatusCode.BadRequest);
+
+        Assert.Equal("ค่านี้ไม่ใช่จำนวนเต็มที่ถูกต้อง", th.Root.GetProperty("errors").GetProperty("limit")[0].GetString());
+        Assert.Equal("The value is not a valid whole number.", en.Root.GetProperty("errors").GetProperty("limit")[0].GetString());
+        Assert.True(IsThai(th.Message) && IsThai(th.UserMessage) && IsThai(th.RecoveryAction));
+
+        var range = await Problem.ReadAsync(await thai.GetAsync("/api/v1/users?limit=500", Ct), HttpStatusCode.BadRequest);
+        Assert.Equal("limit ต้องอยู่ระหว่าง 1 ถึง 200", range.Root.GetProperty("errors").GetProperty("limit")[0].GetString());
+    }
+
+    [Fact]
+    public async Task An_unknown_provider_is_named_in_a_Thai_field_message_and_detail_with_the_usable_models()
+    {
+        using var thai = api.CreateClient(await api.AdminTokenAsync(), "th");
+        var response = await thai.PostAsJsonAsync("/api/v1/prompt-requests",
+            new { promptText = "hello", promptType = "text", provider = "no-such-vendor", model = "x" }, Ct);
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest);
+
+        Assert.True(problem.Root.TryGetProperty("errors", out var errors), problem.Root.GetRawText());
+        Assert.True(errors.TryGetProperty("provider", out var provider), errors.GetRawText());
+        var field = provider[0].GetString()!;
+        Assert.StartsWith("ไม่รู้จัก provider 'no-such-vendor' ที่คุณใช้ได้ (provider/model): ", field, StringComparison.Ordinal);
+        Assert.Contains("local/", field, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Template_variables_that_do_not_match_read_as_a_sentence_in_both_languages()
+    {
+        using var english = api.CreateClient(await api.AdminTokenAsync());
+        using var thai = api.CreateClient(await api.AdminTokenAsync(), "th");
+        var created = await english.PostAsJsonAsync("/api/ai/prompts/ocr_extraction", new { template = "Read: {{ocr_text}}" }, Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var version = (await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("data").GetProperty("versionNumber").GetInt32();
+        var body = new { variables = new { ocr_text = "x", customer = "y" } };
+
+        var en = await Problem.ReadAsync(await english.PostAsJsonAsync($"/api/ai/prompts/ocr_extraction/{version}/test", body, Ct), HttpStatusCode.BadRequest);
+        var th = await Problem.ReadAsync(await thai.PostAsJsonAsync($"/api/ai/prompts/ocr_extraction/{version}/test", body, Ct), HttpStatusCode.BadRequest);
+
+        Assert.Equal("template_variables_invalid", en.Code);
+        Assert.Equal("The variables do not match the template. Missing: none. Not used by the template: customer.", en.Message);
+        Assert.Equal("ตัวแปรไม่ตรงกับ template ขาด: ไม่มี ส่วนที่ template ไม่ได้ใช้: customer", th.Message);
+    }
+}
