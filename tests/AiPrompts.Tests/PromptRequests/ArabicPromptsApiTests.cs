@@ -9,22 +9,7 @@ namespace AiPrompts.Tests.PromptRequests;
 /// <summary>The Arabic document's own API (POST/GET /ai/prompts/, GET /ai/prompts/{id}), through a real Worker process.</summary>
 public sealed class ArabicPromptsApiTests(ArabicPromptsApiTests.Fixture fixture) : IClassFixture<ArabicPromptsApiTests.Fixture>
 {
-    public sealed class Fixture : JobsFactory
-    {
-        public WorkerProcess Worker { get; private set; } = null!;
-
-        public override async ValueTask InitializeAsync()
-        {
-            await base.InitializeAsync();
-            Worker = await StartWorkerAsync();
-        }
-
-        public override async ValueTask DisposeAsync()
-        {
-            await Worker.DisposeAsync();
-            await base.DisposeAsync();
-        }
-    }
+    public sealed class Fixture : WorkerFactory;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 

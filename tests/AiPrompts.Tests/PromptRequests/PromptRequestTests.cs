@@ -9,22 +9,7 @@ namespace AiPrompts.Tests.PromptRequests;
 /// <summary>Prompt requests through the Api, run by a real Worker process against real Postgres and Redis.</summary>
 public sealed class PromptRequestTests(PromptRequestTests.Fixture fixture) : IClassFixture<PromptRequestTests.Fixture>
 {
-    public sealed class Fixture : JobsFactory
-    {
-        public WorkerProcess Worker { get; private set; } = null!;
-
-        public override async ValueTask InitializeAsync()
-        {
-            await base.InitializeAsync();
-            Worker = await StartWorkerAsync();
-        }
-
-        public override async ValueTask DisposeAsync()
-        {
-            await Worker.DisposeAsync();
-            await base.DisposeAsync();
-        }
-    }
+    public sealed class Fixture : WorkerFactory;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 

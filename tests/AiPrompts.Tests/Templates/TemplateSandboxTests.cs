@@ -8,9 +8,8 @@ namespace AiPrompts.Tests.Templates;
 /// <summary>The sandbox and the active version in use, through a real Worker process and the fake OpenAI vendor.</summary>
 public sealed class TemplateSandboxTests(TemplateSandboxTests.Fixture fixture) : IClassFixture<TemplateSandboxTests.Fixture>
 {
-    public sealed class Fixture : JobsFactory
+    public sealed class Fixture : WorkerFactory
     {
-        public WorkerProcess Worker { get; private set; } = null!;
         public TestUser Admin { get; private set; } = null!;
 
         public override async ValueTask InitializeAsync()
@@ -18,13 +17,6 @@ public sealed class TemplateSandboxTests(TemplateSandboxTests.Fixture fixture) :
             await base.InitializeAsync();
             Admin = await CreateUserAsync("super_admin");
             await SetOpenAiKeyAsync(Admin);
-            Worker = await StartWorkerAsync();
-        }
-
-        public override async ValueTask DisposeAsync()
-        {
-            await Worker.DisposeAsync();
-            await base.DisposeAsync();
         }
     }
 
