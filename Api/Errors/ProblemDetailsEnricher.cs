@@ -78,9 +78,9 @@ internal static class ProblemDetailsEnricher
         }
         if (problem is HttpValidationProblemDetails validation)
         {
-            foreach (var (field, messages) in validation.Errors)
+            foreach (var field in validation.Errors.Keys.ToList())
             {
-                validation.Errors[field] = [.. messages.Select(m => texts.Translate(m, language))];
+                validation.Errors[field] = [.. validation.Errors[field].Select(m => texts.Translate(m, language))];
             }
         }
         if (args is not null)

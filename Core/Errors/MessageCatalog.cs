@@ -1,6 +1,4 @@
 using System.Collections.Frozen;
-using System.Reflection;
-using System.Text.Json;
 
 namespace AiPrompts.Core.Errors;
 
@@ -74,18 +72,6 @@ public sealed class MessageCatalog
         return text;
     }
 
-    private static Dictionary<string, IReadOnlyDictionary<string, LocalizedMessage>> LoadEmbedded()
-    {
-        var assembly = Assembly.GetExecutingAssembly();
-        var result = new Dictionary<string, IReadOnlyDictionary<string, LocalizedMessage>>(StringComparer.OrdinalIgnoreCase);
-        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
-        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal)))
-        {
-            using var stream = assembly.GetManifestResourceStream(name)!;
-            var language = name[ResourcePrefix.Length..^".json".Length];
-            result[language] = JsonSerializer.Deserialize<Dictionary<string, LocalizedMessage>>(stream, options)
-                ?? throw new InvalidOperationException($"The message file {language}.json is empty.");
-        }
-        return result;
-    }
+    private static Dictionary<string, IReadOnlyDictionary<string, LocalizedMessage>> LoadEmbedded() =>
+        EmbeddedLanguageFiles.Load<IReadOnlyDictionary<string, LocalizedMessage>, Dictionary<string, LocalizedMessage>>(ResourcePrefix);
 }

@@ -1,6 +1,4 @@
 using System.Collections.Frozen;
-using System.Reflection;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace AiPrompts.Core.Errors;
@@ -11,7 +9,7 @@ namespace AiPrompts.Core.Errors;
 /// ("The limit must be between 1 and 200."); Core/Messages/Texts/{language}.json maps each English text,
 /// its values as {slots}, to the language's text with the same slots. A text is matched whole; the values
 /// taken from it are themselves translated when they are a known text (a type name, "none"). A text with
-/// no translation stays English, which the catalogue tests and the fuzzer's Thai pass refuse.
+/// no translation stays English; the fuzzer fails a Thai answer that holds one.
 /// </summary>
 public sealed partial class TextCatalog
 {
@@ -38,22 +36,8 @@ public sealed partial class TextCatalog
     public string Translate(string text, string language) =>
         _languages.TryGetValue(language, out var table) ? table.Translate(text) ?? text : text;
 
-    /// <summary>Whether the language has a translation for the text.</summary>
-    public bool Knows(string text, string language) =>
-        _languages.TryGetValue(language, out var table) && table.Translate(text) is not null;
-
-    private static Dictionary<string, IReadOnlyDictionary<string, string>> LoadEmbedded()
-    {
-        var assembly = Assembly.GetExecutingAssembly();
-        var result = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.OrdinalIgnoreCase);
-        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal)))
-        {
-            using var stream = assembly.GetManifestResourceStream(name)!;
-            result[name[ResourcePrefix.Length..^".json".Length]] = JsonSerializer.Deserialize<Dictionary<string, string>>(stream)
-                ?? throw new InvalidOperationException($"The text file {name} is empty.");
-        }
-        return result;
-    }
+    private static Dictionary<string, IReadOnlyDictionary<string, string>> LoadEmbedded() =>
+        EmbeddedLanguageFiles.Load<IReadOnlyDictionary<string, string>, Dictionary<string, string>>(ResourcePrefix);
 
     [GeneratedRegex(@"\{([a-zA-Z]+)\}")]
     private static partial Regex Slot();
