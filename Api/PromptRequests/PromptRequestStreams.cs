@@ -12,22 +12,34 @@ using Microsoft.EntityFrameworkCore;
 namespace AiPrompts.Api.PromptRequests;
 
 /// <summary>
-/// Subscribes to a request's channel without waiting long for Redis: when Redis does not confirm within
-/// a moment, the caller works from the database (polling) and the subscription is cleaned up when it resolves.
+/// A request's channel, subscribed without waiting long for Redis: when Redis does not confirm within a
+/// moment the caller goes on from the database (polling), and the subscription is used from whenever it
+/// does confirm (its handler is live from then on), or cleaned up at the end if it never does.
 /// </summary>
-internal static class QuickSubscription
+internal sealed class QuickSubscription(Task<IAsyncDisposable> subscribing) : IAsyncDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMilliseconds(250);
 
-    public static async Task<IAsyncDisposable?> StartAsync(PromptRequestEvents events, Guid id, Func<PromptRequestEvent, ValueTask> handler)
+    /// <summary>Whether Redis delivers the channel's events now.</summary>
+    public bool IsLive => subscribing.IsCompletedSuccessfully;
+
+    public static async Task<QuickSubscription> StartAsync(PromptRequestEvents events, Guid id, Func<PromptRequestEvent, ValueTask> handler)
     {
-        var subscribe = events.SubscribeAsync(id, handler, CancellationToken.None);
-        if (await Task.WhenAny(subscribe, Task.Delay(Patience)) == subscribe && subscribe.IsCompletedSuccessfully)
+        var subscribing = events.SubscribeAsync(id, handler, CancellationToken.None);
+        await Task.WhenAny(subscribing, Task.Delay(Patience));
+        return new QuickSubscription(subscribing);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (subscribing.IsCompletedSuccessfully)
         {
-            return subscribe.Result;
+            await subscribing.Result.DisposeAsync();
         }
-        _ = subscribe.ContinueWith(t => t.IsCompletedSuccessfully ? t.Result.DisposeAsync().AsTask() : Task.CompletedTask, TaskScheduler.Default);
-        return null;
+        else if (!subscribing.IsCompleted)
+        {
+            _ = subscribing.ContinueWith(t => t.IsCompletedSuccessfully ? t.Result.DisposeAsync().AsTask() : Task.CompletedTask, TaskScheduler.Default);
+        }
     }
 }
 
@@ -35,7 +47,7 @@ internal static class QuickSubscription
 internal sealed class FinishSignal : IAsyncDisposable
 {
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private IAsyncDisposable? _subscription;
+    private QuickSubscription? _subscription;
 
     public static async Task<FinishSignal> StartAsync(PromptRequestEvents events, Guid id)
     {
@@ -56,9 +68,9 @@ internal sealed class FinishSignal : IAsyncDisposable
     {
         var started = time.GetTimestamp();
         // With Redis the database is a safety net; without it, the only source.
-        var poll = _subscription is null ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromSeconds(1);
         while (true)
         {
+            var poll = _subscription?.IsLive == true ? TimeSpan.FromSeconds(1) : TimeSpan.FromMilliseconds(250);
             var remaining = wait - time.GetElapsedTime(started);
             if (remaining > TimeSpan.Zero)
             {
@@ -109,7 +121,6 @@ internal sealed class EventStream(Guid id, ClaimsPrincipal principal, PromptRequ
             _queue.Writer.TryWrite(e);
             return ValueTask.CompletedTask;
         });
-        var poll = subscription is null ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(5);
 
         var row = await reader.FindAsync(principal, id, cancellationToken);
         if (row is null)
@@ -135,6 +146,7 @@ internal sealed class EventStream(Guid id, ClaimsPrincipal principal, PromptRequ
         var lastPoll = time.GetTimestamp();
         while (true)
         {
+            var poll = subscription.IsLive ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(1);
             var next = await ReadOrTimeoutAsync(poll, cancellationToken);
             if (next is { Type: PromptRequestEvent.StatusType, Status: { } newStatus })
             {
@@ -166,6 +178,13 @@ internal sealed class EventStream(Guid id, ClaimsPrincipal principal, PromptRequ
                     // Text was missed (a message lost while Redis reconnected): catch up from the stored partial.
                     text = await PartialAsync(attempt, cancellationToken) ?? "";
                     offset = 0;
+                }
+                if (status == PromptRequestStatus.Pending)
+                {
+                    // Text means the attempt runs, even when its status message was missed (it came before
+                    // the subscription did).
+                    status = PromptRequestStatus.Generating;
+                    yield return Status(status, attempt);
                 }
                 if (offset + text.Length > sent)
                 {
