@@ -82,7 +82,7 @@ public static class CoreServiceExtensions
         services.AddScoped<AiAccess>();
         services.AddOptions<VendorOptions>().BindConfiguration(VendorOptions.Section);
         services.AddSingleton<VendorClientFactory>();
-        services.AddTransient<VendorResponseCaptureHandler>();
+        services.AddTransient<VendorCallHandler>();
 
         // Background work: the queue (both hosts), prompt requests' types, events and retention.
         services.AddOptions<JobOptions>().BindConfiguration(JobOptions.Section);
@@ -95,7 +95,7 @@ public static class CoreServiceExtensions
         services.AddHttpClient(VendorClientFactory.HttpClientName)
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan) // TimeoutChatClient owns vendor timeouts
             .ConfigureAdditionalHttpMessageHandlers((handlers, _) => handlers.Clear()) // and the job engine owns retries
-            .AddHttpMessageHandler<VendorResponseCaptureHandler>()
+            .AddHttpMessageHandler<VendorCallHandler>()
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),

@@ -1,5 +1,7 @@
 using AiPrompts.Core.Providers;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace AiPrompts.Core.Vendors;
@@ -16,6 +18,12 @@ public sealed class VendorOptions
     /// <summary>The longest a stream may go without an update.</summary>
     public TimeSpan StreamIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Whether GenAI spans carry the messages and answers (the conventions' opt-in content attributes). Off by
+    /// default: prompts are user data, and telemetry is kept and shown elsewhere.
+    /// </summary>
+    public bool RecordMessageContent { get; set; }
+
     /// <summary>OpenRouter's optional app attribution headers (HTTP-Referer and X-Title).</summary>
     public OpenRouterOptions OpenRouter { get; set; } = new();
 
@@ -27,43 +35,69 @@ public sealed class VendorOptions
 }
 
 /// <summary>
-/// Builds the clients for one (provider, model, credential). Every HTTP adapter uses the pooled "vendors"
-/// HttpClient, so connections are reused across calls and credentials. Chat clients come wrapped in the
-/// middleware: telemetry (outermost), timeouts, metering.
+/// Builds the clients for one (provider, model, credential), each a Microsoft.Extensions.AI pipeline over the
+/// vendor's adapter: OpenTelemetry (the library's GenAI spans and metrics; message content only when
+/// <see cref="VendorOptions.RecordMessageContent"/> is on), logging, then our timeout, metering and error
+/// mapping. Every HTTP adapter uses the pooled "vendors" HttpClient, so connections are reused across calls
+/// and credentials, and every connection passes the SSRF check.
 /// </summary>
-public sealed class VendorClientFactory(IHttpClientFactory httpClients, IOptions<VendorOptions> options, TimeProvider time)
+public sealed class VendorClientFactory(IHttpClientFactory httpClients, IOptions<VendorOptions> options, TimeProvider time, ILoggerFactory? loggerFactory = null)
 {
     public const string HttpClientName = "vendors";
+
+    private readonly ILoggerFactory _logging = loggerFactory ?? NullLoggerFactory.Instance;
 
     public IChatClient CreateChatClient(VendorTarget target)
     {
         IChatClient adapter = target.ProviderKind switch
         {
             ProviderKinds.Local => new LocalChatClient(target.ModelId),
-            ProviderKinds.OpenAICompatible => new OpenAICompatibleChatClient(target, Http(), HeadersFor(target)),
-            ProviderKinds.Anthropic => new AnthropicChatClient(target, Http()),
+            ProviderKinds.OpenAICompatible => OpenAIVendor.Chat(target, Http(), HeadersFor(target)),
+            ProviderKinds.Anthropic => AnthropicVendor.Chat(target, Http()),
             _ => throw new NotSupportedException($"Provider kind '{target.ProviderKind}' has no chat adapter."),
         };
         var settings = options.Value;
-        IChatClient client = new MeteringChatClient(adapter, target.Prices, time);
-        client = new TimeoutChatClient(client, target, settings.Timeout, settings.StreamIdleTimeout);
-        return new TelemetryChatClient(client, target, time);
+        return new ChatClientBuilder(adapter)
+            .UseOpenTelemetry(_logging, VendorTelemetry.SourceName, telemetry => telemetry.EnableSensitiveData = settings.RecordMessageContent)
+            .UseLogging(_logging)
+            .Use(inner => new TimeoutChatClient(inner, target, settings.Timeout, settings.StreamIdleTimeout))
+            .Use(inner => new MeteringChatClient(inner, target.Prices, time))
+            .Use(inner => new VendorChatClient(inner, target))
+            .Build();
     }
 
-    public IImageGenerator CreateImageGenerator(VendorTarget target) => target.ProviderKind switch
+    public IImageGenerator CreateImageGenerator(VendorTarget target)
     {
-        ProviderKinds.Local => new LocalImageGenerator(target.ModelId),
-        ProviderKinds.OpenAICompatible => new OpenAIImageGenerator(target, Http()),
-        ProviderKinds.HuggingFace => new HuggingFaceImageGenerator(target, Http()),
-        _ => throw new NotSupportedException($"Provider kind '{target.ProviderKind}' has no image adapter."),
-    };
+        IImageGenerator adapter = target.ProviderKind switch
+        {
+            ProviderKinds.Local => new LocalImageGenerator(target.ModelId),
+            ProviderKinds.OpenAICompatible => OpenAIVendor.Images(target, Http()),
+            ProviderKinds.HuggingFace => new HuggingFaceImageGenerator(target, Http()),
+            _ => throw new NotSupportedException($"Provider kind '{target.ProviderKind}' has no image adapter."),
+        };
+        var settings = options.Value;
+        return new ImageGeneratorBuilder(adapter)
+            .UseOpenTelemetry(_logging, VendorTelemetry.SourceName, telemetry => telemetry.EnableSensitiveData = settings.RecordMessageContent)
+            .UseLogging(_logging)
+            .Use(inner => new VendorImageGenerator(inner, target, settings.Timeout, time))
+            .Build();
+    }
 
-    public ITextToSpeechClient CreateSpeechClient(VendorTarget target) => target.ProviderKind switch
+    public ITextToSpeechClient CreateSpeechClient(VendorTarget target)
     {
-        ProviderKinds.Local => new LocalSpeechClient(target.ModelId),
-        ProviderKinds.OpenAICompatible => new OpenAISpeechClient(target, Http()),
-        _ => throw new NotSupportedException($"Provider kind '{target.ProviderKind}' has no speech adapter."),
-    };
+        ITextToSpeechClient adapter = target.ProviderKind switch
+        {
+            ProviderKinds.Local => new LocalSpeechClient(target.ModelId),
+            ProviderKinds.OpenAICompatible => OpenAIVendor.Speech(target, Http()),
+            _ => throw new NotSupportedException($"Provider kind '{target.ProviderKind}' has no speech adapter."),
+        };
+        var settings = options.Value;
+        return new TextToSpeechClientBuilder(adapter)
+            .UseOpenTelemetry(_logging, VendorTelemetry.SourceName, telemetry => telemetry.EnableSensitiveData = settings.RecordMessageContent)
+            .UseLogging(_logging)
+            .Use(inner => new VendorSpeechClient(inner, target, settings.Timeout, time))
+            .Build();
+    }
 
     private HttpClient Http() => httpClients.CreateClient(HttpClientName);
 

@@ -1,8 +1,9 @@
+using System.ClientModel;
 using System.Globalization;
-using System.Net;
 using System.Text.Json;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Keys;
+using Anthropic.Exceptions;
 
 namespace AiPrompts.Core.Vendors;
 
@@ -32,9 +33,31 @@ public sealed class VendorException(ErrorCode code, string providerId, string? m
     };
 }
 
-/// <summary>Turns a vendor's HTTP error into a <see cref="VendorException"/> with a stable code.</summary>
+/// <summary>Turns what a vendor call failed with (the SDKs' exceptions, an HTTP error, an error in the body) into a <see cref="VendorException"/> with a stable code.</summary>
 public static class VendorErrors
 {
+    /// <summary>
+    /// The <see cref="VendorException"/> for a failed call, or null when the exception is not the vendor's
+    /// doing: the caller's own cancellation, or a bug that must surface as it is.
+    /// </summary>
+    public static VendorException? From(Exception exception, VendorTarget target, VendorCall call, CancellationToken cancellationToken)
+    {
+        if (exception is VendorException || cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+        return exception switch
+        {
+            ClientResultException { Status: > 0 } sdk when sdk.GetRawResponse() is { } raw =>
+                FromHttp(target, sdk.Status, raw.Content.ToString(), raw.Headers.TryGetValue("Retry-After", out var retryAfter) ? retryAfter : call.RetryAfter),
+            AnthropicApiException api =>
+                FromHttp(target, (int)api.StatusCode, api.ResponseBody is { Length: > 0 } body ? body : JsonSerializer.Serialize(new { error = new { message = api.ApiMessage ?? api.Message } }), call.RetryAfter),
+            _ when call.TryGetErrorInBody(out var error) => InBody(target, error),
+            ClientResultException or AnthropicException or HttpRequestException or IOException or TaskCanceledException => Unreachable(target, exception),
+            _ => null,
+        };
+    }
+
     public static VendorException FromHttp(VendorTarget target, int status, string? body, string? retryAfterHeader, TimeProvider? time = null)
     {
         var (message, type, code) = ReadError(body);
@@ -129,9 +152,4 @@ public static class VendorErrors
     };
 
     private static string Truncate(string text) => text.Length <= 500 ? text : text[..500] + "…";
-
-    public static bool IsNetworkFailure(Exception exception) =>
-        exception is HttpRequestException or IOException || exception.InnerException is HttpRequestException or IOException;
-
-    public static HttpStatusCode? StatusOf(Exception exception) => (exception as HttpRequestException)?.StatusCode;
 }

@@ -8,6 +8,9 @@ using AiPrompts.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace AiPrompts.Tests.Vendors;
 
@@ -26,8 +29,8 @@ public sealed class VendorAdapterTests : IAsyncLifetime
         _vendor = await FakeVendor.StartAsync();
         var services = new ServiceCollection();
         services.AddSingleton(TimeProvider.System);
-        services.AddHttpClient(VendorClientFactory.HttpClientName).AddHttpMessageHandler<VendorResponseCaptureHandler>();
-        services.AddTransient<VendorResponseCaptureHandler>();
+        services.AddHttpClient(VendorClientFactory.HttpClientName).AddHttpMessageHandler<VendorCallHandler>();
+        services.AddTransient<VendorCallHandler>();
         services.Configure<VendorOptions>(o =>
         {
             o.OpenRouter.Referer = "https://panel.example.com";
@@ -391,50 +394,98 @@ public sealed class VendorAdapterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Every_chat_call_is_traced_with_GenAI_attributes_and_metered()
+    public async Task Every_chat_call_is_traced_and_measured_as_the_GenAI_conventions_say()
     {
-        var activities = new List<Activity>();
-        using var listener = new ActivityListener
+        var spans = new List<Activity>();
+        var exported = new List<Metric>();
+        List<Metric> metrics;
+        using (var tracing = Sdk.CreateTracerProviderBuilder().AddSource(VendorTelemetry.SourceName).AddInMemoryExporter(spans).Build())
+        using (var metering = Sdk.CreateMeterProviderBuilder().AddMeter(VendorTelemetry.SourceName).AddInMemoryExporter(exported).Build())
         {
-            ShouldListenTo = source => source.Name == TelemetryChatClient.SourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = activities.Add,
-        };
-        ActivitySource.AddActivityListener(listener);
-        var measurements = new List<(string Name, double Value, Dictionary<string, object?> Tags)>();
-        using var meters = new System.Diagnostics.Metrics.MeterListener();
-        meters.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == TelemetryChatClient.SourceName)
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        meters.SetMeasurementEventCallback<long>((i, v, tags, _) => measurements.Add((i.Name, v, tags.ToArray().ToDictionary(t => t.Key, t => t.Value))));
-        meters.SetMeasurementEventCallback<double>((i, v, tags, _) => measurements.Add((i.Name, v, tags.ToArray().ToDictionary(t => t.Key, t => t.Value))));
-        meters.Start();
+            _vendor.Handler = (context, _) => FakeVendor.JsonAsync(context, 200, """
+                {"id":"trace-1","model":"gpt-4o-mini-2024-07-18","choices":[{"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}
+                """);
+            using var client = Factory.CreateChatClient(Target("openrouter", ProviderKinds.OpenAICompatible, "openai/gpt-4o-mini", "/api/v1"));
+            await client.GetResponseAsync(Prompt, new ChatOptions { Temperature = 0.5f, MaxOutputTokens = 20 }, Ct);
 
-        _vendor.Handler = (context, _) => FakeVendor.JsonAsync(context, 200, """
-            {"id":"trace-1","model":"gpt-4o-mini","choices":[{"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}
-            """);
-        using var client = Factory.CreateChatClient(Target("openai", ProviderKinds.OpenAICompatible, "gpt-4o-mini"));
-        await client.GetResponseAsync(Prompt, null, Ct);
+            _vendor.Handler = (context, _) => FakeVendor.JsonAsync(context, 401, $$$"""{"error":{"message":"bad key {{{Secret}}}"}}""");
+            await Assert.ThrowsAsync<VendorException>(() => client.GetResponseAsync(Prompt, null, Ct));
+            tracing.ForceFlush();
+            metering.ForceFlush();
+            metrics = [.. exported]; // one export: its points are the totals so far
+        }
 
-        var span = Assert.Single(activities, a => (string?)a.GetTagItem("gen_ai.response.id") == "trace-1");
-        Assert.Equal("chat gpt-4o-mini", span.DisplayName);
+        // Other tests run beside this one on the same source: pick this test's spans by model and vendor port.
+        var ours = spans.Where(a => (string?)a.GetTagItem("gen_ai.request.model") == "openai/gpt-4o-mini" && Equals(a.GetTagItem("server.port"), new Uri(_vendor.Url).Port)).ToList();
+        var span = Assert.Single(ours, a => a.Status != ActivityStatusCode.Error);
+        Assert.Equal("chat openai/gpt-4o-mini", span.DisplayName);
         Assert.Equal(ActivityKind.Client, span.Kind);
         Assert.Equal("chat", span.GetTagItem("gen_ai.operation.name"));
-        Assert.Equal("openai", span.GetTagItem("gen_ai.provider.name"));
-        Assert.Equal("gpt-4o-mini", span.GetTagItem("gen_ai.request.model"));
-        Assert.Equal(5L, span.GetTagItem("gen_ai.usage.input_tokens"));
-        Assert.Equal(1L, span.GetTagItem("gen_ai.usage.output_tokens"));
-        Assert.Contains(measurements, m => m.Name == "gen_ai.client.token.usage" && m.Value == 5 && (string?)m.Tags["gen_ai.token.type"] == "input");
-        Assert.Contains(measurements, m => m.Name == "gen_ai.client.token.usage" && m.Value == 1 && (string?)m.Tags["gen_ai.token.type"] == "output");
-        Assert.Contains(measurements, m => m.Name == "gen_ai.client.operation.duration" && m.Value > 0);
+        Assert.Equal("openrouter", span.GetTagItem("gen_ai.provider.name")); // our name for the vendor, not the SDK's "openai"
+        Assert.Equal("127.0.0.1", span.GetTagItem("server.address"));
+        Assert.Equal("trace-1", span.GetTagItem("gen_ai.response.id"));
+        Assert.Equal("gpt-4o-mini-2024-07-18", span.GetTagItem("gen_ai.response.model"));
+        Assert.Equal(20, Convert.ToInt32(span.GetTagItem("gen_ai.request.max_tokens"), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(5, Convert.ToInt32(span.GetTagItem("gen_ai.usage.input_tokens"), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(1, Convert.ToInt32(span.GetTagItem("gen_ai.usage.output_tokens"), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal("personal", span.GetTagItem(VendorTelemetry.KeySourceTag));
+        Assert.DoesNotContain(span.Tags, t => t.Key.StartsWith("gen_ai.input.messages", StringComparison.Ordinal) || t.Key.StartsWith("gen_ai.output.messages", StringComparison.Ordinal));
 
-        _vendor.Handler = (context, _) => FakeVendor.JsonAsync(context, 401, """{"error":{"message":"bad key"}}""");
-        await Assert.ThrowsAsync<VendorException>(() => client.GetResponseAsync(Prompt, null, Ct));
-        Assert.Contains(activities, a => (string?)a.GetTagItem("error.type") == "vendor_invalid_key" && a.Status == ActivityStatusCode.Error);
-        Assert.DoesNotContain(activities.SelectMany(a => a.Tags), t => t.Value?.Contains("CANARY", StringComparison.Ordinal) == true);
+        var failed = Assert.Single(ours, a => a.Status == ActivityStatusCode.Error);
+        Assert.Equal(typeof(VendorException).FullName, failed.GetTagItem("error.type"));
+        Assert.Equal("vendor_invalid_key", failed.GetTagItem(VendorTelemetry.ErrorCodeTag));
+        Assert.DoesNotContain("CANARY", failed.StatusDescription ?? "", StringComparison.Ordinal);
+        Assert.DoesNotContain(ours.SelectMany(a => a.Tags), t => t.Value?.Contains("CANARY", StringComparison.Ordinal) == true);
+
+        var tokens = HistogramSums(metrics, "gen_ai.client.token.usage", new Uri(_vendor.Url).Port);
+        Assert.Equal(5, tokens.Single(t => (string?)t.Tags["gen_ai.token.type"] == "input").Sum);
+        Assert.Equal(1, tokens.Single(t => (string?)t.Tags["gen_ai.token.type"] == "output").Sum);
+        var durations = HistogramSums(metrics, "gen_ai.client.operation.duration", new Uri(_vendor.Url).Port);
+        Assert.Contains(durations, d => !d.Tags.ContainsKey("error.type") && d.Sum > 0 && d.Count == 1);
+        Assert.Contains(durations, d => (string?)d.Tags.GetValueOrDefault("error.type") == typeof(VendorException).FullName && d.Count == 1);
+    }
+
+    [Fact]
+    public async Task Message_content_reaches_spans_only_when_the_setting_says_so()
+    {
+        var spans = new List<Activity>();
+        var services = new ServiceCollection();
+        services.AddSingleton(TimeProvider.System);
+        services.AddHttpClient(VendorClientFactory.HttpClientName).AddHttpMessageHandler<VendorCallHandler>();
+        services.AddTransient<VendorCallHandler>();
+        services.Configure<VendorOptions>(o => o.RecordMessageContent = true);
+        services.AddSingleton<VendorClientFactory>();
+        await using var provider = services.BuildServiceProvider();
+        using (var tracing = Sdk.CreateTracerProviderBuilder().AddSource(VendorTelemetry.SourceName).AddInMemoryExporter(spans).Build())
+        {
+            var target = new VendorTarget("local", ProviderKinds.Local, null, "local-content-check", null, KeySource.None, new ModelPrices(0, 0));
+            using var chat = provider.GetRequiredService<VendorClientFactory>().CreateChatClient(target);
+            await chat.GetResponseAsync([new ChatMessage(ChatRole.User, "purple elephant")], null, Ct);
+            tracing.ForceFlush();
+        }
+        var span = Assert.Single(spans, a => (string?)a.GetTagItem("gen_ai.request.model") == "local-content-check");
+        Assert.Equal("local", span.GetTagItem("gen_ai.provider.name"));
+        Assert.Contains("purple elephant", (string?)span.GetTagItem("gen_ai.input.messages") ?? "", StringComparison.Ordinal);
+    }
+
+    private static List<(Dictionary<string, object?> Tags, double Sum, long Count)> HistogramSums(List<Metric> metrics, string name, int port)
+    {
+        var points = new List<(Dictionary<string, object?>, double, long)>();
+        foreach (var metric in metrics.Where(m => m.Name == name))
+        {
+            foreach (ref readonly var point in metric.GetMetricPoints())
+            {
+                var tags = new Dictionary<string, object?>();
+                foreach (var tag in point.Tags)
+                {
+                    tags[tag.Key] = tag.Value;
+                }
+                if ((string?)tags.GetValueOrDefault("gen_ai.request.model") == "openai/gpt-4o-mini" && Equals(tags.GetValueOrDefault("server.port"), port))
+                {
+                    points.Add((tags, point.GetHistogramSum(), point.GetHistogramCount()));
+                }
+            }
+        }
+        return points;
     }
 }
