@@ -6,6 +6,7 @@ using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Keys;
 using AiPrompts.Core.Providers;
+using AiPrompts.Core.Usage;
 using AiPrompts.Core.Vendors;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -24,7 +25,10 @@ internal static class KeyTest
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
 
-    public sealed record Services(AppDbContext Db, AiAccess Access, VendorClientFactory Clients, MessageCatalog Messages);
+    /// <summary>The usage rows' subject type for key tests.</summary>
+    public const string SubjectType = "key_test";
+
+    public sealed record Services(AppDbContext Db, AiAccess Access, VendorClientFactory Clients, MessageCatalog Messages, TimeProvider Time);
 
     internal static async Task<Results<Ok<DataEnvelope<TestKeyResponse>>, ValidationProblem, ProblemHttpResult>> RunAsync(
         string providerId, TestKeyRequest? request, ClaimsPrincipal principal, HttpContext http, [AsParameters] Services services, CancellationToken cancellationToken)
@@ -89,13 +93,18 @@ internal static class KeyTest
         var sourceName = target.KeySource.ToString().ToLowerInvariant();
         try
         {
-            await CallAsync(services.Clients, target, capability, timeout.Token);
+            var usage = await CallAsync(services.Clients, target, capability, timeout.Token);
+            await RecordAsync(services, caller, target, capability, usage, Stopwatch.GetElapsedTime(started), null);
             return TypedResults.Ok(DataEnvelope.Of(new TestKeyResponse(true, providerId, target.ModelId, sourceName,
                 (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, null, null, null, null, null)));
         }
         catch (Exception ex) when (ex is VendorException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             var vendor = ex as VendorException ?? VendorErrors.TimedOut(target, Limit);
+            if (vendor.HttpStatus is not null || vendor.Code != ErrorCode.VendorUnavailable)
+            {
+                await RecordAsync(services, caller, target, capability, null, Stopwatch.GetElapsedTime(started), vendor.Code.Code);
+            }
             var language = services.Messages.ChooseLanguage(ProblemDetailsEnricher.PreferredLanguages(http.Request));
             http.Response.Headers.ContentLanguage = language;
             var args = new Dictionary<string, string>(vendor.MessageArgs) { ["provider"] = decision.Provider.DisplayName };
@@ -106,28 +115,53 @@ internal static class KeyTest
         }
     }
 
-    private static async Task CallAsync(VendorClientFactory clients, VendorTarget target, string capability, CancellationToken cancellationToken)
+    /// <summary>The call, through the same clients as real work; what it used and cost.</summary>
+    private static async Task<MeteredUsage?> CallAsync(VendorClientFactory clients, VendorTarget target, string capability, CancellationToken cancellationToken)
     {
         switch (capability)
         {
             case Capabilities.Image:
                 using (var images = clients.CreateImageGenerator(target))
                 {
-                    await images.GenerateAsync(new ImageGenerationRequest("A plain grey square."), new ImageGenerationOptions { Count = 1, ImageSize = new System.Drawing.Size(256, 256) }, cancellationToken);
+                    var picture = await images.GenerateAsync(new ImageGenerationRequest("A plain grey square."), new ImageGenerationOptions { Count = 1, ImageSize = new System.Drawing.Size(256, 256) }, cancellationToken);
+                    return MeteredUsage.From(picture);
                 }
-                break;
             case Capabilities.Audio:
                 using (var speech = clients.CreateSpeechClient(target))
                 {
-                    await speech.GetAudioAsync("OK", null, cancellationToken);
+                    return MeteredUsage.From((await speech.GetAudioAsync("OK", null, cancellationToken)).AdditionalProperties);
                 }
-                break;
             default:
                 using (var chat = clients.CreateChatClient(target))
                 {
-                    await chat.GetResponseAsync([new ChatMessage(ChatRole.User, "Reply with the word OK.")], new ChatOptions { MaxOutputTokens = 5 }, cancellationToken);
+                    var answer = await chat.GetResponseAsync([new ChatMessage(ChatRole.User, "Reply with the word OK.")], new ChatOptions { MaxOutputTokens = 5 }, cancellationToken);
+                    return MeteredUsage.From(answer.AdditionalProperties);
                 }
-                break;
         }
+    }
+
+    /// <summary>A key test is a real vendor call, paid for like any other: it gets its usage row.</summary>
+    private static async Task RecordAsync(Services services, AiCaller caller, VendorTarget target, string capability, MeteredUsage? usage, TimeSpan elapsed, string? errorCode)
+    {
+        var now = services.Time.GetUtcNow();
+        services.Db.UsageEvents.Add(new UsageEvent
+        {
+            Id = Guid.CreateVersion7(now),
+            UserId = caller.UserId,
+            SubjectType = SubjectType,
+            Section = capability,
+            ProviderId = target.ProviderId,
+            ModelId = target.ModelId,
+            KeySource = target.KeySource.ToString().ToLowerInvariant(),
+            InputTokens = usage?.InputTokens ?? 0,
+            OutputTokens = usage?.OutputTokens ?? 0,
+            Cost = usage?.Cost,
+            VendorCost = usage?.VendorCost,
+            DurationMs = (int)Math.Min(int.MaxValue, (usage?.Duration ?? elapsed).TotalMilliseconds),
+            Status = errorCode is null ? UsageStatus.Succeeded : UsageStatus.Failed,
+            ErrorCode = errorCode,
+            CreatedAt = now,
+        });
+        await services.Db.SaveChangesAsync(CancellationToken.None); // the call was made: its row is written even if the caller left
     }
 }

@@ -89,7 +89,7 @@ public sealed partial class PromptRequestHandler(
             if (request is { Sandbox: true, OutputSchema: { } schema })
             {
                 // A sandbox run asks for the type's output schema, so that its answer can be judged and kept.
-                chatOptions.ResponseFormat = ChatResponseFormat.ForJsonSchema(JsonDocument.Parse(schema).RootElement.Clone(), "output");
+                chatOptions = StructuredOutput.Request(chatOptions, target, JsonDocument.Parse(schema).RootElement.Clone());
             }
             await foreach (var update in client.GetStreamingResponseAsync(messages, chatOptions, cancellationToken))
             {

@@ -152,7 +152,7 @@ public sealed class AiAccess(AppDbContext db, KeyVault vault, IConfiguration con
             credential = new VendorCredential(vault.Decrypt(key));
         }
         return new VendorTarget(provider.Id, provider.Kind, EffectiveBaseUrl(provider), decision.ModelId, credential, source,
-            decision.Model?.Prices ?? ModelPrices.Unknown);
+            decision.Model?.Prices ?? ModelPrices.Unknown, decision.Model?.EffectiveCapabilities);
     }
 
     /// <summary>An operator may point a catalogue provider elsewhere (a proxy, a regional endpoint): <c>Ai:BaseUrls:{provider}</c>.</summary>

@@ -44,10 +44,10 @@ public static class ProviderKinds
     /// <summary>Which capabilities an adapter of this kind can serve at all.</summary>
     public static IReadOnlyList<string> Serves(string kind) => kind switch
     {
-        OpenAICompatible => [Capabilities.Chat, Capabilities.Content, Capabilities.Image, Capabilities.Audio, Capabilities.Vision, Capabilities.Json],
-        Anthropic => [Capabilities.Chat, Capabilities.Content, Capabilities.Vision, Capabilities.Json],
+        OpenAICompatible => [Capabilities.Chat, Capabilities.Content, Capabilities.Image, Capabilities.Audio, Capabilities.Vision, Capabilities.Json, Capabilities.Tools, Capabilities.JsonSchema],
+        Anthropic => [Capabilities.Chat, Capabilities.Content, Capabilities.Vision, Capabilities.Json, Capabilities.Tools],
         HuggingFace => [Capabilities.Image],
-        Local => [Capabilities.Chat, Capabilities.Content, Capabilities.Image, Capabilities.Audio, Capabilities.Json],
+        Local => [Capabilities.Chat, Capabilities.Content, Capabilities.Image, Capabilities.Audio, Capabilities.Json, Capabilities.Tools, Capabilities.JsonSchema],
         _ => [],
     };
 }
@@ -59,9 +59,16 @@ public static class Capabilities
     public const string Image = "image";
     public const string Audio = "audio";
     public const string Vision = "vision";
+    /// <summary>JSON mode: the answer is one JSON document (any shape).</summary>
     public const string Json = "json";
 
-    public static IReadOnlyList<string> All { get; } = [Chat, Content, Image, Audio, Vision, Json];
+    /// <summary>Function tools: tool definitions in, tool calls out, tool results back.</summary>
+    public const string Tools = "tools";
+
+    /// <summary>Structured output: the vendor holds the answer to a JSON Schema (<c>response_format: json_schema</c>).</summary>
+    public const string JsonSchema = "json_schema";
+
+    public static IReadOnlyList<string> All { get; } = [Chat, Content, Image, Audio, Vision, Json, Tools, JsonSchema];
 
     public static bool IsKnown(string capability) => All.Contains(capability, StringComparer.Ordinal);
 }

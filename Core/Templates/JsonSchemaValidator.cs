@@ -1,332 +1,217 @@
-using System.Globalization;
+using System.Collections.Concurrent;
+using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
+using System.Text.Json.Nodes;
+using Json.Schema;
 
 namespace AiPrompts.Core.Templates;
 
 /// <summary>
-/// Validates JSON against a JSON Schema subset that covers model outputs and OpenAPI 3.0 bodies: type
-/// (a name or a list), nullable, enum, properties, required, additionalProperties, items, min/maxLength,
-/// pattern, minimum/maximum, min/maxItems, format date-time and date, and local $ref. Annotations
-/// (title, description, example, ...) are ignored. A schema using any other keyword is refused by
-/// <see cref="CheckSchema"/>, so a prompt type's schema is never weaker than it reads.
+/// JSON Schema (draft 2020-12, every keyword) by JsonSchema.Net, for prompt types' output schemas and for
+/// structured output everywhere. Formats are asserted, not only annotated (a "date-time" must be one), and
+/// OpenAPI 3.0's <c>nullable: true</c> is read as "or null", so a schema written for an OpenAPI document
+/// means what it says. Errors read "$.path: reason", at most <see cref="MaxErrors"/> of them.
 /// </summary>
 public static class JsonSchemaValidator
 {
     private const int MaxErrors = 20;
+    private const int MaxCached = 256;
+    private static readonly ConcurrentDictionary<string, JsonSchema> Compiled = new(StringComparer.Ordinal);
 
-    private static readonly HashSet<string> Keywords =
-    [
-        "type", "nullable", "enum", "properties", "required", "additionalProperties", "items", "minLength", "maxLength",
-        "pattern", "minimum", "maximum", "minItems", "maxItems", "format", "$ref",
-    ];
+    private static readonly EvaluationOptions Options = new() { OutputFormat = OutputFormat.List, RequireFormatValidation = true };
 
-    private static readonly HashSet<string> Annotations =
-    [
-        "title", "description", "example", "examples", "default", "$schema", "$id", "deprecated", "readOnly", "writeOnly", "$comment",
-    ];
-
-    private static readonly HashSet<string> TypeNames = ["object", "array", "string", "number", "integer", "boolean", "null"];
-
-    /// <summary>What is wrong with the instance, as "$.path: reason" lines; empty when it is valid.</summary>
-    public static IReadOnlyList<string> Validate(JsonElement schema, JsonElement instance, JsonElement? root = null)
+    /// <summary>The library's messages in our words (short, after the path), which the language files translate.</summary>
+    static JsonSchemaValidator()
     {
-        var errors = new List<string>();
-        Check(schema, instance, "$", root ?? schema, errors, 0);
-        return errors;
+        ErrorMessages.FalseSchema = "is not allowed";
+        ErrorMessages.Required = "[[missing]]"; // split into one "is required" per property below
+        ErrorMessages.Type = "expected [[expected]], got [[received]]";
+        ErrorMessages.Enum = "must be one of [[values]]";
+        ErrorMessages.Const = "must be [[value]]";
+        ErrorMessages.MinLength = "at least [[limit]] characters";
+        ErrorMessages.MaxLength = "at most [[limit]] characters";
+        ErrorMessages.Minimum = "must be at least [[limit]]";
+        ErrorMessages.Maximum = "must be at most [[limit]]";
+        ErrorMessages.ExclusiveMinimum = "must be more than [[limit]]";
+        ErrorMessages.ExclusiveMaximum = "must be less than [[limit]]";
+        ErrorMessages.MultipleOf = "must be a multiple of [[divisor]]";
+        ErrorMessages.MinItems = "at least [[limit]] items";
+        ErrorMessages.MaxItems = "at most [[limit]] items";
+        ErrorMessages.MinProperties = "at least [[limit]] properties";
+        ErrorMessages.MaxProperties = "at most [[limit]] properties";
+        ErrorMessages.UniqueItems = "has duplicate items at [[duplicates]]";
+        ErrorMessages.Pattern = "does not match [[pattern]]";
+        ErrorMessages.Format = "is not a [[format]]";
     }
 
-    /// <summary>Problems with a schema itself: unsupported keywords, unknown type names, malformed values.</summary>
+    /// <summary>What is wrong with the instance; empty when it is valid.</summary>
+    public static IReadOnlyList<string> Validate(JsonElement schema, JsonElement instance)
+    {
+        JsonSchema compiled;
+        try
+        {
+            compiled = CompileCached(schema);
+        }
+        catch (Exception ex) when (ex is JsonSchemaException or JsonException or InvalidOperationException or ArgumentException)
+        {
+            return [$"$: the schema cannot be used: {ex.Message}"];
+        }
+        return Validate(compiled, instance);
+    }
+
+    public static IReadOnlyList<string> Validate(JsonSchema schema, JsonElement instance)
+    {
+        EvaluationResults results;
+        try
+        {
+            results = schema.Evaluate(instance, Options);
+        }
+        catch (Exception ex) when (ex is JsonSchemaException or InvalidOperationException or ArgumentException)
+        {
+            return [$"$: the schema cannot be used: {ex.Message}"];
+        }
+        return results.IsValid ? [] : Errors(results, "$", JsonPath);
+    }
+
+    /// <summary>
+    /// Problems with a schema itself: what the 2020-12 meta-schema refuses (unknown type names, a malformed
+    /// regular expression, …), or a schema that cannot be evaluated (a <c>$ref</c> to nowhere).
+    /// </summary>
     public static IReadOnlyList<string> CheckSchema(JsonElement schema)
     {
-        var problems = new List<string>();
-        CheckSchema(schema, "#", problems, 0);
-        return problems;
+        var results = MetaSchemas.Draft202012.Evaluate(schema, Options);
+        if (!results.IsValid)
+        {
+            return Errors(results, "#", pointer => pointer);
+        }
+        try
+        {
+            Compile(JsonNode.Parse(schema.GetRawText()), Strict).Evaluate(JsonDocument.Parse("null").RootElement, Options);
+            return [];
+        }
+        catch (Exception ex) when (ex is JsonSchemaException or JsonException or InvalidOperationException or ArgumentException)
+        {
+            return [$"#: the schema cannot be used: {ex.Message}"];
+        }
     }
 
-    private static void CheckSchema(JsonElement schema, string path, List<string> problems, int depth)
+    /// <summary>
+    /// A schema document, its <c>nullable</c> keywords read as OpenAPI 3.0 means them, in a registry of its own.
+    /// Unknown keywords are annotations, as 2020-12 says (a stored schema keeps working as the library grows).
+    /// </summary>
+    public static JsonSchema Compile(JsonNode? schema) => Compile(schema, Dialect.Draft202012);
+
+    /// <summary>A new schema is held to more: a keyword 2020-12 does not know is a typo until shown otherwise.</summary>
+    private static readonly Dialect Strict = Dialect.Draft202012.With([], allowUnknownKeywords: false);
+
+    private static JsonSchema Compile(JsonNode? schema, Dialect dialect)
     {
-        if (depth > 32)
+        ReadNullable(schema);
+        return JsonSchema.FromText(schema?.ToJsonString() ?? "true", new BuildOptions { SchemaRegistry = new SchemaRegistry(), Dialect = dialect });
+    }
+
+    private static JsonSchema CompileCached(JsonElement schema)
+    {
+        var text = schema.GetRawText();
+        if (Compiled.TryGetValue(text, out var compiled))
         {
-            problems.Add($"{path}: nested too deeply");
-            return;
+            return compiled;
         }
-        if (schema.ValueKind != JsonValueKind.Object)
+        compiled = Compile(JsonNode.Parse(text));
+        if (Compiled.Count >= MaxCached)
         {
-            problems.Add($"{path}: a schema must be an object");
-            return;
+            Compiled.Clear();
         }
-        foreach (var keyword in schema.EnumerateObject())
+        return Compiled.GetOrAdd(text, compiled);
+    }
+
+    private static void ReadNullable(JsonNode? node)
+    {
+        switch (node)
         {
-            var at = $"{path}/{keyword.Name}";
-            if (Annotations.Contains(keyword.Name))
-            {
-                continue;
-            }
-            if (!Keywords.Contains(keyword.Name))
-            {
-                problems.Add($"{at}: the keyword '{keyword.Name}' is not supported");
-                continue;
-            }
-            var value = keyword.Value;
-            switch (keyword.Name)
-            {
-                case "type":
-                    var names = value.ValueKind == JsonValueKind.Array ? value.EnumerateArray().ToArray() : [value];
-                    if (names.Length == 0 || names.Any(n => n.ValueKind != JsonValueKind.String || !TypeNames.Contains(n.GetString()!)))
+            case JsonObject schema:
+                if (schema["nullable"] is JsonValue nullable && nullable.TryGetValue<bool>(out var isNullable))
+                {
+                    if (isNullable && schema["type"] is JsonValue type && type.TryGetValue<string>(out var name))
                     {
-                        problems.Add($"{at}: must be one of {string.Join(", ", TypeNames)}, or a list of them");
+                        schema["type"] = new JsonArray(name, "null");
                     }
-                    break;
-                case "properties":
-                    if (value.ValueKind != JsonValueKind.Object)
-                    {
-                        problems.Add($"{at}: must be an object");
-                        break;
-                    }
-                    foreach (var property in value.EnumerateObject())
-                    {
-                        CheckSchema(property.Value, $"{at}/{property.Name}", problems, depth + 1);
-                    }
-                    break;
-                case "items":
-                    CheckSchema(value, at, problems, depth + 1);
-                    break;
-                case "additionalProperties":
-                    if (value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
-                    {
-                        CheckSchema(value, at, problems, depth + 1);
-                    }
-                    break;
-                case "required":
-                case "enum":
-                    if (value.ValueKind != JsonValueKind.Array || (keyword.Name == "required" && value.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.String)))
-                    {
-                        problems.Add($"{at}: must be a list{(keyword.Name == "required" ? " of property names" : "")}");
-                    }
-                    break;
-                case "minLength" or "maxLength" or "minItems" or "maxItems":
-                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var count) || count < 0)
-                    {
-                        problems.Add($"{at}: must be a non-negative integer");
-                    }
-                    break;
-                case "minimum" or "maximum":
-                    if (value.ValueKind != JsonValueKind.Number)
-                    {
-                        problems.Add($"{at}: must be a number");
-                    }
-                    break;
-                case "nullable":
-                    if (value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
-                    {
-                        problems.Add($"{at}: must be true or false");
-                    }
-                    break;
-                case "pattern":
-                    if (value.ValueKind != JsonValueKind.String || !IsRegex(value.GetString()!))
-                    {
-                        problems.Add($"{at}: must be a regular expression");
-                    }
-                    break;
-                case "format" or "$ref":
-                    if (value.ValueKind != JsonValueKind.String)
-                    {
-                        problems.Add($"{at}: must be a string");
-                    }
-                    break;
-            }
+                    schema.Remove("nullable");
+                }
+                foreach (var (_, child) in schema.ToList())
+                {
+                    ReadNullable(child);
+                }
+                break;
+            case JsonArray array:
+                foreach (var child in array)
+                {
+                    ReadNullable(child);
+                }
+                break;
         }
     }
 
-    private static bool IsRegex(string pattern)
+    private static List<string> Errors(EvaluationResults results, string root, Func<string, string> path)
+    {
+        var errors = new List<string>();
+        var failed = ((IEnumerable<EvaluationResults>)[results, .. results.Details ?? []]).Where(d => !d.IsValid && !UnderAValidParent(d)).ToList();
+        foreach (var detail in failed)
+        {
+            var at = root + path(detail.InstanceLocation.ToString());
+            foreach (var (keyword, message) in detail.Errors ?? new Dictionary<string, string>())
+            {
+                var lines = keyword == "required" && Missing(message) is { } names
+                    ? names.Select(name => $"{at}{path("/" + name.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal))}: is required")
+                    : [$"{at}: {message}"];
+                foreach (var line in lines.Where(line => !errors.Contains(line)))
+                {
+                    errors.Add(line);
+                }
+            }
+        }
+        if (errors.Count == 0)
+        {
+            // The library names no reason for some failures (oneOf with two matches): say where, at least.
+            errors.AddRange(failed.Select(d => $"{root}{path(d.InstanceLocation.ToString())}: does not match the schema").Distinct());
+        }
+        return errors.Count > MaxErrors ? errors[..MaxErrors] : errors;
+    }
+
+    /// <summary>A branch that failed inside one that passed (an anyOf's other choice) is not an error of the document.</summary>
+    private static bool UnderAValidParent(EvaluationResults detail)
+    {
+        for (var parent = detail.Parent; parent is not null && !ReferenceEquals(parent, detail); detail = parent, parent = parent.Parent)
+        {
+            if (parent.IsValid)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static string[]? Missing(string names)
     {
         try
         {
-            _ = new Regex(pattern, RegexOptions.None, TimeSpan.FromMilliseconds(100));
-            return true;
+            return JsonSerializer.Deserialize<string[]>(names);
         }
-        catch (ArgumentException)
+        catch (JsonException)
         {
-            return false;
+            return null;
         }
     }
 
-    private static void Check(JsonElement schema, JsonElement value, string path, JsonElement root, List<string> errors, int depth)
+    /// <summary>A JSON Pointer as a path after "$": <c>/items/0/name</c> → <c>.items[0].name</c>.</summary>
+    private static string JsonPath(string pointer)
     {
-        if (errors.Count >= MaxErrors || schema.ValueKind != JsonValueKind.Object)
+        var path = new StringBuilder();
+        foreach (var segment in pointer.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
-            return;
+            var name = segment.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal);
+            path.Append(name.All(char.IsAsciiDigit) ? $"[{name}]" : $".{name}");
         }
-        if (depth > 64)
-        {
-            errors.Add($"{path}: nested too deeply");
-            return;
-        }
-        if (schema.TryGetProperty("$ref", out var reference))
-        {
-            Check(Resolve(root, reference.GetString()!), value, path, root, errors, depth + 1);
-            return;
-        }
-        var nullable = schema.TryGetProperty("nullable", out var n) && n.ValueKind == JsonValueKind.True;
-        if (value.ValueKind == JsonValueKind.Null && nullable)
-        {
-            return;
-        }
-        if (schema.TryGetProperty("type", out var type))
-        {
-            var allowed = type.ValueKind == JsonValueKind.Array ? type.EnumerateArray().Select(t => t.GetString()!).ToArray() : [type.GetString()!];
-            if (!allowed.Any(t => IsOfType(value, t)))
-            {
-                errors.Add($"{path}: expected {string.Join(" or ", nullable ? [.. allowed, "null"] : allowed)}, got {TypeOf(value)}");
-                return;
-            }
-        }
-        if (schema.TryGetProperty("enum", out var options) && !options.EnumerateArray().Any(o => JsonElement.DeepEquals(o, value)))
-        {
-            errors.Add($"{path}: must be one of {string.Join(", ", options.EnumerateArray().Select(o => o.GetRawText()))}");
-        }
-        switch (value.ValueKind)
-        {
-            case JsonValueKind.Object:
-                CheckObject(schema, value, path, root, errors, depth);
-                break;
-            case JsonValueKind.Array:
-                var length = value.GetArrayLength();
-                if (schema.TryGetProperty("minItems", out var minItems) && length < minItems.GetInt32())
-                {
-                    errors.Add($"{path}: at least {minItems.GetInt32()} items");
-                }
-                if (schema.TryGetProperty("maxItems", out var maxItems) && length > maxItems.GetInt32())
-                {
-                    errors.Add($"{path}: at most {maxItems.GetInt32()} items");
-                }
-                if (schema.TryGetProperty("items", out var items))
-                {
-                    var index = 0;
-                    foreach (var item in value.EnumerateArray())
-                    {
-                        Check(items, item, $"{path}[{index++}]", root, errors, depth + 1);
-                    }
-                }
-                break;
-            case JsonValueKind.String:
-                CheckString(schema, value.GetString()!, path, errors);
-                break;
-            case JsonValueKind.Number:
-                var number = value.GetDouble();
-                if (schema.TryGetProperty("minimum", out var minimum) && number < minimum.GetDouble())
-                {
-                    errors.Add($"{path}: must be at least {minimum.GetRawText()}");
-                }
-                if (schema.TryGetProperty("maximum", out var maximum) && number > maximum.GetDouble())
-                {
-                    errors.Add($"{path}: must be at most {maximum.GetRawText()}");
-                }
-                break;
-        }
-    }
-
-    private static void CheckObject(JsonElement schema, JsonElement value, string path, JsonElement root, List<string> errors, int depth)
-    {
-        var properties = schema.TryGetProperty("properties", out var p) && p.ValueKind == JsonValueKind.Object ? p : (JsonElement?)null;
-        if (schema.TryGetProperty("required", out var required))
-        {
-            foreach (var name in required.EnumerateArray().Select(r => r.GetString()!))
-            {
-                if (!value.TryGetProperty(name, out _))
-                {
-                    errors.Add($"{path}.{name}: is required");
-                }
-            }
-        }
-        schema.TryGetProperty("additionalProperties", out var additional);
-        foreach (var property in value.EnumerateObject())
-        {
-            var at = $"{path}.{property.Name}";
-            if (properties is { } known && known.TryGetProperty(property.Name, out var propertySchema))
-            {
-                Check(propertySchema, property.Value, at, root, errors, depth + 1);
-            }
-            else if (additional.ValueKind == JsonValueKind.False)
-            {
-                errors.Add($"{at}: is not allowed");
-            }
-            else if (additional.ValueKind == JsonValueKind.Object)
-            {
-                Check(additional, property.Value, at, root, errors, depth + 1);
-            }
-        }
-    }
-
-    private static void CheckString(JsonElement schema, string text, string path, List<string> errors)
-    {
-        // JSON Schema counts code points, not UTF-16 units.
-        var length = text.EnumerateRunes().Count();
-        if (schema.TryGetProperty("minLength", out var min) && length < min.GetInt32())
-        {
-            errors.Add($"{path}: at least {min.GetInt32()} characters");
-        }
-        if (schema.TryGetProperty("maxLength", out var max) && length > max.GetInt32())
-        {
-            errors.Add($"{path}: at most {max.GetInt32()} characters");
-        }
-        if (schema.TryGetProperty("pattern", out var pattern) && !Regex.IsMatch(text, pattern.GetString()!, RegexOptions.None, TimeSpan.FromMilliseconds(100)))
-        {
-            errors.Add($"{path}: does not match {pattern.GetString()}");
-        }
-        if (schema.TryGetProperty("format", out var format))
-        {
-            var ok = format.GetString() switch
-            {
-                "date-time" => text.Length >= 20 && text[10] is 'T' or 't' && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out _),
-                "date" => DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _),
-                _ => true,
-            };
-            if (!ok)
-            {
-                errors.Add($"{path}: is not a {format.GetString()}");
-            }
-        }
-    }
-
-    private static bool IsOfType(JsonElement value, string type) => type switch
-    {
-        "object" => value.ValueKind == JsonValueKind.Object,
-        "array" => value.ValueKind == JsonValueKind.Array,
-        "string" => value.ValueKind == JsonValueKind.String,
-        "number" => value.ValueKind == JsonValueKind.Number,
-        "integer" => value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var d) && decimal.Truncate(d) == d,
-        "boolean" => value.ValueKind is JsonValueKind.True or JsonValueKind.False,
-        "null" => value.ValueKind == JsonValueKind.Null,
-        _ => false,
-    };
-
-    private static string TypeOf(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.Object => "object",
-        JsonValueKind.Array => "array",
-        JsonValueKind.String => "string",
-        JsonValueKind.Number => "number",
-        JsonValueKind.True or JsonValueKind.False => "boolean",
-        _ => "null",
-    };
-
-    private static JsonElement Resolve(JsonElement root, string reference)
-    {
-        if (!reference.StartsWith("#/", StringComparison.Ordinal))
-        {
-            throw new NotSupportedException($"Only local references are supported, not '{reference}'.");
-        }
-        var current = root;
-        foreach (var part in reference[2..].Split('/'))
-        {
-            var name = part.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal);
-            if (!current.TryGetProperty(name, out current))
-            {
-                throw new KeyNotFoundException($"The reference '{reference}' does not resolve.");
-            }
-        }
-        return current;
+        return path.ToString();
     }
 }

@@ -9,7 +9,9 @@ namespace AiPrompts.Core.Vendors;
 /// <summary>
 /// The built-in text model: no network, no key, and the same answer for the same input every time, so the
 /// whole product works (and is testable) with no vendor configured. It reports token usage like a vendor
-/// (about four characters a token).
+/// (about four characters a token). Given function tools, it calls one when the prompt names it (or the tool
+/// mode requires a call), with arguments built from the tool's schema; given the results, it answers with
+/// them. Given a JSON Schema, it answers with an instance of it.
 /// </summary>
 public sealed class LocalChatClient(string modelId) : IChatClient
 {
@@ -19,6 +21,16 @@ public sealed class LocalChatClient(string modelId) : IChatClient
     {
         cancellationToken.ThrowIfCancellationRequested();
         var list = messages.ToList();
+        if (ToolCall(list, options) is { } call)
+        {
+            return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, [call]))
+            {
+                ResponseId = ResponseIdOf(list, options),
+                ModelId = modelId,
+                FinishReason = ChatFinishReason.ToolCalls,
+                Usage = UsageOf(list, options, JsonSerializer.Serialize(call.Arguments)),
+            });
+        }
         var (text, finish) = Answer(list, options);
         var response = new ChatResponse(new ChatMessage(ChatRole.Assistant, text))
         {
@@ -34,8 +46,15 @@ public sealed class LocalChatClient(string modelId) : IChatClient
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var list = messages.ToList();
-        var (text, finish) = Answer(list, options);
         var id = ResponseIdOf(list, options);
+        if (ToolCall(list, options) is { } call)
+        {
+            await Task.Yield();
+            yield return new ChatResponseUpdate(ChatRole.Assistant, [call]) { ResponseId = id, MessageId = id, ModelId = modelId, FinishReason = ChatFinishReason.ToolCalls };
+            yield return new ChatResponseUpdate(ChatRole.Assistant, [new UsageContent(UsageOf(list, options, JsonSerializer.Serialize(call.Arguments)))]) { ResponseId = id, MessageId = id, ModelId = modelId };
+            yield break;
+        }
+        var (text, finish) = Answer(list, options);
         var pieces = SplitKeepingSpaces(text);
         for (var i = 0; i < pieces.Count; i++)
         {
@@ -52,13 +71,46 @@ public sealed class LocalChatClient(string modelId) : IChatClient
         yield return new ChatResponseUpdate(ChatRole.Assistant, [new UsageContent(UsageOf(list, options, text))]) { ResponseId = id, MessageId = id, ModelId = modelId };
     }
 
+    /// <summary>A call of the tool the last user message names (or of the first tool, when the mode requires one); none after tool results.</summary>
+    private static FunctionCallContent? ToolCall(List<ChatMessage> messages, ChatOptions? options)
+    {
+        var tools = options?.Tools?.OfType<AIFunctionDeclaration>().ToList() ?? [];
+        if (tools.Count == 0 || options?.ToolMode is NoneChatToolMode || messages.Count == 0 || messages[^1].Role != ChatRole.User)
+        {
+            return null;
+        }
+        var prompt = messages[^1].Text;
+        var tool = options?.ToolMode switch
+        {
+            RequiredChatToolMode { RequiredFunctionName: { } name } => tools.FirstOrDefault(t => t.Name == name),
+            RequiredChatToolMode => tools.FirstOrDefault(t => prompt.Contains(t.Name, StringComparison.OrdinalIgnoreCase)) ?? tools[0],
+            _ => tools.FirstOrDefault(t => prompt.Contains(t.Name, StringComparison.OrdinalIgnoreCase)),
+        };
+        if (tool is null)
+        {
+            return null;
+        }
+        var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Transcript(messages, options) + tool.Name)))[..12];
+        var arguments = JsonSerializer.Deserialize<Dictionary<string, object?>>(SchemaInstance.Generate(tool.JsonSchema, $"local-{digest}"));
+        return new FunctionCallContent($"call_local_{digest}", tool.Name, arguments);
+    }
+
     private (string Text, ChatFinishReason Finish) Answer(IReadOnlyList<ChatMessage> messages, ChatOptions? options)
     {
         var prompt = messages.LastOrDefault(m => m.Role == ChatRole.User)?.Text ?? "";
         var words = prompt.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Transcript(messages, options))))[..12];
+        // The tool results that end the conversation, if it ends with some.
+        var results = messages.Reverse().TakeWhile(m => m.Role == ChatRole.Tool).SelectMany(m => m.Contents.OfType<FunctionResultContent>()).Reverse().ToList();
         string text;
-        if (options?.ResponseFormat is ChatResponseFormatJson { Schema: { } schema })
+        if (results.Count > 0 && options?.ResponseFormat is not ChatResponseFormatJson)
+        {
+            // After tool results: an answer built from them.
+            var names = messages.SelectMany(m => m.Contents.OfType<FunctionCallContent>()).ToDictionary(c => c.CallId, c => c.Name);
+            var parts = results.Select(r => $"{names.GetValueOrDefault(r.CallId, "tool")} returned {Shorten(r.Result is JsonElement e ? e.GetRawText() : JsonSerializer.Serialize(r.Result), 200)}");
+            text = $"[{modelId}] Local answer {digest} from the tool results: {string.Join("; ", parts)}.";
+        }
+        else if (options?.ResponseFormat is ChatResponseFormatJson { Schema: { } schema })
         {
             // Structured output: an instance of the schema asked for, so a sandbox run needs no vendor key.
             text = SchemaInstance.Generate(schema, $"local-{digest}");
@@ -82,7 +134,12 @@ public sealed class LocalChatClient(string modelId) : IChatClient
     }
 
     private static string Transcript(IEnumerable<ChatMessage> messages, ChatOptions? options) =>
-        (options?.Instructions ?? "") + "\n" + string.Join("\n", messages.Select(m => m.Role.Value + ":" + m.Text));
+        (options?.Instructions ?? "") + "\n" + string.Join("\n", messages.Select(m => m.Role.Value + ":" + m.Text + string.Concat(m.Contents.Select(c => c switch
+        {
+            FunctionCallContent call => $" call {call.Name}({JsonSerializer.Serialize(call.Arguments)})",
+            FunctionResultContent result => $" result {result.CallId}={JsonSerializer.Serialize(result.Result)}",
+            _ => "",
+        }))));
 
     private string ResponseIdOf(IReadOnlyList<ChatMessage> messages, ChatOptions? options) =>
         "local-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(modelId + Transcript(messages, options))))[..24];

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Drawing;
 using System.IO.Compression;
+using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.AI;
@@ -125,35 +126,12 @@ public static class Png
         var typeBytes = Encoding.ASCII.GetBytes(type);
         output.Write(typeBytes);
         output.Write(data);
-        var crc = Crc32.Update(Crc32.Update(0xFFFFFFFFu, typeBytes), data) ^ 0xFFFFFFFFu;
-        BinaryPrimitives.WriteUInt32BigEndian(length, crc);
+        var crc = new Crc32(); // PNG's CRC-32 (ISO-HDLC) over the chunk's type and data
+        crc.Append(typeBytes);
+        crc.Append(data);
+        BinaryPrimitives.WriteUInt32BigEndian(length, crc.GetCurrentHashAsUInt32());
         output.Write(length);
     }
-}
-
-/// <summary>CRC-32 (ISO-HDLC), as PNG chunks need.</summary>
-public static class Crc32
-{
-    private static readonly uint[] Table = Enumerable.Range(0, 256).Select(n =>
-    {
-        var c = (uint)n;
-        for (var k = 0; k < 8; k++)
-        {
-            c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        }
-        return c;
-    }).ToArray();
-
-    public static uint Update(uint crc, ReadOnlySpan<byte> data)
-    {
-        foreach (var b in data)
-        {
-            crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
-        }
-        return crc;
-    }
-
-    public static uint Compute(ReadOnlySpan<byte> data) => Update(0xFFFFFFFFu, data) ^ 0xFFFFFFFFu;
 }
 
 /// <summary>A minimal WAV encoder: PCM, 16-bit, mono.</summary>

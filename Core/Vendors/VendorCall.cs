@@ -141,55 +141,17 @@ public sealed class VendorCallHandler : DelegatingHandler
         var response = await base.SendAsync(request, cancellationToken);
         if (VendorCall.Current is { } call)
         {
+            // The body as it was, with every byte read also kept in the call's tail.
             call.Record(response);
-            response.Content = new RecordingContent(response.Content, call);
+            var original = response.Content;
+            var recorded = new StreamContent(new RecordingStream(await original.ReadAsStreamAsync(cancellationToken), call));
+            foreach (var header in original.Headers)
+            {
+                recorded.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+            response.Content = recorded;
         }
         return response;
-    }
-
-    /// <summary>The answer's body as it was, with every byte read also kept in the call's tail.</summary>
-    private sealed class RecordingContent : HttpContent
-    {
-        private readonly HttpContent _inner;
-        private readonly VendorCall _call;
-
-        public RecordingContent(HttpContent inner, VendorCall call)
-        {
-            _inner = inner;
-            _call = call;
-            foreach (var header in inner.Headers)
-            {
-                Headers.TryAddWithoutValidation(header.Key, header.Value);
-            }
-        }
-
-        protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
-            new RecordingStream(await _inner.ReadAsStreamAsync(cancellationToken), _call);
-
-        protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
-
-        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context, CancellationToken cancellationToken)
-        {
-            await using var source = await CreateContentReadStreamAsync(cancellationToken);
-            await source.CopyToAsync(stream, cancellationToken);
-        }
-
-        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => SerializeToStreamAsync(stream, context, CancellationToken.None);
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = _inner.Headers.ContentLength ?? 0;
-            return _inner.Headers.ContentLength is not null;
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _inner.Dispose();
-            }
-            base.Dispose(disposing);
-        }
     }
 
     private sealed class RecordingStream(Stream inner, VendorCall call) : Stream

@@ -57,6 +57,26 @@ public static class VendorTelemetry
         return error;
     }
 
+    /// <summary>One vendor request bounded by <paramref name="total"/>, its failures mapped to our codes (images, speech).</summary>
+    internal static async Task<T> GuardAsync<T>(VendorTarget target, TimeSpan total, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        using var vendorCall = VendorCall.Begin();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(total);
+        try
+        {
+            return await call(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Failed(VendorErrors.TimedOut(target, total));
+        }
+        catch (Exception ex) when (VendorErrors.From(ex, target, vendorCall, timeout.Token) is { } vendor)
+        {
+            throw Failed(vendor);
+        }
+    }
+
     internal static Uri? Endpoint(VendorTarget target) =>
         Uri.TryCreate(target.BaseUrl, UriKind.Absolute, out var uri) ? uri : null;
 }
@@ -236,22 +256,7 @@ public sealed class VendorImageGenerator(IImageGenerator inner, VendorTarget tar
     public override async Task<ImageGenerationResponse> GenerateAsync(ImageGenerationRequest request, ImageGenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
         var started = time.GetTimestamp();
-        using var call = VendorCall.Begin();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(total);
-        ImageGenerationResponse response;
-        try
-        {
-            response = await base.GenerateAsync(request, options, timeout.Token);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw VendorTelemetry.Failed(VendorErrors.TimedOut(target, total));
-        }
-        catch (Exception ex) when (VendorErrors.From(ex, target, call, timeout.Token) is { } vendor)
-        {
-            throw VendorTelemetry.Failed(vendor);
-        }
+        var response = await VendorTelemetry.GuardAsync(target, total, token => base.GenerateAsync(request, options, token), cancellationToken);
         MeteredUsage.Attach(response, MeteredUsage.Of(response.Usage, null, target.Prices, time.GetElapsedTime(started)));
         return response;
     }
@@ -268,22 +273,7 @@ public sealed class VendorSpeechClient(ITextToSpeechClient inner, VendorTarget t
     public override async Task<TextToSpeechResponse> GetAudioAsync(string text, TextToSpeechOptions? options = null, CancellationToken cancellationToken = default)
     {
         var started = time.GetTimestamp();
-        using var call = VendorCall.Begin();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(total);
-        TextToSpeechResponse response;
-        try
-        {
-            response = await base.GetAudioAsync(text, options, timeout.Token);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw VendorTelemetry.Failed(VendorErrors.TimedOut(target, total));
-        }
-        catch (Exception ex) when (VendorErrors.From(ex, target, call, timeout.Token) is { } vendor)
-        {
-            throw VendorTelemetry.Failed(vendor);
-        }
+        var response = await VendorTelemetry.GuardAsync(target, total, token => base.GetAudioAsync(text, options, token), cancellationToken);
         response.Usage ??= new UsageDetails { InputTokenCount = text.Length, OutputTokenCount = 0 };
         (response.AdditionalProperties ??= [])[MeteredUsage.Key] = MeteredUsage.Of(response.Usage, null, target.Prices, time.GetElapsedTime(started));
         return response;

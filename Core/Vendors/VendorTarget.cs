@@ -19,8 +19,12 @@ public sealed record VendorTarget(
     string ModelId,
     VendorCredential? Credential,
     KeySource KeySource,
-    ModelPrices Prices)
+    ModelPrices Prices,
+    IReadOnlyList<string>? Capabilities = null)
 {
+    /// <summary>Whether the catalogue says the model can (tools, json_schema, json, …).</summary>
+    public bool Supports(string capability) => Capabilities?.Contains(capability, StringComparer.Ordinal) ?? false;
+
     /// <summary>The name used in telemetry (gen_ai.provider.name).</summary>
     public string TelemetryName => ProviderId;
 }

@@ -5,6 +5,7 @@ using AiPrompts.Core.Data;
 using AiPrompts.Core.Providers;
 using AiPrompts.Core.Vendors;
 using AiPrompts.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -247,6 +248,43 @@ public sealed class AiSettingsTests(AiFactory api) : IClassFixture<AiFactory>
         var image = await DataAsync(await client.PostAsJsonAsync("/api/v1/ai/providers/huggingface/test", new { }, Ct));
         Assert.True(image.GetProperty("ok").GetBoolean());
         Assert.StartsWith("/hf-inference/models/", api.Vendor.Requests.Last().Path, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_key_test_is_a_vendor_call_with_its_usage_row_for_chat_images_and_speech()
+    {
+        var admin = await api.CreateUserAsync("admin");
+        using var client = api.CreateClient(admin.Token);
+        await DataAsync(await client.PutAsJsonAsync("/api/v1/ai/providers/openai/personal-key", new { key = "sk-usage-rows-0123456789" }, Ct));
+        var png = Png.Render(2, 2, new byte[32]);
+        api.Vendor.Handler = (context, request) => request.Path switch
+        {
+            "/v1/images/generations" => FakeVendor.JsonAsync(context, 200, $$$"""{"created":1,"data":[{"b64_json":"{{{Convert.ToBase64String(png)}}}"}],"usage":{"input_tokens":9,"output_tokens":100,"total_tokens":109}}"""),
+            "/v1/audio/speech" => WriteAudio(context),
+            _ => FakeVendor.JsonAsync(context, 200, ChatOk),
+        };
+        foreach (var model in (string[])["gpt-4o-mini", "gpt-image-1", "gpt-4o-mini-tts"])
+        {
+            Assert.True((await DataAsync(await client.PostAsJsonAsync("/api/v1/ai/providers/openai/test", new { model }, Ct))).GetProperty("ok").GetBoolean(), model);
+        }
+        api.Vendor.Handler = (context, _) => FakeVendor.JsonAsync(context, 429, """{"error":{"message":"slow down"}}""", new Dictionary<string, string> { ["Retry-After"] = "5" });
+        Assert.Equal("vendor_rate_limited", (await DataAsync(await client.PostAsJsonAsync("/api/v1/ai/providers/openai/test", new { model = "gpt-image-1" }, Ct))).GetProperty("code").GetString());
+
+        var rows = await api.Database.ScalarAsync<string>("""
+            SELECT string_agg(concat_ws(' ', section, model_id, key_source, status, input_tokens, output_tokens, coalesce(trim_scale(cost)::text, 'null'), coalesce(error_code, '-')), ' | ' ORDER BY created_at)
+            FROM usage_events WHERE user_id = $1 AND subject_type = 'key_test'
+            """, admin.Id);
+        Assert.Equal(string.Join(" | ",
+            "chat gpt-4o-mini personal succeeded 8 1 0.0000018 -",        // 8 × 0.15/M + 1 × 0.60/M
+            "image gpt-image-1 personal succeeded 9 100 0.004045 -",      // 9 × 5/M + 100 × 40/M
+            "audio gpt-4o-mini-tts personal succeeded 2 0 0.0000012 -",    // "OK": 2 characters × 0.60/M
+            "image gpt-image-1 personal failed 0 0 null vendor_rate_limited"), rows);
+
+        static async Task WriteAudio(HttpContext context)
+        {
+            context.Response.ContentType = "audio/mpeg";
+            await context.Response.Body.WriteAsync("ID3-fake-mp3"u8.ToArray());
+        }
     }
 
     [Fact]

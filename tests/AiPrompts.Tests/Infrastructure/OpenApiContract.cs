@@ -69,14 +69,24 @@ public sealed class OpenApiContract
         Assert.StartsWith("application/", response.Content.Headers.ContentType?.MediaType ?? "");
         Assert.EndsWith("json", response.Content.Headers.ContentType?.MediaType ?? "");
         var instance = JsonDocument.Parse(body).RootElement.Clone();
-        var errors = JsonSchemaValidator.Validate(schema, instance, _root);
+        var errors = JsonSchemaValidator.Validate(Compile(schema), instance);
         Assert.True(errors.Count == 0, $"{operationId} {status} does not match the contract's schema: {string.Join("; ", errors)}\n{body}");
         return instance;
     }
 
     /// <summary>A schema of the contract by name, with its references resolvable against the document.</summary>
     public IReadOnlyList<string> Validate(string schemaName, JsonElement instance) =>
-        JsonSchemaValidator.Validate(_root.GetProperty("components").GetProperty("schemas").GetProperty(schemaName), instance, _root);
+        JsonSchemaValidator.Validate(Compile(_root.GetProperty("components").GetProperty("schemas").GetProperty(schemaName)), instance);
+
+    /// <summary>A schema of the document as a JSON Schema 2020-12 document, the document's components as its $defs.</summary>
+    private Json.Schema.JsonSchema Compile(JsonElement schema)
+    {
+        static string Rewrite(string json) => json.Replace("#/components/schemas/", "#/$defs/", StringComparison.Ordinal);
+        var root = JsonNode.Parse(Rewrite(schema.GetRawText()))!.AsObject();
+        root["$schema"] = "https://json-schema.org/draft/2020-12/schema";
+        root["$defs"] = JsonNode.Parse(Rewrite(_root.GetProperty("components").GetProperty("schemas").GetRawText()));
+        return JsonSchemaValidator.Compile(root);
+    }
 
     private JsonElement Resolve(JsonElement element)
     {

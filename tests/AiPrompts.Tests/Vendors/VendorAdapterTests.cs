@@ -27,18 +27,12 @@ public sealed class VendorAdapterTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _vendor = await FakeVendor.StartAsync();
-        var services = new ServiceCollection();
-        services.AddSingleton(TimeProvider.System);
-        services.AddHttpClient(VendorClientFactory.HttpClientName).AddHttpMessageHandler<VendorCallHandler>();
-        services.AddTransient<VendorCallHandler>();
-        services.Configure<VendorOptions>(o =>
+        _services = VendorClients.Build(o =>
         {
             o.OpenRouter.Referer = "https://panel.example.com";
             o.OpenRouter.Title = "AiPrompts tests";
             o.Timeout = TimeSpan.FromSeconds(20);
         });
-        services.AddSingleton<VendorClientFactory>();
-        _services = services.BuildServiceProvider();
     }
 
     public async ValueTask DisposeAsync()
@@ -212,12 +206,7 @@ public sealed class VendorAdapterTests : IAsyncLifetime
     [Fact]
     public async Task A_vendor_that_does_not_answer_in_time_is_a_timeout_and_an_unreachable_one_is_unavailable()
     {
-        var services = new ServiceCollection();
-        services.AddSingleton(TimeProvider.System);
-        services.AddHttpClient(VendorClientFactory.HttpClientName);
-        services.Configure<VendorOptions>(o => o.Timeout = TimeSpan.FromMilliseconds(300));
-        services.AddSingleton<VendorClientFactory>();
-        await using var provider = services.BuildServiceProvider();
+        await using var provider = VendorClients.Build(o => o.Timeout = TimeSpan.FromMilliseconds(300));
         _vendor.Handler = async (context, _) => await Task.Delay(TimeSpan.FromSeconds(5), context.RequestAborted);
         using var slow = provider.GetRequiredService<VendorClientFactory>().CreateChatClient(Target("openai", ProviderKinds.OpenAICompatible, "m"));
         var started = Stopwatch.StartNew();
@@ -379,7 +368,7 @@ public sealed class VendorAdapterTests : IAsyncLifetime
         {
             var length = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(offset));
             var crc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(offset + 8 + length));
-            Assert.Equal(Crc32.Compute(png.AsSpan(offset + 4, 4 + length)), crc);
+            Assert.Equal(System.IO.Hashing.Crc32.HashToUInt32(png.AsSpan(offset + 4, 4 + length)), crc);
             offset += 12 + length;
         }
 
@@ -449,13 +438,7 @@ public sealed class VendorAdapterTests : IAsyncLifetime
     public async Task Message_content_reaches_spans_only_when_the_setting_says_so()
     {
         var spans = new List<Activity>();
-        var services = new ServiceCollection();
-        services.AddSingleton(TimeProvider.System);
-        services.AddHttpClient(VendorClientFactory.HttpClientName).AddHttpMessageHandler<VendorCallHandler>();
-        services.AddTransient<VendorCallHandler>();
-        services.Configure<VendorOptions>(o => o.RecordMessageContent = true);
-        services.AddSingleton<VendorClientFactory>();
-        await using var provider = services.BuildServiceProvider();
+        await using var provider = VendorClients.Build(o => o.RecordMessageContent = true);
         using (var tracing = Sdk.CreateTracerProviderBuilder().AddSource(VendorTelemetry.SourceName).AddInMemoryExporter(spans).Build())
         {
             var target = new VendorTarget("local", ProviderKinds.Local, null, "local-content-check", null, KeySource.None, new ModelPrices(0, 0));
