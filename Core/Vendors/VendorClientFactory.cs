@@ -47,6 +47,9 @@ public sealed class VendorClientFactory(IHttpClientFactory httpClients, IOptions
 
     private readonly ILoggerFactory _logging = loggerFactory ?? NullLoggerFactory.Instance;
 
+    /// <summary>The library's logging layers write messages and answers at Trace: that level stays off unless content may be recorded.</summary>
+    private ILoggerFactory CallLogging => options.Value.RecordMessageContent ? _logging : new ContentFreeLogging(_logging);
+
     public IChatClient CreateChatClient(VendorTarget target)
     {
         IChatClient adapter = target.ProviderKind switch
@@ -59,7 +62,7 @@ public sealed class VendorClientFactory(IHttpClientFactory httpClients, IOptions
         var settings = options.Value;
         return new ChatClientBuilder(adapter)
             .UseOpenTelemetry(_logging, VendorTelemetry.SourceName, telemetry => telemetry.EnableSensitiveData = settings.RecordMessageContent)
-            .UseLogging(_logging)
+            .UseLogging(CallLogging)
             .Use(inner => new TimeoutChatClient(inner, target, settings.Timeout, settings.StreamIdleTimeout))
             .Use(inner => new MeteringChatClient(inner, target.Prices, time))
             .Use(inner => new VendorChatClient(inner, target))
@@ -78,7 +81,7 @@ public sealed class VendorClientFactory(IHttpClientFactory httpClients, IOptions
         var settings = options.Value;
         return new ImageGeneratorBuilder(adapter)
             .UseOpenTelemetry(_logging, VendorTelemetry.SourceName, telemetry => telemetry.EnableSensitiveData = settings.RecordMessageContent)
-            .UseLogging(_logging)
+            .UseLogging(CallLogging)
             .Use(inner => new VendorImageGenerator(inner, target, settings.Timeout, time))
             .Build();
     }
@@ -94,7 +97,7 @@ public sealed class VendorClientFactory(IHttpClientFactory httpClients, IOptions
         var settings = options.Value;
         return new TextToSpeechClientBuilder(adapter)
             .UseOpenTelemetry(_logging, VendorTelemetry.SourceName, telemetry => telemetry.EnableSensitiveData = settings.RecordMessageContent)
-            .UseLogging(_logging)
+            .UseLogging(CallLogging)
             .Use(inner => new VendorSpeechClient(inner, target, settings.Timeout, time))
             .Build();
     }
@@ -118,5 +121,33 @@ public sealed class VendorClientFactory(IHttpClientFactory httpClients, IOptions
             }
         }
         return headers;
+    }
+}
+
+/// <summary>Loggers that never report Trace as enabled, the level at which Microsoft.Extensions.AI logs content.</summary>
+internal sealed class ContentFreeLogging(ILoggerFactory inner) : ILoggerFactory
+{
+    public ILogger CreateLogger(string categoryName) => new Logger(inner.CreateLogger(categoryName));
+
+    public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
+
+    public void Dispose()
+    {
+        // The inner factory belongs to the host.
+    }
+
+    private sealed class Logger(ILogger inner) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => inner.BeginScope(state);
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel > LogLevel.Trace && inner.IsEnabled(logLevel);
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel))
+            {
+                inner.Log(logLevel, eventId, state, exception, formatter);
+            }
+        }
     }
 }

@@ -434,21 +434,29 @@ public sealed class VendorAdapterTests : IAsyncLifetime
         Assert.Contains(durations, d => (string?)d.Tags.GetValueOrDefault("error.type") == typeof(VendorException).FullName && d.Count == 1);
     }
 
-    [Fact]
-    public async Task Message_content_reaches_spans_only_when_the_setting_says_so()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Message_content_reaches_spans_and_logs_only_when_the_setting_says_so(bool record)
     {
         var spans = new List<Activity>();
-        await using var provider = VendorClients.Build(o => o.RecordMessageContent = true);
+        var logs = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var provider = VendorClients.Build(o => o.RecordMessageContent = record, logs);
+        var model = $"local-content-{record}";
         using (var tracing = Sdk.CreateTracerProviderBuilder().AddSource(VendorTelemetry.SourceName).AddInMemoryExporter(spans).Build())
         {
-            var target = new VendorTarget("local", ProviderKinds.Local, null, "local-content-check", null, KeySource.None, new ModelPrices(0, 0));
+            var target = new VendorTarget("local", ProviderKinds.Local, null, model, null, KeySource.None, new ModelPrices(0, 0));
             using var chat = provider.GetRequiredService<VendorClientFactory>().CreateChatClient(target);
             await chat.GetResponseAsync([new ChatMessage(ChatRole.User, "purple elephant")], null, Ct);
             tracing.ForceFlush();
         }
-        var span = Assert.Single(spans, a => (string?)a.GetTagItem("gen_ai.request.model") == "local-content-check");
+        var span = Assert.Single(spans, a => (string?)a.GetTagItem("gen_ai.request.model") == model);
         Assert.Equal("local", span.GetTagItem("gen_ai.provider.name"));
-        Assert.Contains("purple elephant", (string?)span.GetTagItem("gen_ai.input.messages") ?? "", StringComparison.Ordinal);
+        Assert.Contains(logs, l => l.Contains("GetResponseAsync", StringComparison.Ordinal)); // the logging layer is there
+        var inSpan = ((string?)span.GetTagItem("gen_ai.input.messages") ?? "").Contains("purple elephant", StringComparison.Ordinal);
+        var inLogs = logs.Any(l => l.Contains("purple elephant", StringComparison.Ordinal));
+        Assert.Equal(record, inSpan);
+        Assert.Equal(record, inLogs);
     }
 
     private static List<(Dictionary<string, object?> Tags, double Sum, long Count)> HistogramSums(List<Metric> metrics, string name, int port)
