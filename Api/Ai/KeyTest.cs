@@ -143,25 +143,8 @@ internal static class KeyTest
     /// <summary>A key test is a real vendor call, paid for like any other: it gets its usage row.</summary>
     private static async Task RecordAsync(Services services, AiCaller caller, VendorTarget target, string capability, MeteredUsage? usage, TimeSpan elapsed, string? errorCode)
     {
-        var now = services.Time.GetUtcNow();
-        services.Db.UsageEvents.Add(new UsageEvent
-        {
-            Id = Guid.CreateVersion7(now),
-            UserId = caller.UserId,
-            SubjectType = SubjectType,
-            Section = capability,
-            ProviderId = target.ProviderId,
-            ModelId = target.ModelId,
-            KeySource = target.KeySource.ToString().ToLowerInvariant(),
-            InputTokens = usage?.InputTokens ?? 0,
-            OutputTokens = usage?.OutputTokens ?? 0,
-            Cost = usage?.Cost,
-            VendorCost = usage?.VendorCost,
-            DurationMs = (int)Math.Min(int.MaxValue, (usage?.Duration ?? elapsed).TotalMilliseconds),
-            Status = errorCode is null ? UsageStatus.Succeeded : UsageStatus.Failed,
-            ErrorCode = errorCode,
-            CreatedAt = now,
-        });
+        services.Db.UsageEvents.Add(UsageEvent.ForCall(SubjectType, capability, caller.UserId, target, usage, elapsed,
+            errorCode is null ? UsageStatus.Succeeded : UsageStatus.Failed, errorCode, services.Time.GetUtcNow()));
         await services.Db.SaveChangesAsync(CancellationToken.None); // the call was made: its row is written even if the caller left
     }
 }

@@ -177,28 +177,11 @@ public sealed partial class PromptRequestHandler(
 
     private NpgsqlBatchCommand Usage(JobContext context, LoadedRequest request, VendorTarget target, MeteredUsage? usage, long started, string status, string? errorCode)
     {
-        var now = time.GetUtcNow();
-        return UsageWrites.Insert(new UsageEvent
-        {
-            Id = Guid.CreateVersion7(now),
-            UserId = request.UserId,
-            JobId = context.Job.Id,
-            Attempt = context.Attempt,
-            SubjectType = JobKind,
-            SubjectId = context.Job.SubjectId,
-            Section = request.Section,
-            ProviderId = target.ProviderId,
-            ModelId = target.ModelId,
-            KeySource = target.KeySource.ToString().ToLowerInvariant(),
-            InputTokens = usage?.InputTokens ?? 0,
-            OutputTokens = usage?.OutputTokens ?? 0,
-            Cost = usage?.Cost,
-            VendorCost = usage?.VendorCost,
-            DurationMs = Milliseconds(usage?.Duration ?? time.GetElapsedTime(started)),
-            Status = status,
-            ErrorCode = errorCode,
-            CreatedAt = now,
-        });
+        var row = UsageEvent.ForCall(JobKind, request.Section, request.UserId, target, usage, time.GetElapsedTime(started), status, errorCode, time.GetUtcNow());
+        row.JobId = context.Job.Id;
+        row.Attempt = context.Attempt;
+        row.SubjectId = context.Job.SubjectId;
+        return UsageWrites.Insert(row);
     }
 
     private static int Milliseconds(TimeSpan duration) => (int)Math.Min(int.MaxValue, Math.Round(duration.TotalMilliseconds));

@@ -1,3 +1,5 @@
+using AiPrompts.Core.Vendors;
+
 namespace AiPrompts.Core.Usage;
 
 /// <summary>One vendor call: who, which provider and model, with which key, what it used and cost, and how it ended.</summary>
@@ -21,6 +23,26 @@ public sealed class UsageEvent
     public required string Status { get; set; }
     public string? ErrorCode { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>The row of one vendor call: the target called, what the metering measured (or the time it took), and how it ended.</summary>
+    public static UsageEvent ForCall(string subjectType, string section, Guid? userId, VendorTarget target, MeteredUsage? usage, TimeSpan elapsed, string status, string? errorCode, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        UserId = userId,
+        SubjectType = subjectType,
+        Section = section,
+        ProviderId = target.ProviderId,
+        ModelId = target.ModelId,
+        KeySource = target.KeySource.ToString().ToLowerInvariant(),
+        InputTokens = usage?.InputTokens ?? 0,
+        OutputTokens = usage?.OutputTokens ?? 0,
+        Cost = usage?.Cost,
+        VendorCost = usage?.VendorCost,
+        DurationMs = (int)Math.Min(int.MaxValue, Math.Round((usage?.Duration ?? elapsed).TotalMilliseconds)),
+        Status = status,
+        ErrorCode = errorCode,
+        CreatedAt = now,
+    };
 }
 
 public static class UsageStatus

@@ -294,7 +294,7 @@ public sealed class ToolsAndStructuredOutputTests : IAsyncLifetime
         var image = Assert.Single(ours, a => a.DisplayName == "generate_content gpt-image-1" && a.Status != ActivityStatusCode.Error);
         Assert.Equal("openai", image.GetTagItem("gen_ai.provider.name"));
         Assert.Equal("gpt-image-1", image.GetTagItem("gen_ai.request.model"));
-        Assert.Single(ours, a => a.DisplayName.EndsWith("gpt-4o-mini-tts", StringComparison.Ordinal) && (string?)a.GetTagItem("gen_ai.request.model") == "gpt-4o-mini-tts");
+        Assert.Single(ours, a => a.DisplayName == "generate_content gpt-4o-mini-tts" && (string?)a.GetTagItem("gen_ai.request.model") == "gpt-4o-mini-tts");
         var failed = Assert.Single(ours, a => a.Status == ActivityStatusCode.Error);
         Assert.Equal("vendor_rate_limited", failed.GetTagItem(VendorTelemetry.ErrorCodeTag));
 
