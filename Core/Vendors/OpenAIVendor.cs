@@ -65,6 +65,21 @@ internal static class OpenAIVendor
         return adjusted;
     }
 
+    /// <summary>
+    /// Images as bytes (<c>response_format: b64_json</c>), not as links that expire within the hour, for the
+    /// models that take the field; OpenAI's gpt-image models always answer in base64 and refuse it.
+    /// </summary>
+    public static ImageGenerationOptions? WithImageData(ImageGenerationOptions? options, string modelId)
+    {
+        if (options?.ResponseFormat is not null || modelId.StartsWith("gpt-image", StringComparison.Ordinal))
+        {
+            return options;
+        }
+        var adjusted = options?.Clone() ?? new ImageGenerationOptions();
+        adjusted.ResponseFormat = ImageGenerationResponseFormat.Data;
+        return adjusted;
+    }
+
     /// <summary>The cost a vendor reported beside the usage (OpenRouter's <c>usage.cost</c>, US dollars), which the typed model does not carry.</summary>
     public static decimal? ReportedCost(object? rawRepresentation)
     {

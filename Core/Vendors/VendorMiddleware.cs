@@ -256,6 +256,10 @@ public sealed class VendorImageGenerator(IImageGenerator inner, VendorTarget tar
     public override async Task<ImageGenerationResponse> GenerateAsync(ImageGenerationRequest request, ImageGenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
         var started = time.GetTimestamp();
+        if (target.ProviderKind == ProviderKinds.OpenAICompatible)
+        {
+            options = OpenAIVendor.WithImageData(options, options?.ModelId ?? target.ModelId);
+        }
         var response = await VendorTelemetry.GuardAsync(target, total, token => base.GenerateAsync(request, options, token), cancellationToken);
         MeteredUsage.Attach(response, MeteredUsage.Of(response.Usage, null, target.Prices, time.GetElapsedTime(started)));
         return response;

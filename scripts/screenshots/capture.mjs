@@ -1,5 +1,5 @@
 // Takes the README's pictures from a running AppHost (scripts/run): the dashboard's resources page, one
-// prompt request's trace, and the Scalar API reference. Debian's chromium, driven by playwright-core.
+// prompt request's trace and its model call's span, and the Scalar API reference. Debian's chromium, driven by playwright-core.
 //   apt-get install chromium && npm ci    (once, in this folder)
 //   node capture.mjs <dashboard login URL> <api URL> <output folder>
 import { chromium } from 'playwright-core';
@@ -48,6 +48,14 @@ try {
   await dismissNotices(page);
   await page.waitForTimeout(1500);
   await page.screenshot({ path: `${out}/dashboard-trace.png` });
+
+  // The model call's span: Microsoft.Extensions.AI's GenAI attributes, and ours (aiprompts.*).
+  const chat = page.getByText(/^chat local-text$/).first();
+  await chat.click();
+  await page.getByText('gen_ai.provider.name', { exact: false }).first().waitFor({ timeout: 30_000 });
+  await dismissNotices(page);
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: `${out}/dashboard-genai-span.png` });
 
   // The API reference, as a client developer first sees it.
   await page.goto(`${apiUrl}/scalar`);

@@ -258,6 +258,26 @@ public sealed class ToolsAndStructuredOutputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Gemini_images_come_through_its_OpenAI_compatible_endpoint_as_bytes()
+    {
+        var png = Png.Render(3, 3, new byte[32]);
+        _vendor.Handler = (context, _) => FakeVendor.JsonAsync(context, 200, $$$"""{"created":1,"data":[{"b64_json":"{{{Convert.ToBase64String(png)}}}"}]}""");
+        var gemini = new VendorTarget("gemini", ProviderKinds.OpenAICompatible, _vendor.Url + "/v1beta/openai", "imagen-3.0-generate-002", new VendorCredential("AIza-test-0123456789"),
+            KeySource.Shared, ModelPrices.Unknown, [Capabilities.Image]);
+        using var images = Factory.CreateImageGenerator(gemini);
+        var picture = await images.GenerateAsync(new ImageGenerationRequest("a lighthouse"), new ImageGenerationOptions { ImageSize = new System.Drawing.Size(1024, 1024) }, Ct);
+        Assert.Equal(png, Assert.IsType<DataContent>(Assert.Single(picture.Contents)).Data.ToArray());
+        var request = Assert.Single(_vendor.Requests);
+        Assert.Equal("/v1beta/openai/images/generations", request.Path);
+        Assert.Equal("Bearer AIza-test-0123456789", request.Headers["Authorization"]);
+        using var body = JsonDocument.Parse(request.Body);
+        Assert.Equal("imagen-3.0-generate-002", body.RootElement.GetProperty("model").GetString());
+        Assert.Equal("b64_json", body.RootElement.GetProperty("response_format").GetString()); // bytes, not a link that expires
+        Assert.Equal("1024x1024", body.RootElement.GetProperty("size").GetString());
+        Assert.Null(MeteredUsage.From(picture)!.Cost); // no price in the catalogue: unknown, not zero
+    }
+
+    [Fact]
     public async Task Images_and_speech_are_traced_and_metered_like_chat()
     {
         var spans = new List<Activity>();
@@ -275,6 +295,10 @@ public sealed class ToolsAndStructuredOutputTests : IAsyncLifetime
             var picture = await images.GenerateAsync(new ImageGenerationRequest("a cat"), null, Ct);
             var metered = MeteredUsage.From(picture)!;
             Assert.Equal(100, metered.OutputTokens);
+            using (var body = JsonDocument.Parse(_vendor.Requests.Last().Body))
+            {
+                Assert.False(body.RootElement.TryGetProperty("response_format", out _)); // gpt-image models refuse the field
+            }
             Assert.Equal(9 * 5m / 1_000_000 + 100 * 40m / 1_000_000, metered.Cost);
 
             using var speech = Factory.CreateSpeechClient(speechTarget);
