@@ -1,5 +1,6 @@
 using AiPrompts.Api.Ai;
 using AiPrompts.Api.ApiKeys;
+using AiPrompts.Api.Assistants;
 using AiPrompts.Api.Audit;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Docs;
@@ -39,6 +40,7 @@ api.MapModelsApi();
 api.MapAvailabilityApi();
 api.MapPromptRequestsApi();
 api.MapArabicPromptsApi();
+api.MapThreadsApi();
 api.MapPromptTemplatesApi();
 api.MapTemplateSandboxApi();
 api.MapActiveTemplateApi();

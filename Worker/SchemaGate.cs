@@ -1,3 +1,4 @@
+using AiPrompts.Core.Assistants;
 using AiPrompts.Core.Data;
 using Microsoft.EntityFrameworkCore;
 using AiPrompts.Core.Jobs;
@@ -16,6 +17,7 @@ internal static class WorkerServiceExtensions
         builder.Services.AddHealthChecks().AddCheck<SchemaGate>("schema", HealthStatus.Unhealthy, ["ready"]);
 
         builder.Services.AddSingleton<IJobHandler, PromptRequestHandler>();
+        builder.Services.AddSingleton<IJobHandler, AssistantRunHandler>();
         builder.Services.AddSingleton<JobRunner>();
         builder.Services.AddHostedService<JobWorker>();
         // In-flight jobs get the grace period, then are released; the host must wait for both.

@@ -42,6 +42,7 @@ internal static class ApiDocs
                     }
                 }
                 ErrorResponses.AddProblemSchema(document);
+                ErrorResponses.AddOpenAIErrorSchema(document);
                 document.Components ??= new OpenApiComponents();
                 document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
                 document.Components.SecuritySchemes["Bearer"] = new OpenApiSecurityScheme

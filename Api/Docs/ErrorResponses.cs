@@ -19,6 +19,9 @@ internal static class ErrorResponses
 {
     public const string SchemaName = "Problem";
 
+    /// <summary>The Assistants surface's errors, as the OpenAI SDKs read them.</summary>
+    public const string OpenAISchemaName = "OpenAIError";
+
     public static void AddProblemSchema(OpenApiDocument document)
     {
         document.Components ??= new OpenApiComponents();
@@ -61,6 +64,45 @@ internal static class ErrorResponses
         };
     }
 
+    public static void AddOpenAIErrorSchema(OpenApiDocument document)
+    {
+        static OpenApiSchema Text(string description, bool nullable = false) => new()
+        {
+            Type = nullable ? JsonSchemaType.String | JsonSchemaType.Null : JsonSchemaType.String,
+            Description = description,
+        };
+        document.Components!.Schemas![OpenAISchemaName] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = "Every error of the Assistants surface (/api/v1/assistants, /threads, /chat), in OpenAI's shape, with this API's texts inside.",
+            Required = new HashSet<string> { "error" },
+            Properties = new Dictionary<string, IOpenApiSchema>
+            {
+                ["error"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Object,
+                    Required = new HashSet<string> { "message", "type", "code" },
+                    Properties = new Dictionary<string, IOpenApiSchema>
+                    {
+                        ["message"] = Text("What went wrong (the detail when there is one)."),
+                        ["type"] = Text("OpenAI's error type: invalid_request_error, authentication_error, permission_error, rate_limit_error, server_error."),
+                        ["param"] = Text("The first invalid field, for a validation error.", nullable: true),
+                        ["code"] = Text("The stable, machine-readable error code (e.g. thread_run_active)."),
+                        ["userMessage"] = Text("What went wrong, for the person using the app, in their language.", nullable: true),
+                        ["recoveryAction"] = Text("What to do about it.", nullable: true),
+                        ["traceId"] = Text("The W3C trace id of the request, for support.", nullable: true),
+                        ["errors"] = new OpenApiSchema
+                        {
+                            Type = JsonSchemaType.Object | JsonSchemaType.Null,
+                            Description = "For validation_failed: the messages of each invalid field.",
+                            AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } },
+                        },
+                    },
+                },
+            },
+        };
+    }
+
     public static void Declare(OpenApiOperation operation, OpenApiOperationTransformerContext context)
     {
         var description = context.Description;
@@ -81,14 +123,16 @@ internal static class ErrorResponses
         statuses.UnionWith(metadata.OfType<IProducesResponseTypeMetadata>().Select(p => p.StatusCode).Where(s => s >= 400));
 
         operation.Responses ??= [];
-        var problem = new OpenApiSchemaReference(SchemaName, context.Document);
+        var openAI = Assistants.OpenAIErrorWriter.Covers("/" + description.RelativePath);
+        var problem = new OpenApiSchemaReference(openAI ? OpenAISchemaName : SchemaName, context.Document);
+        var mediaType = openAI ? "application/json" : "application/problem+json";
         foreach (var status in statuses)
         {
             var key = status.ToString(CultureInfo.InvariantCulture);
             operation.Responses[key] = new OpenApiResponse
             {
                 Description = ReasonPhrases.GetReasonPhrase(status),
-                Content = new Dictionary<string, OpenApiMediaType> { ["application/problem+json"] = new() { Schema = problem } },
+                Content = new Dictionary<string, OpenApiMediaType> { [mediaType] = new() { Schema = problem } },
             };
         }
     }

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using AiPrompts.Api.Assistants;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Docs;
 using AiPrompts.Api.Errors;
@@ -23,6 +24,8 @@ internal static class ApplicationServiceExtensions
 
         var services = builder.Services;
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower)));
+        // The Assistants surface writes its errors as the OpenAI SDKs read them; the first writer that can, writes.
+        services.Insert(0, ServiceDescriptor.Singleton<IProblemDetailsWriter, OpenAIErrorWriter>());
         services.AddApiProblemDetails();
         builder.AddApiAuthentication();
         services.AddApiDocs();
@@ -32,6 +35,8 @@ internal static class ApplicationServiceExtensions
 
         services.AddScoped<PromptRequestReader>();
         services.AddScoped<PromptRequestFactory>();
+        services.AddScoped<ThreadStore>();
+        services.AddOptions<AssistantOptions>().BindConfiguration(AssistantOptions.Section);
         services.AddOptions<TemplateOptions>().BindConfiguration(TemplateOptions.Section);
         services.AddSingleton<ActiveTemplateCache>();
         services.AddSingleton<CacheInvalidation>();

@@ -1,4 +1,5 @@
 using AiPrompts.Core.ApiKeys;
+using AiPrompts.Core.Assistants;
 using AiPrompts.Core.Audit;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.Keys;
@@ -32,6 +33,10 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbCon
     public DbSet<UsageEvent> UsageEvents => Set<UsageEvent>();
     public DbSet<PromptTemplate> PromptTemplates => Set<PromptTemplate>();
     public DbSet<PromptTemplateVersion> PromptTemplateVersions => Set<PromptTemplateVersion>();
+    public DbSet<Assistant> Assistants => Set<Assistant>();
+    public DbSet<AssistantThread> Threads => Set<AssistantThread>();
+    public DbSet<ThreadMessage> ThreadMessages => Set<ThreadMessage>();
+    public DbSet<AssistantRun> Runs => Set<AssistantRun>();
 
     /// <summary>
     /// An index exists where the schema declares one: foreign keys get none of their own. Every point in time

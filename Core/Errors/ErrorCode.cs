@@ -58,6 +58,10 @@ public sealed record ErrorCode(string Code, int Status)
     public static readonly ErrorCode TemplateVariablesInvalid = new("template_variables_invalid", 400);
     public static readonly ErrorCode NoActiveVersion = new("no_active_version", 404);
 
+    // Assistants, threads and runs (OpenAI answers 400 for a thread that is busy).
+    public static readonly ErrorCode ThreadRunActive = new("thread_run_active", 400);
+    public static readonly ErrorCode RunNotFinished = new("run_not_finished", 504);
+
     public static IReadOnlyList<ErrorCode> All { get; } =
     [
         BadRequest, ValidationFailed, Unauthorized, InvalidCredentials, Forbidden, NotFound, MethodNotAllowed,
@@ -70,6 +74,7 @@ public sealed record ErrorCode(string Code, int Status)
         Cancelled, AttemptsExhausted, IdempotencyKeyReused, NotCancellable,
         TemplatePlaceholderMissing, TemplatePlaceholderUnknown, TemplateSyntaxInvalid, ActiveVersionNotDeletable,
         PromptTypeUnknown, TemplateVariablesInvalid, NoActiveVersion,
+        ThreadRunActive, RunNotFinished,
     ];
 
     /// <summary>The generic code for a status when nothing more precise is known.</summary>

@@ -106,7 +106,7 @@ public sealed partial class PromptRequestHandler(
         catch (VendorException ex)
         {
             var error = JobError.Of(ex.Code, ex.VendorMessage, ex.MessageArgs);
-            var writes = ReachedVendor(ex) ? [Usage(context, request, target, null, started, UsageStatus.Failed, ex.Code.Code)] : Array.Empty<NpgsqlBatchCommand>();
+            var writes = ex.ReachedVendor ? [Usage(context, request, target, null, started, UsageStatus.Failed, ex.Code.Code)] : Array.Empty<NpgsqlBatchCommand>();
             return ex.IsTransient ? JobOutcome.Retry(error, ex.RetryAfter, writes) : JobOutcome.Fail(error, writes);
         }
         catch (OperationCanceledException) when (context.StopReason is StopReason.Cancelled or StopReason.ShuttingDown)
@@ -171,9 +171,6 @@ public sealed partial class PromptRequestHandler(
             LogNotRetained(logger, id, ex.Message);
         }
     }
-
-    /// <summary>A call that never connected did not reach the vendor; anything else (an HTTP answer, a timeout) did.</summary>
-    private static bool ReachedVendor(VendorException ex) => ex.HttpStatus is not null || ex.Code != ErrorCode.VendorUnavailable;
 
     private NpgsqlBatchCommand Usage(JobContext context, LoadedRequest request, VendorTarget target, MeteredUsage? usage, long started, string status, string? errorCode)
     {

@@ -24,6 +24,9 @@ public sealed class VendorException(ErrorCode code, string providerId, string? m
 
     public bool IsTransient => Code == ErrorCode.VendorRateLimited || Code == ErrorCode.VendorUnavailable || Code == ErrorCode.VendorTimeout;
 
+    /// <summary>A call that never connected did not reach the vendor (no usage row); anything else (an HTTP answer, a timeout) did.</summary>
+    public bool ReachedVendor => HttpStatus is not null || Code != ErrorCode.VendorUnavailable;
+
     /// <summary>The slots of the localised messages.</summary>
     public IReadOnlyDictionary<string, string> MessageArgs => new Dictionary<string, string>
     {

@@ -80,6 +80,274 @@ namespace AiPrompts.Core.Data.Migrations
                     b.ToTable("api_keys", (string)null);
                 });
 
+            modelBuilder.Entity("AiPrompts.Core.Assistants.Assistant", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .HasColumnType("text")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Instructions")
+                        .HasColumnType("text")
+                        .HasColumnName("instructions");
+
+                    b.Property<string>("Metadata")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("metadata")
+                        .HasDefaultValueSql("'{}'::jsonb");
+
+                    b.Property<string>("ModelId")
+                        .HasColumnType("text")
+                        .HasColumnName("model_id");
+
+                    b.Property<string>("Name")
+                        .HasColumnType("text")
+                        .HasColumnName("name");
+
+                    b.Property<Guid?>("OwnerUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("owner_user_id");
+
+                    b.Property<string>("ProviderId")
+                        .HasColumnType("text")
+                        .HasColumnName("provider_id");
+
+                    b.Property<string>("ResponseFormat")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("response_format");
+
+                    b.Property<bool>("Shared")
+                        .HasColumnType("boolean")
+                        .HasDefaultValue(false)
+                        .HasColumnName("shared");
+
+                    b.Property<float?>("Temperature")
+                        .HasColumnType("real")
+                        .HasColumnName("temperature");
+
+                    b.Property<string>("Tools")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("tools")
+                        .HasDefaultValueSql("'[]'::jsonb");
+
+                    b.Property<float?>("TopP")
+                        .HasColumnType("real")
+                        .HasColumnName("top_p");
+
+                    b.HasKey("Id")
+                        .HasName("assistants_pkey");
+
+                    b.HasIndex("OwnerUserId", "CreatedAt")
+                        .HasDatabaseName("ix_assistants_owner");
+
+                    b.ToTable("assistants", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_assistants_owner", "shared OR owner_user_id IS NOT NULL");
+                        });
+                });
+
+            modelBuilder.Entity("AiPrompts.Core.Assistants.AssistantRun", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("AdditionalInstructions")
+                        .HasColumnType("text")
+                        .HasColumnName("additional_instructions");
+
+                    b.Property<Guid>("AssistantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("assistant_id");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
+
+                    b.Property<long?>("CompletionTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("completion_tokens");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Instructions")
+                        .HasColumnType("text")
+                        .HasColumnName("instructions");
+
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<int?>("MaxCompletionTokens")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_completion_tokens");
+
+                    b.Property<string>("Metadata")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("metadata")
+                        .HasDefaultValueSql("'{}'::jsonb");
+
+                    b.Property<string>("ModelId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("model_id");
+
+                    b.Property<long?>("PromptTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("prompt_tokens");
+
+                    b.Property<string>("ProviderId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("provider_id");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("status");
+
+                    b.Property<float?>("Temperature")
+                        .HasColumnType("real")
+                        .HasColumnName("temperature");
+
+                    b.Property<Guid>("ThreadId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("thread_id");
+
+                    b.Property<string>("Tools")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("tools")
+                        .HasDefaultValueSql("'[]'::jsonb");
+
+                    b.Property<float?>("TopP")
+                        .HasColumnType("real")
+                        .HasColumnName("top_p");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("assistant_runs_pkey");
+
+                    b.HasAlternateKey("JobId")
+                        .HasName("assistant_runs_job_id_key");
+
+                    b.HasIndex("ThreadId", "CreatedAt")
+                        .HasDatabaseName("ix_assistant_runs_thread");
+
+                    b.ToTable("assistant_runs", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_assistant_runs_status", "status IN ('queued', 'completed', 'incomplete')");
+                        });
+                });
+
+            modelBuilder.Entity("AiPrompts.Core.Assistants.AssistantThread", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Metadata")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("metadata")
+                        .HasDefaultValueSql("'{}'::jsonb");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("assistant_threads_pkey");
+
+                    b.HasIndex("UserId", "CreatedAt")
+                        .HasDatabaseName("ix_assistant_threads_user");
+
+                    b.ToTable("assistant_threads", (string)null);
+                });
+
+            modelBuilder.Entity("AiPrompts.Core.Assistants.ThreadMessage", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("AssistantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("assistant_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Metadata")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("metadata")
+                        .HasDefaultValueSql("'{}'::jsonb");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("role");
+
+                    b.Property<Guid?>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<long>("Seq")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("seq");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Seq"));
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("text");
+
+                    b.Property<Guid>("ThreadId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("thread_id");
+
+                    b.HasKey("Id")
+                        .HasName("thread_messages_pkey");
+
+                    b.HasAlternateKey("Seq")
+                        .HasName("thread_messages_seq_key");
+
+                    b.HasIndex("ThreadId", "Seq")
+                        .HasDatabaseName("ix_thread_messages_thread");
+
+                    b.ToTable("thread_messages", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_thread_messages_role", "role IN ('user', 'assistant')");
+                        });
+                });
+
             modelBuilder.Entity("AiPrompts.Core.Audit.AuditLog", b =>
                 {
                     b.Property<Guid>("Id")
@@ -954,6 +1222,52 @@ namespace AiPrompts.Core.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("api_keys_user_id_fkey");
+                });
+
+            modelBuilder.Entity("AiPrompts.Core.Assistants.Assistant", b =>
+                {
+                    b.HasOne("AiPrompts.Core.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("OwnerUserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("assistants_owner_user_id_fkey");
+                });
+
+            modelBuilder.Entity("AiPrompts.Core.Assistants.AssistantRun", b =>
+                {
+                    b.HasOne("AiPrompts.Core.Jobs.Job", null)
+                        .WithOne()
+                        .HasForeignKey("AiPrompts.Core.Assistants.AssistantRun", "JobId")
+                        .OnDelete(DeleteBehavior.NoAction)
+                        .IsRequired()
+                        .HasConstraintName("assistant_runs_job_id_fkey");
+
+                    b.HasOne("AiPrompts.Core.Assistants.AssistantThread", null)
+                        .WithMany()
+                        .HasForeignKey("ThreadId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("assistant_runs_thread_id_fkey");
+                });
+
+            modelBuilder.Entity("AiPrompts.Core.Assistants.AssistantThread", b =>
+                {
+                    b.HasOne("AiPrompts.Core.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("assistant_threads_user_id_fkey");
+                });
+
+            modelBuilder.Entity("AiPrompts.Core.Assistants.ThreadMessage", b =>
+                {
+                    b.HasOne("AiPrompts.Core.Assistants.AssistantThread", null)
+                        .WithMany()
+                        .HasForeignKey("ThreadId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("thread_messages_thread_id_fkey");
                 });
 
             modelBuilder.Entity("AiPrompts.Core.Audit.AuditLog", b =>

@@ -204,6 +204,7 @@ public sealed class DatabaseTests
         "jsonb" => "jsonb",
         "integer" => "int4",
         "bigint" => "int8",
+        "real" => "float4",
         "numeric" => "numeric",
         "text[]" => "_text",
         var other => other,

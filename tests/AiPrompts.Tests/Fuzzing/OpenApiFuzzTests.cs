@@ -24,6 +24,7 @@ public sealed class KestrelApiFactory : AiFactory
             ["Logging:LogLevel:Microsoft"] = "Warning",
             ["Templates:SandboxWait"] = "00:00:00.200",
             ["PromptRequests:MaxWait"] = "00:00:01",
+            ["Assistants:ChatWait"] = "00:00:01",
             ["Auth:LoginRateLimit:PermitLimitPerAddress"] = "100000",
         }).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value);
 

@@ -1,0 +1,138 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace AiPrompts.Api.Assistants;
+
+// The OpenAI Assistants v2 wire format (snake_case, Unix-second timestamps, OpenAI object names and id
+// prefixes), which the Korean document's clients and the official OpenAI SDKs read.
+
+/// <summary><c>POST /api/v1/chat</c>: the Korean document's one-call shortcut.</summary>
+public sealed record ChatRequest(
+    [property: JsonPropertyName("message")] string? Message,
+    [property: JsonPropertyName("thread_id")] string? ThreadId = null);
+
+public sealed record ChatAnswer(
+    [property: JsonPropertyName("message")] string Message,
+    [property: JsonPropertyName("thread_id")] string ThreadId,
+    [property: JsonPropertyName("role")] string Role,
+    [property: JsonPropertyName("created_at")] long CreatedAt);
+
+public sealed record ThreadCreate(
+    [property: JsonPropertyName("messages")] List<MessageCreate>? Messages = null,
+    [property: JsonPropertyName("metadata")] Dictionary<string, string>? Metadata = null);
+
+public sealed record ThreadModify([property: JsonPropertyName("metadata")] Dictionary<string, string>? Metadata = null);
+
+public sealed record ThreadObject(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("created_at")] long CreatedAt,
+    [property: JsonPropertyName("metadata")] Dictionary<string, string> Metadata,
+    [property: JsonPropertyName("tool_resources")] Dictionary<string, JsonElement> ToolResources);
+
+/// <summary>A message to add: <c>content</c> is a string or a list of <c>{"type": "text", "text": "…"}</c> parts.</summary>
+public sealed record MessageCreate(
+    [property: JsonPropertyName("role")] string? Role,
+    [property: JsonPropertyName("content")] JsonElement? Content,
+    [property: JsonPropertyName("metadata")] Dictionary<string, string>? Metadata = null);
+
+public sealed record MessageText(
+    [property: JsonPropertyName("value")] string Value,
+    [property: JsonPropertyName("annotations")] IReadOnlyList<JsonElement> Annotations);
+
+public sealed record MessageContent(
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("text")] MessageText Text);
+
+public sealed record MessageObject(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("created_at")] long CreatedAt,
+    [property: JsonPropertyName("thread_id")] string ThreadId,
+    [property: JsonPropertyName("role")] string Role,
+    [property: JsonPropertyName("content")] IReadOnlyList<MessageContent> Content,
+    [property: JsonPropertyName("assistant_id")] string? AssistantId,
+    [property: JsonPropertyName("run_id")] string? RunId,
+    [property: JsonPropertyName("attachments")] IReadOnlyList<JsonElement> Attachments,
+    [property: JsonPropertyName("metadata")] Dictionary<string, string> Metadata,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("completed_at")] long? CompletedAt);
+
+public sealed record ListObject<T>(
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("data")] IReadOnlyList<T> Data,
+    [property: JsonPropertyName("first_id")] string? FirstId,
+    [property: JsonPropertyName("last_id")] string? LastId,
+    [property: JsonPropertyName("has_more")] bool HasMore);
+
+public sealed record RunCreate(
+    [property: JsonPropertyName("assistant_id")] string? AssistantId = null,
+    [property: JsonPropertyName("model")] string? Model = null,
+    [property: JsonPropertyName("instructions")] string? Instructions = null,
+    [property: JsonPropertyName("additional_instructions")] string? AdditionalInstructions = null,
+    [property: JsonPropertyName("temperature")] float? Temperature = null,
+    [property: JsonPropertyName("top_p")] float? TopP = null,
+    [property: JsonPropertyName("max_completion_tokens")] int? MaxCompletionTokens = null,
+    [property: JsonPropertyName("metadata")] Dictionary<string, string>? Metadata = null);
+
+public sealed record RunError(
+    [property: JsonPropertyName("code")] string Code,
+    [property: JsonPropertyName("message")] string Message);
+
+public sealed record RunUsage(
+    [property: JsonPropertyName("prompt_tokens")] long PromptTokens,
+    [property: JsonPropertyName("completion_tokens")] long CompletionTokens,
+    [property: JsonPropertyName("total_tokens")] long TotalTokens);
+
+public sealed record RunIncomplete([property: JsonPropertyName("reason")] string Reason);
+
+public sealed record TruncationStrategy(
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("last_messages")] int? LastMessages);
+
+public sealed record RunObject(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("created_at")] long CreatedAt,
+    [property: JsonPropertyName("assistant_id")] string AssistantId,
+    [property: JsonPropertyName("thread_id")] string ThreadId,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("started_at")] long? StartedAt,
+    [property: JsonPropertyName("expires_at")] long? ExpiresAt,
+    [property: JsonPropertyName("cancelled_at")] long? CancelledAt,
+    [property: JsonPropertyName("failed_at")] long? FailedAt,
+    [property: JsonPropertyName("completed_at")] long? CompletedAt,
+    [property: JsonPropertyName("required_action")] JsonElement? RequiredAction,
+    [property: JsonPropertyName("last_error")] RunError? LastError,
+    [property: JsonPropertyName("incomplete_details")] RunIncomplete? IncompleteDetails,
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("instructions")] string Instructions,
+    [property: JsonPropertyName("tools")] IReadOnlyList<JsonElement> Tools,
+    [property: JsonPropertyName("metadata")] Dictionary<string, string> Metadata,
+    [property: JsonPropertyName("usage")] RunUsage? Usage,
+    [property: JsonPropertyName("temperature")] float? Temperature,
+    [property: JsonPropertyName("top_p")] float? TopP,
+    [property: JsonPropertyName("max_prompt_tokens")] int? MaxPromptTokens,
+    [property: JsonPropertyName("max_completion_tokens")] int? MaxCompletionTokens,
+    [property: JsonPropertyName("truncation_strategy")] TruncationStrategy TruncationStrategy,
+    [property: JsonPropertyName("response_format")] string ResponseFormat,
+    [property: JsonPropertyName("tool_choice")] string ToolChoice,
+    [property: JsonPropertyName("parallel_tool_calls")] bool ParallelToolCalls);
+
+public sealed record DeletedObject(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("deleted")] bool Deleted);
+
+/// <summary>The error shape the OpenAI SDKs read, with our stable code and the caller's-language texts inside.</summary>
+public sealed record OpenAIError(
+    [property: JsonPropertyName("message")] string Message,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("param")] string? Param,
+    [property: JsonPropertyName("code")] string Code,
+    [property: JsonPropertyName("userMessage")] string? UserMessage,
+    [property: JsonPropertyName("recoveryAction")] string? RecoveryAction,
+    [property: JsonPropertyName("errors")] IDictionary<string, string[]>? Errors,
+    [property: JsonPropertyName("traceId")] string? TraceId);
+
+public sealed record OpenAIErrorBody([property: JsonPropertyName("error")] OpenAIError Error);

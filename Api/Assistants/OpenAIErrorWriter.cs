@@ -1,0 +1,47 @@
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+
+namespace AiPrompts.Api.Assistants;
+
+/// <summary>
+/// Every error on the Assistants surface (<c>/api/v1/assistants</c>, <c>/threads</c>, <c>/chat</c>), whatever
+/// produced it (validation, sign-in, a 404, the input rule, an exception), in the shape the OpenAI SDKs read:
+/// <c>{"error": {"message", "type", "param", "code"}}</c>. It carries the same content as our problem
+/// details (the stable code, userMessage and recoveryAction in the caller's language, field errors, traceId).
+/// </summary>
+internal sealed class OpenAIErrorWriter(IOptions<ProblemDetailsOptions> problemOptions, IOptions<JsonOptions> jsonOptions) : IProblemDetailsWriter
+{
+    private static readonly string[] Prefixes = ["/api/v1/assistants", "/api/v1/threads", "/api/v1/chat"];
+
+    public static bool Covers(PathString path) => Prefixes.Any(p => path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase));
+
+    public bool CanWrite(ProblemDetailsContext context) => Covers(context.HttpContext.Request.Path);
+
+    public async ValueTask WriteAsync(ProblemDetailsContext context)
+    {
+        problemOptions.Value.CustomizeProblemDetails?.Invoke(context);
+        var problem = context.ProblemDetails;
+        var status = problem.Status ?? context.HttpContext.Response.StatusCode;
+        var errors = (problem as HttpValidationProblemDetails)?.Errors;
+        string? Text(string key) => problem.Extensions.TryGetValue(key, out var value) ? value as string : null;
+        var error = new OpenAIError(
+            Message: problem.Detail ?? Text("message") ?? problem.Title ?? "Error",
+            Type: status switch
+            {
+                401 => "authentication_error",
+                403 => "permission_error",
+                404 => "invalid_request_error",
+                429 => "rate_limit_error",
+                >= 500 => "server_error",
+                _ => "invalid_request_error",
+            },
+            Param: errors?.Keys.FirstOrDefault(),
+            Code: Text("code") ?? "error",
+            UserMessage: Text("userMessage"),
+            RecoveryAction: Text("recoveryAction"),
+            Errors: errors is { Count: > 0 } ? errors : null,
+            TraceId: Text("traceId"));
+        context.HttpContext.Response.StatusCode = status;
+        await context.HttpContext.Response.WriteAsJsonAsync(new OpenAIErrorBody(error), jsonOptions.Value.SerializerOptions, "application/json", context.HttpContext.RequestAborted);
+    }
+}

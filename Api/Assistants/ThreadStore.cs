@@ -1,0 +1,409 @@
+using System.Text.Json;
+using AiPrompts.Api.Errors;
+using AiPrompts.Api.Input;
+using AiPrompts.Core.Assistants;
+using AiPrompts.Core.Data;
+using AiPrompts.Core.Errors;
+using AiPrompts.Core.Jobs;
+using AiPrompts.Core.Providers;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace AiPrompts.Api.Assistants;
+
+public sealed class AssistantOptions
+{
+    public const string Section = "Assistants";
+
+    /// <summary>The assistant for /chat and for runs that name none (the Korean document's ASSISTANT_ID); unset: the built-in one.</summary>
+    public string? DefaultAssistantId { get; set; }
+
+    /// <summary>The built-in assistant's instructions: the document's digital-signage data analyst.</summary>
+    public string DefaultInstructions { get; set; } =
+        "You are a data analyst for digital signage. Answer questions about displays, content, schedules and audience data " +
+        "clearly and briefly; when the message carries JSON data, analyse it and say what it shows.";
+
+    /// <summary>How long POST /api/v1/chat waits for the answer before it says how to poll.</summary>
+    public TimeSpan ChatWait { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The longest message accepted, in characters.</summary>
+    public int MaxMessageLength { get; set; } = 100_000;
+
+    public int MaxAttempts { get; set; } = 5;
+}
+
+/// <summary>A run with its job: the status OpenAI names, its timestamps and its error.</summary>
+internal sealed record RunView(AssistantRun Run, Job Job)
+{
+    public string Status => RunStatus.Of(Run.Status, Job.Status, Job.CancelRequested);
+
+    public RunObject View()
+    {
+        var status = Status;
+        static long? Unix(DateTimeOffset? at) => at?.ToUnixTimeSeconds();
+        return new RunObject(
+            OpenAIIds.Of(OpenAIIds.Run, Run.Id), "thread.run", Run.CreatedAt.ToUnixTimeSeconds(), OpenAIIds.Of(OpenAIIds.Assistant, Run.AssistantId),
+            OpenAIIds.Of(OpenAIIds.Thread, Run.ThreadId), status,
+            StartedAt: Unix(Job.StartedAt), ExpiresAt: null,
+            CancelledAt: status == RunStatus.Cancelled ? Unix(Job.FinishedAt) : null,
+            FailedAt: status == RunStatus.Failed ? Unix(Job.FinishedAt) : null,
+            CompletedAt: status is RunStatus.Completed or RunStatus.Incomplete ? Unix(Run.CompletedAt) : null,
+            RequiredAction: null,
+            LastError: status == RunStatus.Failed
+                ? new RunError(Job.LastErrorCode is "vendor_rate_limited" ? "rate_limit_exceeded" : "server_error", Job.LastErrorMessage ?? Job.LastErrorCode ?? "The run failed.")
+                : null,
+            IncompleteDetails: status == RunStatus.Incomplete ? new RunIncomplete("max_completion_tokens") : null,
+            Model: Run.ModelId, Instructions: Run.Instructions ?? "",
+            Tools: JsonSerializer.Deserialize<List<JsonElement>>(Run.Tools) ?? [],
+            Metadata: JsonSerializer.Deserialize<Dictionary<string, string>>(Run.Metadata) ?? [],
+            Usage: Run.PromptTokens is { } prompt ? new RunUsage(prompt, Run.CompletionTokens ?? 0, prompt + (Run.CompletionTokens ?? 0)) : null,
+            Temperature: Run.Temperature, TopP: Run.TopP, MaxPromptTokens: null, MaxCompletionTokens: Run.MaxCompletionTokens,
+            TruncationStrategy: new TruncationStrategy("auto", null), ResponseFormat: "auto", ToolChoice: "auto", ParallelToolCalls: true);
+    }
+
+    public string? ErrorCode => Job.LastErrorCode;
+
+    public IReadOnlyDictionary<string, string>? ErrorArgs =>
+        Job.LastErrorArgs is { } args ? JsonSerializer.Deserialize<Dictionary<string, string>>(args) : null;
+}
+
+/// <summary>Threads, messages and runs for the API: checks, the one-active-run rule, and starting a run as a job.</summary>
+internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler scheduler, IOptions<AssistantOptions> options, TimeProvider time)
+{
+    /// <summary>The built-in assistant's fixed id (asst_0193a000000070008000000000000001).</summary>
+    public static readonly Guid BuiltInAssistant = new("0193a000-0000-7000-8000-000000000001");
+
+    private const int MaxMetadataPairs = 16;
+    private const int MaxMetadataKey = 64;
+    private const int MaxMetadataValue = 512;
+
+    // ---------------------------------------------------------------- checks
+
+    public static string CheckText(string? text, AssistantOptions options, string field, Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            errors[field] = ["A message is required."];
+            return "";
+        }
+        if (TextLength.Of(text) > options.MaxMessageLength)
+        {
+            errors[field] = [$"The message is longer than {options.MaxMessageLength} characters."];
+        }
+        return text;
+    }
+
+    /// <summary>A string, or a list of <c>{"type": "text", "text": "…"}</c> parts (joined with new lines).</summary>
+    public static string CheckContent(JsonElement? content, AssistantOptions options, string field, Dictionary<string, string[]> errors)
+    {
+        switch (content)
+        {
+            case { ValueKind: JsonValueKind.String } text:
+                return CheckText(text.GetString(), options, field, errors);
+            case { ValueKind: JsonValueKind.Array } parts:
+                var texts = new List<string>();
+                foreach (var part in parts.EnumerateArray())
+                {
+                    if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || !type.ValueEquals("text")
+                        || !part.TryGetProperty("text", out var value) || value.ValueKind != JsonValueKind.String)
+                    {
+                        errors[field] = ["Each content part must be {\"type\": \"text\", \"text\": \"…\"}: images and files are not supported."];
+                        return "";
+                    }
+                    texts.Add(value.GetString()!);
+                }
+                return CheckText(string.Join("\n", texts), options, field, errors);
+            default:
+                errors[field] = ["The content is required: a string, or a list of text parts."];
+                return "";
+        }
+    }
+
+    public static string CheckRole(string? role, string field, Dictionary<string, string[]> errors, bool allowAssistant)
+    {
+        if (role is "user" || (allowAssistant && role is "assistant"))
+        {
+            return role;
+        }
+        errors[field] = [allowAssistant ? "The role must be 'user' or 'assistant'." : "The role must be 'user'."];
+        return "user";
+    }
+
+    /// <summary>As OpenAI has them: at most 16 pairs, keys up to 64 characters, values up to 512.</summary>
+    public static void CheckMetadata(Dictionary<string, string>? metadata, string field, Dictionary<string, string[]> errors)
+    {
+        if (metadata is null)
+        {
+            return;
+        }
+        if (metadata.Count > MaxMetadataPairs)
+        {
+            errors[field] = [$"At most {MaxMetadataPairs} pairs."];
+        }
+        else if (metadata.Keys.FirstOrDefault(k => k.Length == 0 || TextLength.Of(k) > MaxMetadataKey) is { } key)
+        {
+            errors[field] = [$"A key must have 1 to {MaxMetadataKey} characters: '{key}'."];
+        }
+        else if (metadata.FirstOrDefault(p => p.Value is null || TextLength.Of(p.Value) > MaxMetadataValue) is { Key: { } bad })
+        {
+            errors[field] = [$"The value of '{bad}' must be a string of at most {MaxMetadataValue} characters."];
+        }
+    }
+
+    public static (int Limit, bool Ascending) CheckPage(int? limit, string? order, Dictionary<string, string[]> errors)
+    {
+        if (limit is < 1 or > 100)
+        {
+            errors["limit"] = ["The limit must be between 1 and 100."];
+        }
+        if (order is not (null or "asc" or "desc"))
+        {
+            errors["order"] = ["The order must be 'asc' or 'desc'."];
+        }
+        return (limit ?? 20, order == "asc");
+    }
+
+    public static void CheckRun(RunCreate run, Dictionary<string, string[]> errors)
+    {
+        if (run.AssistantId is { } id && !OpenAIIds.TryParse(OpenAIIds.Assistant, id, out _))
+        {
+            errors["assistant_id"] = ["Not an assistant id (asst_…)."];
+        }
+        if (run.Temperature is < 0 or > 2)
+        {
+            errors["temperature"] = ["The temperature must be between 0 and 2."];
+        }
+        if (run.TopP is < 0 or > 1)
+        {
+            errors["top_p"] = ["top_p must be between 0 and 1."];
+        }
+        if (run.MaxCompletionTokens is < 16)
+        {
+            errors["max_completion_tokens"] = ["max_completion_tokens must be at least 16."];
+        }
+        if (run.Instructions is { Length: > 256_000 } || run.AdditionalInstructions is { Length: > 256_000 })
+        {
+            errors[run.Instructions is { Length: > 256_000 } ? "instructions" : "additional_instructions"] = ["At most 256000 characters."];
+        }
+        CheckMetadata(run.Metadata, "metadata", errors);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    public static ThreadObject View(AssistantThread thread) => new(
+        OpenAIIds.Of(OpenAIIds.Thread, thread.Id), "thread", thread.CreatedAt.ToUnixTimeSeconds(),
+        JsonSerializer.Deserialize<Dictionary<string, string>>(thread.Metadata) ?? [], []);
+
+    public static MessageObject View(ThreadMessage message) => new(
+        OpenAIIds.Of(OpenAIIds.Message, message.Id), "thread.message", message.CreatedAt.ToUnixTimeSeconds(), OpenAIIds.Of(OpenAIIds.Thread, message.ThreadId),
+        message.Role, [new MessageContent("text", new MessageText(message.Text, []))],
+        message.AssistantId is { } assistant ? OpenAIIds.Of(OpenAIIds.Assistant, assistant) : null,
+        message.RunId is { } run ? OpenAIIds.Of(OpenAIIds.Run, run) : null,
+        [], JsonSerializer.Deserialize<Dictionary<string, string>>(message.Metadata) ?? [], "completed", message.CreatedAt.ToUnixTimeSeconds());
+
+    public static ListObject<MessageObject> List(IReadOnlyList<MessageObject> items, bool more) =>
+        new("list", items, items.Count > 0 ? items[0].Id : null, items.Count > 0 ? items[^1].Id : null, more);
+
+    public static ListObject<RunObject> List(IReadOnlyList<RunObject> items, bool more) =>
+        new("list", items, items.Count > 0 ? items[0].Id : null, items.Count > 0 ? items[^1].Id : null, more);
+
+    // ---------------------------------------------------------------- threads and messages
+
+    public Task<AssistantThread?> FindThreadAsync(Guid userId, Guid id, CancellationToken cancellationToken) =>
+        db.Threads.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id && t.UserId == userId, cancellationToken);
+
+    public async Task<AssistantThread> CreateThreadAsync(Guid userId, Dictionary<string, string>? metadata, List<(string Role, string Text, Dictionary<string, string>? Metadata)> messages, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var thread = new AssistantThread { Id = Guid.CreateVersion7(now), UserId = userId, Metadata = JsonSerializer.Serialize(metadata ?? []), CreatedAt = now };
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        db.Threads.Add(thread);
+        await db.SaveChangesAsync(cancellationToken);
+        if (messages.Count > 0)
+        {
+            // In the order given: seq is assigned as the rows are inserted, in ordinality order.
+            var ids = messages.Select(_ => Guid.CreateVersion7(now)).ToArray();
+            var roles = messages.Select(m => m.Role).ToArray();
+            var texts = messages.Select(m => m.Text).ToArray();
+            var metas = messages.Select(m => JsonSerializer.Serialize(m.Metadata ?? [])).ToArray();
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO thread_messages (id, thread_id, role, text, metadata, created_at)
+                SELECT m.id, {thread.Id}, m.role, m.text, m.metadata::jsonb, {now}
+                FROM unnest({ids}, {roles}, {texts}, {metas}) WITH ORDINALITY AS m(id, role, text, metadata, n)
+                ORDER BY m.n
+                """, cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return thread;
+    }
+
+    /// <summary>Adds a message unless a run is answering the thread (OpenAI refuses that too).</summary>
+    public async Task<(ThreadMessage? Message, ProblemHttpResult? Refusal)> AddMessageAsync(Guid threadId, string role, string text, Dictionary<string, string>? metadata, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (await LockAndFindActiveRunAsync(threadId, cancellationToken) is { } active)
+        {
+            return (null, Busy(threadId, active));
+        }
+        var message = NewMessage(threadId, role, text, metadata, time.GetUtcNow());
+        db.ThreadMessages.Add(message);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return (message, null);
+    }
+
+    public Task<ThreadMessage?> AnswerOfAsync(Guid runId, CancellationToken cancellationToken) =>
+        db.ThreadMessages.AsNoTracking().Where(m => m.RunId == runId && m.Role == "assistant").OrderByDescending(m => m.Seq).FirstOrDefaultAsync(cancellationToken);
+
+    private static ThreadMessage NewMessage(Guid threadId, string role, string text, Dictionary<string, string>? metadata, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        ThreadId = threadId,
+        Role = role,
+        Text = text,
+        Metadata = JsonSerializer.Serialize(metadata ?? []),
+        CreatedAt = now,
+    };
+
+    // ---------------------------------------------------------------- runs
+
+    /// <summary>
+    /// Starts a run (with the user's message first, for /chat) in one transaction under the thread's row lock,
+    /// so two requests never start two runs on one thread; then wakes the Worker.
+    /// </summary>
+    public async Task<(AssistantRun? Run, ProblemHttpResult? Refusal)> StartRunAsync(AiCaller caller, Guid threadId, RunCreate request, string? userMessage, CancellationToken cancellationToken)
+    {
+        var assistant = await AssistantForAsync(caller, request.AssistantId, cancellationToken);
+        if (assistant is null)
+        {
+            return (null, ApiProblem.Of(ErrorCode.NotFound, detail: $"No assistant {request.AssistantId} that you may use."));
+        }
+        var decision = await access.ForSectionAsync(caller, Sections.Chat, assistant.ProviderId, request.Model ?? assistant.ModelId, cancellationToken);
+        if (decision.Provider is null || decision.Model is null)
+        {
+            return (null, ApiProblem.ValidationAsProblem(new Dictionary<string, string[]> { ["model"] = [$"No enabled chat model '{request.Model ?? assistant.ModelId}'."] }));
+        }
+        if (decision.Outcome.Refusal is { } refusal)
+        {
+            return (null, ApiProblem.Of(refusal, decision.MessageArgs));
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (await LockAndFindActiveRunAsync(threadId, cancellationToken) is { } active)
+        {
+            return (null, Busy(threadId, active));
+        }
+        var now = time.GetUtcNow();
+        if (userMessage is not null)
+        {
+            db.ThreadMessages.Add(NewMessage(threadId, "user", userMessage, null, now));
+        }
+        var id = Guid.CreateVersion7(now);
+        var job = scheduler.Create(AssistantRunHandler.JobKind, id, options.Value.MaxAttempts);
+        db.Jobs.Add(job);
+        var run = new AssistantRun
+        {
+            Id = id,
+            ThreadId = threadId,
+            UserId = caller.UserId,
+            AssistantId = assistant.Id,
+            JobId = job.Id,
+            Status = RunStatus.Queued,
+            ProviderId = decision.ProviderId,
+            ModelId = decision.ModelId,
+            Instructions = request.Instructions ?? assistant.Instructions,
+            AdditionalInstructions = request.AdditionalInstructions,
+            Tools = assistant.Tools,
+            Metadata = JsonSerializer.Serialize(request.Metadata ?? []),
+            Temperature = request.Temperature ?? assistant.Temperature,
+            TopP = request.TopP ?? assistant.TopP,
+            MaxCompletionTokens = request.MaxCompletionTokens,
+            CreatedAt = now,
+        };
+        db.Runs.Add(run);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        await scheduler.WakeWorkersAsync(CancellationToken.None);
+        return (run, null);
+    }
+
+    public async Task<RunView?> FindRunAsync(Guid userId, Guid threadId, Guid runId, CancellationToken cancellationToken) =>
+        await db.Runs.AsNoTracking().Where(r => r.Id == runId && r.ThreadId == threadId && r.UserId == userId)
+            .Join(db.Jobs.AsNoTracking(), r => r.JobId, j => j.Id, (r, j) => new RunView(r, j))
+            .FirstOrDefaultAsync(cancellationToken);
+
+    public async Task<List<RunView>> ListRunsAsync(Guid userId, Guid threadId, int take, bool ascending, CancellationToken cancellationToken)
+    {
+        var runs = db.Runs.AsNoTracking().Where(r => r.ThreadId == threadId && r.UserId == userId);
+        runs = ascending ? runs.OrderBy(r => r.CreatedAt).ThenBy(r => r.Id) : runs.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id);
+        return await runs.Take(take).Join(db.Jobs.AsNoTracking(), r => r.JobId, j => j.Id, (r, j) => new RunView(r, j)).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Polls the run until it ends or <paramref name="wait"/> passes (50 ms, doubling to 500 ms between looks).</summary>
+    public async Task<RunView?> WaitAsync(Guid userId, Guid runId, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetUtcNow() + wait;
+        var pause = TimeSpan.FromMilliseconds(50);
+        while (true)
+        {
+            var run = await db.Runs.AsNoTracking().Where(r => r.Id == runId && r.UserId == userId)
+                .Join(db.Jobs.AsNoTracking(), r => r.JobId, j => j.Id, (r, j) => new RunView(r, j)).FirstOrDefaultAsync(cancellationToken);
+            if (run is null || !RunStatus.IsActive(run.Status) || time.GetUtcNow() >= deadline)
+            {
+                return run;
+            }
+            await Task.Delay(pause, time, cancellationToken);
+            pause = TimeSpan.FromMilliseconds(Math.Min(500, pause.TotalMilliseconds * 2));
+        }
+    }
+
+    /// <summary>A queued run is cancelled at once; a running one is told to stop (the Worker aborts the vendor call).</summary>
+    public async Task CancelAsync(RunView run, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var jobId = run.Job.Id;
+        var cancelled = await db.Jobs.Where(j => j.Id == jobId && j.Status == JobStatus.Queued)
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Cancelled).SetProperty(j => j.FinishedAt, now).SetProperty(j => j.UpdatedAt, now), cancellationToken);
+        if (cancelled == 0)
+        {
+            await db.Jobs.Where(j => j.Id == jobId && j.Status == JobStatus.Running)
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.CancelRequested, true).SetProperty(j => j.UpdatedAt, now), cancellationToken);
+            await scheduler.SignalCancelAsync(jobId, cancellationToken);
+        }
+    }
+
+    private async Task<Guid?> LockAndFindActiveRunAsync(Guid threadId, CancellationToken cancellationToken)
+    {
+        await db.Database.ExecuteSqlAsync($"SELECT 1 FROM assistant_threads WHERE id = {threadId} FOR UPDATE", cancellationToken);
+        return await db.Runs.Where(r => r.ThreadId == threadId && r.Status == RunStatus.Queued)
+            .Join(db.Jobs, r => r.JobId, j => j.Id, (r, j) => new { r.Id, j.Status })
+            .Where(x => x.Status == JobStatus.Queued || x.Status == JobStatus.Running)
+            .Select(x => (Guid?)x.Id).FirstOrDefaultAsync(cancellationToken);
+    }
+
+    private static ProblemHttpResult Busy(Guid threadId, Guid runId) => ApiProblem.Of(ErrorCode.ThreadRunActive, new Dictionary<string, string>
+    {
+        ["thread"] = OpenAIIds.Of(OpenAIIds.Thread, threadId),
+        ["run"] = OpenAIIds.Of(OpenAIIds.Run, runId),
+    });
+
+    /// <summary>The assistant named (one of mine or a shared one), else the configured default, else the built-in one.</summary>
+    private async Task<Assistant?> AssistantForAsync(AiCaller caller, string? named, CancellationToken cancellationToken)
+    {
+        var wanted = named ?? options.Value.DefaultAssistantId;
+        if (wanted is not null)
+        {
+            return OpenAIIds.TryParse(OpenAIIds.Assistant, wanted, out var id)
+                ? await db.Assistants.AsNoTracking().FirstOrDefaultAsync(a => a.Id == id && (a.Shared || a.OwnerUserId == caller.UserId), cancellationToken)
+                : null;
+        }
+        var instructions = options.Value.DefaultInstructions;
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO assistants (id, shared, name, instructions, created_at)
+            VALUES ({BuiltInAssistant}, true, 'Default assistant', {instructions}, {time.GetUtcNow()})
+            ON CONFLICT (id) DO UPDATE SET instructions = EXCLUDED.instructions WHERE assistants.instructions IS DISTINCT FROM EXCLUDED.instructions
+            """, cancellationToken);
+        return await db.Assistants.AsNoTracking().FirstAsync(a => a.Id == BuiltInAssistant, cancellationToken);
+    }
+}

@@ -1,0 +1,316 @@
+using System.Security.Claims;
+using System.Text.Json;
+using AiPrompts.Api.Auth;
+using AiPrompts.Api.Errors;
+using AiPrompts.Core.ApiKeys;
+using AiPrompts.Core.Assistants;
+using AiPrompts.Core.Data;
+using AiPrompts.Core.Errors;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace AiPrompts.Api.Assistants;
+
+/// <summary>
+/// The Korean document's API (REQUIREMENTS §E) in the OpenAI Assistants v2 wire format: threads, their
+/// messages, runs polled until done, and the one-call <c>/api/v1/chat</c>. Threads and runs belong to
+/// their creator (anyone else gets 404); runs are jobs that the Worker runs.
+/// </summary>
+internal static class ThreadsApi
+{
+    public static IEndpointRouteBuilder MapThreadsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1").WithTags("Assistants (the Korean document's API, OpenAI Assistants v2)").RequireScope(ApiKeyScopes.Prompts);
+        group.MapPost("/chat", ChatAsync).WithName("Chat").ProducesProblem(504)
+            .WithSummary("Send a message and get the assistant's answer: a new thread without thread_id, the conversation continued with it");
+        group.MapPost("/threads", CreateThreadAsync).WithName("CreateThread").WithSummary("Create a thread, with messages if given");
+        group.MapGet("/threads/{thread_id}", GetThreadAsync).WithName("GetThread").WithSummary("One of my threads");
+        group.MapPost("/threads/{thread_id}", ModifyThreadAsync).WithName("ModifyThread").WithSummary("Change a thread's metadata");
+        group.MapDelete("/threads/{thread_id}", DeleteThreadAsync).WithName("DeleteThread").WithSummary("Delete a thread with its messages and runs");
+        group.MapPost("/threads/{thread_id}/messages", CreateMessageAsync).WithName("CreateMessage").WithSummary("Add a user message to a thread");
+        group.MapGet("/threads/{thread_id}/messages", ListMessagesAsync).WithName("ListMessages")
+            .WithSummary("A thread's messages, newest first by default (limit, order, after, before, run_id)");
+        group.MapGet("/threads/{thread_id}/messages/{message_id}", GetMessageAsync).WithName("GetMessage").WithSummary("One message");
+        group.MapPost("/threads/{thread_id}/runs", CreateRunAsync).WithName("CreateRun").WithSummary("Run an assistant on the thread: answers queued; poll the run");
+        group.MapGet("/threads/{thread_id}/runs", ListRunsAsync).WithName("ListRuns").WithSummary("A thread's runs, newest first");
+        group.MapGet("/threads/{thread_id}/runs/{run_id}", GetRunAsync).WithName("GetRun").WithSummary("One run: poll until completed, failed, cancelled, incomplete or expired");
+        group.MapPost("/threads/{thread_id}/runs/{run_id}/cancel", CancelRunAsync).WithName("CancelRun").WithSummary("Cancel a run that has not ended");
+        return app;
+    }
+
+    internal static async Task<Results<Ok<ChatAnswer>, ValidationProblem, ProblemHttpResult>> ChatAsync(
+        ChatRequest body, ClaimsPrincipal principal, ThreadStore store, IOptions<AssistantOptions> options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var text = ThreadStore.CheckText(body.Message, options.Value, "message", errors);
+        Guid threadId = default;
+        if (body.ThreadId is { } given && !OpenAIIds.TryParse(OpenAIIds.Thread, given, out threadId))
+        {
+            errors["thread_id"] = ["Not a thread id (thread_…)."];
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        var caller = principal.AiCaller();
+        if (body.ThreadId is null)
+        {
+            threadId = (await store.CreateThreadAsync(caller.UserId, null, [], cancellationToken)).Id;
+        }
+        else if (await store.FindThreadAsync(caller.UserId, threadId, cancellationToken) is null)
+        {
+            return ApiProblem.Of(ErrorCode.NotFound);
+        }
+        var (run, refusal) = await store.StartRunAsync(caller, threadId, new RunCreate(), text, cancellationToken);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+        var wait = options.Value.ChatWait;
+        var ended = await store.WaitAsync(caller.UserId, run!.Id, wait, cancellationToken);
+        var threadText = OpenAIIds.Of(OpenAIIds.Thread, threadId);
+        var runText = OpenAIIds.Of(OpenAIIds.Run, run.Id);
+        if (ended is null || RunStatus.IsActive(ended.Status))
+        {
+            return ApiProblem.Of(ErrorCode.RunNotFinished, new Dictionary<string, string>
+            {
+                ["thread"] = threadText, ["run"] = runText, ["seconds"] = ((int)wait.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
+        }
+        if (ended.Status is not (RunStatus.Completed or RunStatus.Incomplete))
+        {
+            return ApiProblem.Of(ended.ErrorCode is { } code && ErrorCode.All.FirstOrDefault(c => c.Code == code) is { } known ? known : ErrorCode.InternalError, ended.ErrorArgs);
+        }
+        var answer = await store.AnswerOfAsync(run.Id, cancellationToken);
+        return TypedResults.Ok(new ChatAnswer(answer?.Text ?? "", threadText, "assistant", (answer?.CreatedAt ?? time.GetUtcNow()).ToUnixTimeSeconds()));
+    }
+
+    internal static async Task<Results<Ok<ThreadObject>, ValidationProblem>> CreateThreadAsync(
+        ThreadCreate? body, ClaimsPrincipal principal, ThreadStore store, IOptions<AssistantOptions> options, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        ThreadStore.CheckMetadata(body?.Metadata, "metadata", errors);
+        var messages = new List<(string Role, string Text, Dictionary<string, string>? Metadata)>();
+        foreach (var (message, index) in (body?.Messages ?? []).Select((m, i) => (m, i)))
+        {
+            var field = $"messages[{index}]";
+            var role = ThreadStore.CheckRole(message.Role, $"{field}.role", errors, allowAssistant: true);
+            var text = ThreadStore.CheckContent(message.Content, options.Value, $"{field}.content", errors);
+            ThreadStore.CheckMetadata(message.Metadata, $"{field}.metadata", errors);
+            messages.Add((role, text, message.Metadata));
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        var thread = await store.CreateThreadAsync(principal.AiCaller().UserId, body?.Metadata, messages, cancellationToken);
+        return TypedResults.Ok(ThreadStore.View(thread));
+    }
+
+    internal static async Task<Results<Ok<ThreadObject>, ProblemHttpResult>> GetThreadAsync(
+        string thread_id, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken) =>
+        OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var id) && await store.FindThreadAsync(principal.AiCaller().UserId, id, cancellationToken) is { } thread
+            ? TypedResults.Ok(ThreadStore.View(thread))
+            : ApiProblem.Of(ErrorCode.NotFound);
+
+    internal static async Task<Results<Ok<ThreadObject>, ValidationProblem, ProblemHttpResult>> ModifyThreadAsync(
+        string thread_id, ThreadModify body, ClaimsPrincipal principal, ThreadStore store, AppDbContext db, CancellationToken cancellationToken)
+    {
+        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var id) || await store.FindThreadAsync(principal.AiCaller().UserId, id, cancellationToken) is not { } thread)
+        {
+            return ApiProblem.Of(ErrorCode.NotFound);
+        }
+        var errors = new Dictionary<string, string[]>();
+        ThreadStore.CheckMetadata(body.Metadata, "metadata", errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        if (body.Metadata is { } metadata)
+        {
+            thread.Metadata = JsonSerializer.Serialize(metadata);
+            db.Threads.Update(thread);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        return TypedResults.Ok(ThreadStore.View(thread));
+    }
+
+    internal static async Task<Results<Ok<DeletedObject>, ProblemHttpResult>> DeleteThreadAsync(
+        string thread_id, ClaimsPrincipal principal, AppDbContext db, CancellationToken cancellationToken)
+    {
+        var userId = principal.AiCaller().UserId;
+        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var id)
+            || await db.Threads.Where(t => t.Id == id && t.UserId == userId).ExecuteDeleteAsync(cancellationToken) == 0)
+        {
+            return ApiProblem.Of(ErrorCode.NotFound);
+        }
+        return TypedResults.Ok(new DeletedObject(thread_id, "thread.deleted", true));
+    }
+
+    internal static async Task<Results<Ok<MessageObject>, ValidationProblem, ProblemHttpResult>> CreateMessageAsync(
+        string thread_id, MessageCreate body, ClaimsPrincipal principal, ThreadStore store, IOptions<AssistantOptions> options, CancellationToken cancellationToken)
+    {
+        var userId = principal.AiCaller().UserId;
+        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var id) || await store.FindThreadAsync(userId, id, cancellationToken) is null)
+        {
+            return ApiProblem.Of(ErrorCode.NotFound);
+        }
+        var errors = new Dictionary<string, string[]>();
+        var role = ThreadStore.CheckRole(body.Role, "role", errors, allowAssistant: true);
+        var text = ThreadStore.CheckContent(body.Content, options.Value, "content", errors);
+        ThreadStore.CheckMetadata(body.Metadata, "metadata", errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        var (message, refusal) = await store.AddMessageAsync(id, role, text, body.Metadata, cancellationToken);
+        return refusal is not null ? refusal : TypedResults.Ok(ThreadStore.View(message!));
+    }
+
+    internal static async Task<Results<Ok<ListObject<MessageObject>>, ValidationProblem, ProblemHttpResult>> ListMessagesAsync(
+        string thread_id, ClaimsPrincipal principal, ThreadStore store, AppDbContext db, CancellationToken cancellationToken,
+        int? limit = null, string? order = null, string? after = null, string? before = null, string? run_id = null)
+    {
+        var userId = principal.AiCaller().UserId;
+        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || await store.FindThreadAsync(userId, threadId, cancellationToken) is null)
+        {
+            return ApiProblem.Of(ErrorCode.NotFound);
+        }
+        var errors = new Dictionary<string, string[]>();
+        var page = ThreadStore.CheckPage(limit, order, errors);
+        Guid afterId = default, beforeId = default, runId = default;
+        if (after is not null && !OpenAIIds.TryParse(OpenAIIds.Message, after, out afterId))
+        {
+            errors["after"] = ["Not a message id (msg_…)."];
+        }
+        if (before is not null && !OpenAIIds.TryParse(OpenAIIds.Message, before, out beforeId))
+        {
+            errors["before"] = ["Not a message id (msg_…)."];
+        }
+        if (run_id is not null && !OpenAIIds.TryParse(OpenAIIds.Run, run_id, out runId))
+        {
+            errors["run_id"] = ["Not a run id (run_…)."];
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        var query = db.ThreadMessages.AsNoTracking().Where(m => m.ThreadId == threadId);
+        if (run_id is not null)
+        {
+            query = query.Where(m => m.RunId == runId);
+        }
+        // A cursor is a message of this thread; its place is its seq.
+        var afterSeq = after is null ? null : await db.ThreadMessages.Where(m => m.Id == afterId && m.ThreadId == threadId).Select(m => (long?)m.Seq).FirstOrDefaultAsync(cancellationToken);
+        var beforeSeq = before is null ? null : await db.ThreadMessages.Where(m => m.Id == beforeId && m.ThreadId == threadId).Select(m => (long?)m.Seq).FirstOrDefaultAsync(cancellationToken);
+        if (after is not null && afterSeq is null)
+        {
+            errors["after"] = [$"The thread has no message {after}."];
+        }
+        if (before is not null && beforeSeq is null)
+        {
+            errors["before"] = [$"The thread has no message {before}."];
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        if (afterSeq is { } a)
+        {
+            query = page.Ascending ? query.Where(m => m.Seq > a) : query.Where(m => m.Seq < a);
+        }
+        if (beforeSeq is { } b)
+        {
+            query = page.Ascending ? query.Where(m => m.Seq < b) : query.Where(m => m.Seq > b);
+        }
+        // With only "before", the page is the one nearest the cursor: read towards it, then turn it round.
+        var towardsBefore = beforeSeq is not null && afterSeq is null;
+        var ordered = page.Ascending != towardsBefore ? query.OrderBy(m => m.Seq) : query.OrderByDescending(m => m.Seq);
+        var rows = await ordered.Take(page.Limit + 1).ToListAsync(cancellationToken);
+        var more = rows.Count > page.Limit;
+        rows = [.. rows.Take(page.Limit)];
+        if (towardsBefore)
+        {
+            rows.Reverse();
+        }
+        return TypedResults.Ok(ThreadStore.List(rows.Select(ThreadStore.View).ToList(), more));
+    }
+
+    internal static async Task<Results<Ok<MessageObject>, ProblemHttpResult>> GetMessageAsync(
+        string thread_id, string message_id, ClaimsPrincipal principal, ThreadStore store, AppDbContext db, CancellationToken cancellationToken)
+    {
+        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || !OpenAIIds.TryParse(OpenAIIds.Message, message_id, out var messageId)
+            || await store.FindThreadAsync(principal.AiCaller().UserId, threadId, cancellationToken) is null
+            || await db.ThreadMessages.AsNoTracking().FirstOrDefaultAsync(m => m.Id == messageId && m.ThreadId == threadId, cancellationToken) is not { } message)
+        {
+            return ApiProblem.Of(ErrorCode.NotFound);
+        }
+        return TypedResults.Ok(ThreadStore.View(message));
+    }
+
+    internal static async Task<Results<Ok<RunObject>, ValidationProblem, ProblemHttpResult>> CreateRunAsync(
+        string thread_id, RunCreate? body, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken)
+    {
+        var caller = principal.AiCaller();
+        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || await store.FindThreadAsync(caller.UserId, threadId, cancellationToken) is null)
+        {
+            return ApiProblem.Of(ErrorCode.NotFound);
+        }
+        var request = body ?? new RunCreate();
+        var errors = new Dictionary<string, string[]>();
+        ThreadStore.CheckRun(request, errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        var (run, refusal) = await store.StartRunAsync(caller, threadId, request, null, cancellationToken);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+        return TypedResults.Ok((await store.FindRunAsync(caller.UserId, threadId, run!.Id, cancellationToken))!.View());
+    }
+
+    internal static async Task<Results<Ok<ListObject<RunObject>>, ValidationProblem, ProblemHttpResult>> ListRunsAsync(
+        string thread_id, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken, int? limit = null, string? order = null)
+    {
+        var userId = principal.AiCaller().UserId;
+        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || await store.FindThreadAsync(userId, threadId, cancellationToken) is null)
+        {
+            return ApiProblem.Of(ErrorCode.NotFound);
+        }
+        var errors = new Dictionary<string, string[]>();
+        var page = ThreadStore.CheckPage(limit, order, errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        var runs = await store.ListRunsAsync(userId, threadId, page.Limit + 1, page.Ascending, cancellationToken);
+        return TypedResults.Ok(ThreadStore.List(runs.Take(page.Limit).Select(r => r.View()).ToList(), runs.Count > page.Limit));
+    }
+
+    internal static async Task<Results<Ok<RunObject>, ProblemHttpResult>> GetRunAsync(
+        string thread_id, string run_id, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken) =>
+        OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) && OpenAIIds.TryParse(OpenAIIds.Run, run_id, out var runId)
+            && await store.FindRunAsync(principal.AiCaller().UserId, threadId, runId, cancellationToken) is { } run
+            ? TypedResults.Ok(run.View())
+            : ApiProblem.Of(ErrorCode.NotFound);
+
+    internal static async Task<Results<Ok<RunObject>, ProblemHttpResult>> CancelRunAsync(
+        string thread_id, string run_id, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken)
+    {
+        var userId = principal.AiCaller().UserId;
+        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || !OpenAIIds.TryParse(OpenAIIds.Run, run_id, out var runId)
+            || await store.FindRunAsync(userId, threadId, runId, cancellationToken) is not { } run)
+        {
+            return ApiProblem.Of(ErrorCode.NotFound);
+        }
+        if (!RunStatus.IsActive(run.Status))
+        {
+            return ApiProblem.Of(ErrorCode.NotCancellable);
+        }
+        await store.CancelAsync(run, cancellationToken);
+        return TypedResults.Ok((await store.FindRunAsync(userId, threadId, runId, cancellationToken))!.View());
+    }
+}

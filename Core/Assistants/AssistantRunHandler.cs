@@ -1,0 +1,170 @@
+using System.Text;
+using AiPrompts.Core.Errors;
+using AiPrompts.Core.Jobs;
+using AiPrompts.Core.Keys;
+using AiPrompts.Core.Providers;
+using AiPrompts.Core.Usage;
+using AiPrompts.Core.Vendors;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace AiPrompts.Core.Assistants;
+
+/// <summary>
+/// Runs an assistant on a thread: the key is resolved again for the thread's owner, the thread's messages
+/// (the most recent that fit the model's context) go to the model with the assistant's instructions, and
+/// the answer is written as the thread's next message with the run's completion and its usage row, in the
+/// job's fenced transaction, so a Worker killed mid-run leaves nothing and the rescue writes it once.
+/// </summary>
+public sealed class AssistantRunHandler(NpgsqlDataSource dataSource, IServiceScopeFactory scopes, VendorClientFactory vendors, TimeProvider time) : IJobHandler
+{
+    public const string JobKind = "assistant_run";
+
+    /// <summary>The answer's room when the run sets no max_completion_tokens.</summary>
+    private const int DefaultCompletionBudget = 4096;
+
+    public string Kind => JobKind;
+
+    public async Task<JobOutcome> RunAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        var run = await LoadAsync(context.Job.SubjectId, cancellationToken);
+        if (run is null)
+        {
+            return JobOutcome.Fail(JobError.Of(ErrorCode.NotFound, "The run or its thread no longer exists."));
+        }
+        if (run.UserDisabled)
+        {
+            return JobOutcome.Fail(JobError.Of(ErrorCode.Forbidden, "The owner of the thread is disabled."));
+        }
+
+        VendorTarget target;
+        int? contextSize;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var access = scope.ServiceProvider.GetRequiredService<AiAccess>();
+            var caller = new AiCaller(run.UserId, run.Role);
+            var decision = await access.ForModelAsync(caller, Capabilities.Chat, run.ProviderId, run.ModelId, cancellationToken);
+            if (decision.Outcome.Refusal is { } refusal)
+            {
+                return JobOutcome.Fail(JobError.Of(refusal, $"Refused at run time: {refusal.Code}.", decision.MessageArgs));
+            }
+            contextSize = decision.Model?.ContextSize;
+            try
+            {
+                target = await access.TargetAsync(caller, decision, cancellationToken);
+            }
+            catch (KeyDecryptionException)
+            {
+                return JobOutcome.Fail(JobError.Of(ErrorCode.KeyDecryptionFailed, "The stored key could not be decrypted.", decision.MessageArgs));
+            }
+        }
+
+        var instructions = string.Join("\n\n", new[] { run.Instructions, run.AdditionalInstructions }.Where(i => !string.IsNullOrWhiteSpace(i)));
+        var budget = (contextSize ?? 32_768) - (run.MaxCompletionTokens ?? DefaultCompletionBudget) - LocalChatClient.EstimateTokens(instructions);
+        var history = await HistoryAsync(run.ThreadId, Math.Max(budget, 256), cancellationToken);
+        var options = new ChatOptions
+        {
+            ModelId = target.ModelId,
+            Instructions = instructions.Length == 0 ? null : instructions,
+            Temperature = run.Temperature,
+            TopP = run.TopP,
+            MaxOutputTokens = run.MaxCompletionTokens,
+        };
+
+        var text = new StringBuilder();
+        MeteredUsage? usage = null;
+        ChatFinishReason? finish = null;
+        var started = time.GetTimestamp();
+        try
+        {
+            using var client = vendors.CreateChatClient(target);
+            await foreach (var update in client.GetStreamingResponseAsync(history, options, cancellationToken))
+            {
+                text.Append(update.Text);
+                finish ??= update.FinishReason;
+                usage = MeteredUsage.From(update.AdditionalProperties) ?? usage;
+            }
+        }
+        catch (VendorException ex)
+        {
+            var error = JobError.Of(ex.Code, ex.VendorMessage, ex.MessageArgs);
+            var writes = ex.ReachedVendor ? [Usage(context, run, target, null, started, UsageStatus.Failed, ex.Code.Code)] : Array.Empty<NpgsqlBatchCommand>();
+            return ex.IsTransient ? JobOutcome.Retry(error, ex.RetryAfter, writes) : JobOutcome.Fail(error, writes);
+        }
+        catch (OperationCanceledException) when (context.StopReason is StopReason.Cancelled or StopReason.ShuttingDown)
+        {
+            var status = context.StopReason == StopReason.Cancelled ? UsageStatus.Cancelled : UsageStatus.Interrupted;
+            return JobOutcome.Stopped(Usage(context, run, target, usage, started, status, null));
+        }
+
+        var now = time.GetUtcNow();
+        var message = JobStore.Command("""
+            INSERT INTO thread_messages (id, thread_id, role, text, assistant_id, run_id, metadata, created_at)
+            VALUES ($1, $2, 'assistant', $3, $4, $5, '{}'::jsonb, $6)
+            """, Guid.CreateVersion7(now), run.ThreadId, text.ToString(), run.AssistantId, context.Job.SubjectId, now);
+        var completed = JobStore.Command("""
+            UPDATE assistant_runs SET status = $2, completed_at = $3, prompt_tokens = $4, completion_tokens = $5 WHERE id = $1
+            """, context.Job.SubjectId, finish == ChatFinishReason.Length ? RunStatus.Incomplete : RunStatus.Completed, now,
+            usage?.InputTokens ?? 0L, usage?.OutputTokens ?? 0L);
+        return JobOutcome.Succeed(message, completed, Usage(context, run, target, usage, started, UsageStatus.Succeeded, null));
+    }
+
+    public IEnumerable<NpgsqlBatchCommand> FinalWrites(JobContext context) => [];
+
+    public ValueTask OnStatusChangedAsync(JobContext context, string status, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>The thread's most recent messages whose estimated tokens fit <paramref name="budget"/>, oldest first (OpenAI's "auto" truncation).</summary>
+    private async Task<List<ChatMessage>> HistoryAsync(Guid threadId, long budget, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT role, text FROM thread_messages WHERE thread_id = $1 ORDER BY seq DESC LIMIT 1000");
+        command.Parameters.Add(new() { Value = threadId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var newestFirst = new List<ChatMessage>();
+        long used = 0;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var text = reader.GetString(1);
+            used += LocalChatClient.EstimateTokens(text) + 4;
+            if (used > budget && newestFirst.Count > 0)
+            {
+                break;
+            }
+            newestFirst.Add(new ChatMessage(reader.GetString(0) == "assistant" ? ChatRole.Assistant : ChatRole.User, text));
+        }
+        newestFirst.Reverse();
+        return newestFirst;
+    }
+
+    private NpgsqlBatchCommand Usage(JobContext context, LoadedRun run, VendorTarget target, MeteredUsage? usage, long started, string status, string? errorCode)
+    {
+        var row = UsageEvent.ForCall(JobKind, Sections.Chat, run.UserId, target, usage, time.GetElapsedTime(started), status, errorCode, time.GetUtcNow());
+        row.JobId = context.Job.Id;
+        row.Attempt = context.Attempt;
+        row.SubjectId = context.Job.SubjectId;
+        return UsageWrites.Insert(row);
+    }
+
+    private async Task<LoadedRun?> LoadAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT r.thread_id, r.user_id, u.role, u.is_disabled, r.assistant_id, r.provider_id, r.model_id,
+                   r.instructions, r.additional_instructions, r.temperature, r.top_p, r.max_completion_tokens
+            FROM assistant_runs r JOIN users u ON u.id = r.user_id
+            WHERE r.id = $1
+            """);
+        command.Parameters.Add(new() { Value = id, NpgsqlDbType = NpgsqlDbType.Uuid });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+        return new LoadedRun(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetBoolean(3), reader.GetGuid(4), reader.GetString(5), reader.GetString(6),
+            reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8),
+            reader.IsDBNull(9) ? null : reader.GetFloat(9), reader.IsDBNull(10) ? null : reader.GetFloat(10), reader.IsDBNull(11) ? null : reader.GetInt32(11));
+    }
+
+    private sealed record LoadedRun(Guid ThreadId, Guid UserId, string Role, bool UserDisabled, Guid AssistantId, string ProviderId, string ModelId,
+        string? Instructions, string? AdditionalInstructions, float? Temperature, float? TopP, int? MaxCompletionTokens);
+}

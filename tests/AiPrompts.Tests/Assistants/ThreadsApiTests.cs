@@ -1,0 +1,208 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using AiPrompts.Tests.Infrastructure;
+
+namespace AiPrompts.Tests.Assistants;
+
+/// <summary>The Korean document's API (REQUIREMENTS §E) in the OpenAI Assistants wire format, through a real Worker process.</summary>
+public sealed class ThreadsApiTests(ThreadsApiTests.Fixture fixture) : IClassFixture<ThreadsApiTests.Fixture>
+{
+    public sealed class Fixture : WorkerFactory;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private async Task<HttpClient> ClientAsync(TestUser? user = null)
+    {
+        user ??= await fixture.CreateUserAsync("user");
+        using var client = fixture.CreateClient(user.Token);
+        var made = await client.PostAsJsonAsync("/api/v1/api-keys", new { name = "signage panel" }, Ct);
+        return fixture.CreateClient((await made.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("data").GetProperty("key").GetString()!);
+    }
+
+    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    private static StringContent Body(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private static long Now => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    [Fact]
+    public async Task A_new_chat_creates_a_thread_and_a_continued_chat_answers_with_the_whole_conversation_as_context()
+    {
+        using var client = await ClientAsync();
+        var first = await JsonAsync(await client.PostAsync("/api/v1/chat", Body("""{"message": "What is the average dwell time in front of screen 3?"}"""), Ct));
+        Assert.Equal(["message", "thread_id", "role", "created_at"], first.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("assistant", first.GetProperty("role").GetString());
+        Assert.StartsWith("thread_", first.GetProperty("thread_id").GetString(), StringComparison.Ordinal);
+        Assert.Contains("dwell time", first.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.InRange(first.GetProperty("created_at").GetInt64(), Now - 60, Now + 5);
+        var thread = first.GetProperty("thread_id").GetString()!;
+
+        var second = await JsonAsync(await client.PostAsync("/api/v1/chat", Body($$"""{"message": "And for screen 4? {\"screen\": 4, \"visits\": [12, 30]}", "thread_id": "{{thread}}"}"""), Ct));
+        Assert.Equal(thread, second.GetProperty("thread_id").GetString());
+        Assert.Contains("screen 4?", second.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        // The second run saw the first exchange: its prompt is the whole thread (the local model counts it).
+        var messages = await JsonAsync(await client.GetAsync($"/api/v1/threads/{thread}/messages?order=asc", Ct));
+        Assert.Equal(["user", "assistant", "user", "assistant"], messages.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("role").GetString()));
+        Assert.Equal(second.GetProperty("message").GetString(), messages.GetProperty("data")[3].GetProperty("content")[0].GetProperty("text").GetProperty("value").GetString());
+        var prompts = await fixture.Database.ScalarAsync<string>("""
+            SELECT string_agg(prompt_tokens::text, ',' ORDER BY created_at) FROM assistant_runs WHERE thread_id = $1
+            """, Guid.ParseExact(thread["thread_".Length..], "N"));
+        var tokens = prompts.Split(',').Select(long.Parse).ToArray();
+        Assert.Equal(2, tokens.Length);
+        Assert.True(tokens[1] > tokens[0] + 20, $"the second run's prompt ({tokens[1]} tokens) should hold the first exchange ({tokens[0]})");
+        Assert.Equal(2, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM usage_events WHERE subject_type = 'assistant_run' AND subject_id IN (SELECT id FROM assistant_runs WHERE thread_id = $1)",
+            Guid.ParseExact(thread["thread_".Length..], "N")));
+    }
+
+    [Fact]
+    public async Task Thread_message_run_poll_as_the_document_shows()
+    {
+        using var client = await ClientAsync();
+        var thread = await JsonAsync(await client.PostAsync("/api/v1/threads", Body("{}"), Ct));
+        Assert.Equal(["id", "object", "created_at", "metadata", "tool_resources"], thread.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("thread", thread.GetProperty("object").GetString());
+        Assert.Empty(thread.GetProperty("metadata").EnumerateObject());
+        var id = thread.GetProperty("id").GetString()!;
+
+        var message = await JsonAsync(await client.PostAsync($"/api/v1/threads/{id}/messages", Body("""{"content": "Which campaign played most on Monday?", "role": "user"}"""), Ct));
+        Assert.StartsWith("msg_", message.GetProperty("id").GetString(), StringComparison.Ordinal);
+        Assert.Equal("thread.message", message.GetProperty("object").GetString());
+        Assert.Equal(id, message.GetProperty("thread_id").GetString());
+        Assert.Equal("user", message.GetProperty("role").GetString());
+        Assert.Equal("text", message.GetProperty("content")[0].GetProperty("type").GetString());
+        Assert.Equal("Which campaign played most on Monday?", message.GetProperty("content")[0].GetProperty("text").GetProperty("value").GetString());
+
+        var run = await JsonAsync(await client.PostAsync($"/api/v1/threads/{id}/runs", Body("{}"), Ct));
+        Assert.StartsWith("run_", run.GetProperty("id").GetString(), StringComparison.Ordinal);
+        Assert.Equal("thread.run", run.GetProperty("object").GetString());
+        Assert.StartsWith("asst_", run.GetProperty("assistant_id").GetString(), StringComparison.Ordinal);
+        Assert.Equal(id, run.GetProperty("thread_id").GetString());
+        Assert.Contains(run.GetProperty("status").GetString(), new[] { "queued", "in_progress" });
+        Assert.Contains("digital signage", run.GetProperty("instructions").GetString(), StringComparison.Ordinal);
+        var runId = run.GetProperty("id").GetString()!;
+
+        JsonElement polled;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        do
+        {
+            await Task.Delay(50, Ct);
+            polled = await JsonAsync(await client.GetAsync($"/api/v1/threads/{id}/runs/{runId}", Ct));
+        }
+        while (polled.GetProperty("status").GetString() is "queued" or "in_progress" && DateTime.UtcNow < deadline);
+        Assert.Equal("completed", polled.GetProperty("status").GetString());
+        Assert.InRange(polled.GetProperty("completed_at").GetInt64(), Now - 60, Now + 5);
+        Assert.True(polled.GetProperty("usage").GetProperty("total_tokens").GetInt64() > 0);
+        Assert.Equal(JsonValueKind.Null, polled.GetProperty("last_error").ValueKind);
+
+        var list = await JsonAsync(await client.GetAsync($"/api/v1/threads/{id}/messages", Ct));
+        Assert.Equal("list", list.GetProperty("object").GetString());
+        var data = list.GetProperty("data").EnumerateArray().ToList();
+        Assert.Equal(["assistant", "user"], data.Select(m => m.GetProperty("role").GetString())); // newest first
+        Assert.Equal(runId, data[0].GetProperty("run_id").GetString());
+        Assert.Contains("campaign", data[0].GetProperty("content")[0].GetProperty("text").GetProperty("value").GetString(), StringComparison.Ordinal);
+        Assert.Equal(data[0].GetProperty("id").GetString(), list.GetProperty("first_id").GetString());
+        Assert.Equal(data[1].GetProperty("id").GetString(), list.GetProperty("last_id").GetString());
+        Assert.False(list.GetProperty("has_more").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Errors_come_in_OpenAIs_shape_and_another_users_thread_is_404()
+    {
+        using var client = await ClientAsync();
+        var invalid = await JsonAsync(await client.PostAsync("/api/v1/chat", Body("{}"), Ct), HttpStatusCode.BadRequest);
+        var error = invalid.GetProperty("error");
+        Assert.Equal("validation_failed", error.GetProperty("code").GetString());
+        Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
+        Assert.Equal("message", error.GetProperty("param").GetString());
+        Assert.False(string.IsNullOrEmpty(error.GetProperty("userMessage").GetString()));
+
+        var thread = (await JsonAsync(await client.PostAsync("/api/v1/threads", Body("""{"metadata": {"screen": "lobby"}}"""), Ct))).GetProperty("id").GetString()!;
+        using var stranger = await ClientAsync();
+        foreach (var path in (string[])[$"/api/v1/threads/{thread}", $"/api/v1/threads/{thread}/messages"])
+        {
+            var hidden = await JsonAsync(await stranger.GetAsync(path, Ct), HttpStatusCode.NotFound);
+            Assert.Equal("not_found", hidden.GetProperty("error").GetProperty("code").GetString());
+        }
+        await JsonAsync(await stranger.PostAsync($"/api/v1/threads/{thread}/runs", Body("{}"), Ct), HttpStatusCode.NotFound);
+        await JsonAsync(await stranger.PostAsync("/api/v1/chat", Body($$"""{"message": "hi", "thread_id": "{{thread}}"}"""), Ct), HttpStatusCode.NotFound);
+
+        using var anonymous = fixture.CreateClient();
+        var unsigned = await JsonAsync(await anonymous.PostAsync("/api/v1/threads", Body("{}"), Ct), HttpStatusCode.Unauthorized);
+        Assert.Equal("authentication_error", unsigned.GetProperty("error").GetProperty("type").GetString());
+
+        using var thai = fixture.CreateClient((await fixture.CreateUserAsync("user")).Token, "th");
+        var translated = await JsonAsync(await thai.PostAsync("/api/v1/chat", Body("{}"), Ct), HttpStatusCode.BadRequest);
+        Assert.Matches("[\u0E00-\u0E7F]", translated.GetProperty("error").GetProperty("userMessage").GetString()!);
+    }
+
+    [Fact]
+    public async Task A_thread_with_an_active_run_refuses_another_run_and_new_messages()
+    {
+        var user = await fixture.CreateUserAsync("user");
+        using var client = await ClientAsync(user);
+        var thread = (await JsonAsync(await client.PostAsync("/api/v1/threads", Body("{}"), Ct))).GetProperty("id").GetString()!;
+        var threadId = Guid.ParseExact(thread["thread_".Length..], "N");
+        // A run whose job waits an hour: active for as long as the test needs.
+        var runId = Guid.CreateVersion7();
+        await fixture.Database.ExecuteAsync($$"""
+            INSERT INTO jobs (id, kind, subject_id, status, attempt, max_attempts, run_after, cancel_requested, created_at, updated_at)
+            VALUES ('{{runId}}', 'assistant_run', '{{runId}}', 'queued', 0, 5, now() + interval '1 hour', false, now(), now());
+            INSERT INTO assistant_runs (id, thread_id, user_id, assistant_id, job_id, status, provider_id, model_id, tools, metadata, created_at)
+            VALUES ('{{runId}}', '{{threadId}}', '{{user.Id}}', '0193a000-0000-7000-8000-000000000001', '{{runId}}', 'queued', 'local', 'local-text', '[]', '{}', now());
+            """);
+        var busy = await JsonAsync(await client.PostAsync($"/api/v1/threads/{thread}/runs", Body("{}"), Ct), HttpStatusCode.BadRequest);
+        Assert.Equal("thread_run_active", busy.GetProperty("error").GetProperty("code").GetString());
+        Assert.Contains($"run_{runId:N}", busy.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        var message = await JsonAsync(await client.PostAsync($"/api/v1/threads/{thread}/messages", Body("""{"role": "user", "content": "hello?"}"""), Ct), HttpStatusCode.BadRequest);
+        Assert.Equal("thread_run_active", message.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(1, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM assistant_runs WHERE thread_id = $1", threadId));
+        Assert.Equal(0, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM thread_messages WHERE thread_id = $1", threadId));
+
+        // Cancelled, the thread is free again.
+        var cancelled = await JsonAsync(await client.PostAsync($"/api/v1/threads/{thread}/runs/run_{runId:N}/cancel", null, Ct));
+        Assert.Equal("cancelled", cancelled.GetProperty("status").GetString());
+        await JsonAsync(await client.PostAsync($"/api/v1/threads/{thread}/messages", Body("""{"role": "user", "content": "hello?"}"""), Ct));
+    }
+
+    [Fact]
+    public async Task Messages_page_with_after_and_before_over_250_messages()
+    {
+        var user = await fixture.CreateUserAsync("user");
+        using var client = await ClientAsync(user);
+        var messages = Enumerable.Range(0, 250).Select(i => new { role = "user", content = $"note {i}" }).ToList();
+        var thread = (await JsonAsync(await client.PostAsJsonAsync("/api/v1/threads", new { messages }, Ct))).GetProperty("id").GetString()!;
+
+        var seen = new List<string>();
+        string? after = null;
+        while (true)
+        {
+            var page = await JsonAsync(await client.GetAsync($"/api/v1/threads/{thread}/messages?order=asc&limit=100{(after is null ? "" : "&after=" + after)}", Ct));
+            seen.AddRange(page.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("content")[0].GetProperty("text").GetProperty("value").GetString()!));
+            if (!page.GetProperty("has_more").GetBoolean())
+            {
+                break;
+            }
+            after = page.GetProperty("last_id").GetString();
+        }
+        Assert.Equal(Enumerable.Range(0, 250).Select(i => $"note {i}"), seen);
+
+        // Newest first, and back again with before.
+        var newest = await JsonAsync(await client.GetAsync($"/api/v1/threads/{thread}/messages?limit=10", Ct));
+        Assert.Equal("note 249", newest.GetProperty("data")[0].GetProperty("content")[0].GetProperty("text").GetProperty("value").GetString());
+        var older = await JsonAsync(await client.GetAsync($"/api/v1/threads/{thread}/messages?limit=10&after={newest.GetProperty("last_id").GetString()}", Ct));
+        Assert.Equal("note 239", older.GetProperty("data")[0].GetProperty("content")[0].GetProperty("text").GetProperty("value").GetString());
+        var back = await JsonAsync(await client.GetAsync($"/api/v1/threads/{thread}/messages?limit=10&before={older.GetProperty("first_id").GetString()}", Ct));
+        Assert.Equal(newest.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()), back.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()));
+
+        var bad = await JsonAsync(await client.GetAsync($"/api/v1/threads/{thread}/messages?limit=101&order=sideways", Ct), HttpStatusCode.BadRequest);
+        Assert.Equal("validation_failed", bad.GetProperty("error").GetProperty("code").GetString());
+    }
+}
