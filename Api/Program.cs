@@ -41,6 +41,7 @@ api.MapAvailabilityApi();
 api.MapPromptRequestsApi();
 api.MapArabicPromptsApi();
 api.MapThreadsApi();
+api.MapAssistantsApi();
 api.MapPromptTemplatesApi();
 api.MapTemplateSandboxApi();
 api.MapActiveTemplateApi();

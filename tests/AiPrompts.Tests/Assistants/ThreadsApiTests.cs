@@ -205,4 +205,45 @@ public sealed class ThreadsApiTests(ThreadsApiTests.Fixture fixture) : IClassFix
         var bad = await JsonAsync(await client.GetAsync($"/api/v1/threads/{thread}/messages?limit=101&order=sideways", Ct), HttpStatusCode.BadRequest);
         Assert.Equal("validation_failed", bad.GetProperty("error").GetProperty("code").GetString());
     }
+
+    [Fact]
+    public async Task Admins_make_assistants_a_super_admin_shares_them_and_a_run_uses_the_assistants_instructions()
+    {
+        var user = await fixture.CreateUserAsync("user");
+        using var userClient = fixture.CreateClient(user.Token);
+        var refused = await JsonAsync(await userClient.PostAsync("/api/v1/assistants", Body("""{"name": "mine"}"""), Ct), HttpStatusCode.Forbidden);
+        Assert.Equal("permission_error", refused.GetProperty("error").GetProperty("type").GetString());
+
+        var admin = await fixture.CreateUserAsync("admin");
+        using var adminClient = fixture.CreateClient(admin.Token);
+        var notShared = await JsonAsync(await adminClient.PostAsync("/api/v1/assistants", Body("""{"name": "x", "shared": true}"""), Ct), HttpStatusCode.BadRequest);
+        Assert.Equal("shared", notShared.GetProperty("error").GetProperty("param").GetString());
+        var badModel = await JsonAsync(await adminClient.PostAsync("/api/v1/assistants", Body("""{"model": "gpt-9"}"""), Ct), HttpStatusCode.BadRequest);
+        Assert.Equal("model", badModel.GetProperty("error").GetProperty("param").GetString());
+        var own = await JsonAsync(await adminClient.PostAsync("/api/v1/assistants", Body("""{"name": "Store 42 analyst", "model": "local-text", "instructions": "Answer for store 42 only.", "metadata": {"team": "retail"}}"""), Ct));
+        Assert.Equal("assistant", own.GetProperty("object").GetString());
+        Assert.Equal("local-text", own.GetProperty("model").GetString());
+        var ownId = own.GetProperty("id").GetString()!;
+        await JsonAsync(await userClient.GetAsync($"/api/v1/assistants/{ownId}", Ct), HttpStatusCode.NotFound); // not shared: not the user's to see
+
+        var root = await fixture.CreateUserAsync("super_admin");
+        using var rootClient = fixture.CreateClient(root.Token);
+        var shared = await JsonAsync(await rootClient.PostAsync("/api/v1/assistants", Body("""{"name": "Signage analyst", "instructions": "You analyse screen 7 only.", "shared": true}"""), Ct));
+        var sharedId = shared.GetProperty("id").GetString()!;
+        var visible = await JsonAsync(await userClient.GetAsync("/api/v1/assistants", Ct));
+        var ids = visible.GetProperty("data").EnumerateArray().Select(a => a.GetProperty("id").GetString()).ToList();
+        Assert.Contains(sharedId, ids);
+        Assert.DoesNotContain(ownId, ids);
+        await JsonAsync(await adminClient.PostAsync($"/api/v1/assistants/{sharedId}", Body("""{"name": "taken over"}"""), Ct), HttpStatusCode.NotFound);
+
+        var thread = (await JsonAsync(await userClient.PostAsync("/api/v1/threads", Body("""{"messages": [{"role": "user", "content": "How many plays today?"}]}"""), Ct))).GetProperty("id").GetString()!;
+        var run = await JsonAsync(await userClient.PostAsync($"/api/v1/threads/{thread}/runs", Body($$"""{"assistant_id": "{{sharedId}}", "additional_instructions": "Be brief."}"""), Ct));
+        Assert.Equal(sharedId, run.GetProperty("assistant_id").GetString());
+        Assert.Equal("You analyse screen 7 only.", run.GetProperty("instructions").GetString());
+        await JsonAsync(await userClient.PostAsync($"/api/v1/threads/{thread}/runs", Body($$"""{"assistant_id": "{{ownId}}"}"""), Ct), HttpStatusCode.NotFound);
+
+        var deleted = await JsonAsync(await rootClient.DeleteAsync($"/api/v1/assistants/{ownId}", Ct));
+        Assert.True(deleted.GetProperty("deleted").GetBoolean());
+        await JsonAsync(await adminClient.GetAsync($"/api/v1/assistants/{ownId}", Ct), HttpStatusCode.NotFound);
+    }
 }

@@ -103,6 +103,53 @@ public sealed class JobEngineResilienceTests(JobEngineResilienceTests.Fixture fi
     }
 
     [Fact]
+    public async Task An_assistant_run_survives_a_Worker_SIGKILL_and_completes_once_with_one_message()
+    {
+        var marker = $"run-kill-{Guid.NewGuid():N}";
+        var calls = 0;
+        fixture.Vendor.Handler = (context, request) => request.Body.Contains(marker, StringComparison.Ordinal) && Interlocked.Increment(ref calls) == 1
+            ? AnswerAsync(context, "never delivered", TimeSpan.FromSeconds(30))
+            : AnswerAsync(context, "the rescued answer", TimeSpan.Zero);
+        var admin = await fixture.CreateUserAsync("super_admin");
+        using var adminClient = fixture.CreateClient(admin.Token);
+        var made = await adminClient.PostAsJsonAsync("/api/v1/assistants", new { model = "openai/gpt-4o-mini", name = "signage analyst", shared = true }, Ct);
+        var madeText = await made.Content.ReadAsStringAsync(Ct);
+        Assert.True(made.IsSuccessStatusCode, madeText);
+        var assistant = JsonDocument.Parse(madeText).RootElement.GetProperty("id").GetString();
+        var (client, user) = await OpenAiUserAsync();
+        using var _ = client;
+        var thread = (await (await client.PostAsJsonAsync("/api/v1/threads", new { messages = new[] { new { role = "user", content = marker } } }, Ct))
+            .Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetString();
+
+        string runId;
+        await using (var doomed = await fixture.StartWorkerAsync())
+        {
+            var run = await client.PostAsJsonAsync($"/api/v1/threads/{thread}/runs", new { assistant_id = assistant }, Ct);
+            runId = (await run.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetString()!;
+            await WaitUntilAsync(() => Task.FromResult(Volatile.Read(ref calls) == 1), TimeSpan.FromSeconds(10), "the first worker to call the vendor");
+            doomed.Signal("KILL");
+            Assert.True(await doomed.WaitForExitAsync(TimeSpan.FromSeconds(5)));
+        }
+        var status = "";
+        await using (var rescuer = await fixture.StartWorkerAsync())
+        {
+            await WaitUntilAsync(async () =>
+            {
+                status = (await client.GetFromJsonAsync<JsonElement>($"/api/v1/threads/{thread}/runs/{runId}", Ct)).GetProperty("status").GetString()!;
+                return status is not ("queued" or "in_progress");
+            }, TimeSpan.FromSeconds(30), "the rescued run to end");
+        }
+        Assert.Equal("completed", status);
+        var runGuid = Guid.ParseExact(runId["run_".Length..], "N");
+        Assert.Equal(1L, await CountAsync("SELECT count(*) FROM thread_messages WHERE run_id = $1 AND role = 'assistant'", runGuid));
+        Assert.Equal(1L, await CountAsync("SELECT count(*) FROM thread_messages WHERE run_id = $1 AND text = 'the rescued answer'", runGuid));
+        Assert.Equal(2L, await CountAsync("SELECT attempt FROM jobs j JOIN assistant_runs r ON r.job_id = j.id WHERE r.id = $1", runGuid));
+        Assert.Equal(1L, await CountAsync("SELECT count(*) FROM usage_events WHERE subject_id = $1 AND status = 'succeeded' AND attempt = 2", runGuid));
+        Assert.Equal(0L, await CountAsync("SELECT count(*) FROM (SELECT attempt FROM usage_events WHERE subject_id = $1 GROUP BY 1 HAVING count(*) > 1) d", runGuid));
+        Assert.Equal(user.Id, await fixture.Database.ScalarAsync<Guid>("SELECT user_id FROM usage_events WHERE subject_id = $1", runGuid));
+    }
+
+    [Fact]
     public async Task A_worker_frozen_past_its_lease_cannot_overwrite_the_result_of_the_worker_that_rescued_the_job()
     {
         var marker = $"freeze-{Guid.NewGuid():N}";
