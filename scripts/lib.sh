@@ -20,6 +20,7 @@ ensure_packages() {
   pg_bin_dir >/dev/null || missing+=(postgresql)
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v curl >/dev/null || missing+=(curl)
+  command -v npm >/dev/null || missing+=(nodejs npm) # the official OpenAI SDK's client in the tests
   command -v dotnet >/dev/null || die "the .NET 10 SDK is required (dotnet was not found on PATH)"
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} (apt-get)"

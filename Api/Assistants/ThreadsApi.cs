@@ -250,7 +250,7 @@ internal static class ThreadsApi
     }
 
     internal static async Task<Results<Ok<RunObject>, ValidationProblem, ProblemHttpResult>> CreateRunAsync(
-        string thread_id, RunCreate? body, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken)
+        string thread_id, RunCreate? body, HttpContext http, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken)
     {
         var caller = principal.AiCaller();
         if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || await store.FindThreadAsync(caller.UserId, threadId, cancellationToken) is null)
@@ -269,7 +269,7 @@ internal static class ThreadsApi
         {
             return refusal;
         }
-        return TypedResults.Ok((await store.FindRunAsync(caller.UserId, threadId, run!.Id, cancellationToken))!.View());
+        return Polled(http, (await store.FindRunAsync(caller.UserId, threadId, run!.Id, cancellationToken))!);
     }
 
     internal static async Task<Results<Ok<ListObject<RunObject>>, ValidationProblem, ProblemHttpResult>> ListRunsAsync(
@@ -291,11 +291,27 @@ internal static class ThreadsApi
     }
 
     internal static async Task<Results<Ok<RunObject>, ProblemHttpResult>> GetRunAsync(
-        string thread_id, string run_id, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken) =>
-        OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) && OpenAIIds.TryParse(OpenAIIds.Run, run_id, out var runId)
-            && await store.FindRunAsync(principal.AiCaller().UserId, threadId, runId, cancellationToken) is { } run
-            ? TypedResults.Ok(run.View())
-            : ApiProblem.Of(ErrorCode.NotFound);
+        string thread_id, string run_id, HttpContext http, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken)
+    {
+        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || !OpenAIIds.TryParse(OpenAIIds.Run, run_id, out var runId)
+            || await store.FindRunAsync(principal.AiCaller().UserId, threadId, runId, cancellationToken) is not { } run)
+        {
+            return ApiProblem.Of(ErrorCode.NotFound);
+        }
+        return Polled(http, run);
+    }
+
+    /// <summary>While a run is active, <c>openai-poll-after-ms</c> tells the SDKs' poll helpers when to look again.</summary>
+    private static Ok<RunObject> Polled(HttpContext http, RunView run)
+    {
+        if (RunStatus.IsActive(run.Status))
+        {
+            http.Response.Headers["openai-poll-after-ms"] = PollAfterMilliseconds;
+        }
+        return TypedResults.Ok(run.View());
+    }
+
+    private const string PollAfterMilliseconds = "200";
 
     internal static async Task<Results<Ok<RunObject>, ProblemHttpResult>> CancelRunAsync(
         string thread_id, string run_id, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken)

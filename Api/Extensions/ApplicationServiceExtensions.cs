@@ -50,7 +50,7 @@ internal static class ApplicationServiceExtensions
         services.AddCors(cors => cors.AddPolicy(CorsPolicy, policy =>
         {
             policy.WithOrigins(origins).AllowAnyHeader().AllowAnyMethod()
-                .WithExposedHeaders("Retry-After", "Location", "Content-Language")
+                .WithExposedHeaders("Retry-After", "Location", "Content-Language", "openai-poll-after-ms")
                 .SetPreflightMaxAge(TimeSpan.FromMinutes(10));
         }));
         return builder;

@@ -45,7 +45,7 @@ public sealed class WorkerProcess : IAsyncDisposable
     /// </summary>
     public static WorkerProcess Start(ApiFactory api, IReadOnlyDictionary<string, string>? environment = null)
     {
-        _ = api.Server; // the Api has migrated the database the Worker will use
+        _ = api.Services; // the Api has started (and migrated the database the Worker will use), on a test server or Kestrel
         var port = Ports.FreeLoopbackPort();
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(WorkerDll());

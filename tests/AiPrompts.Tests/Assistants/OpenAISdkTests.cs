@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using AiPrompts.Tests.Infrastructure;
+
+namespace AiPrompts.Tests.Assistants;
+
+/// <summary>
+/// The official OpenAI SDK for Node (openai 4.95.0, tests/sdk-clients, installed by scripts/test) pointed at
+/// /api/v1 with our API keys: assistants, threads, messages (auto-paginated), a run polled to completion,
+/// runs listed, the SDK's error classes for a 404 and a 400, deletion. Api on a real socket, a real Worker.
+/// </summary>
+public sealed class OpenAISdkTests(OpenAISdkTests.Fixture fixture) : IClassFixture<OpenAISdkTests.Fixture>
+{
+    public sealed class Fixture : WorkerFactory
+    {
+        public Fixture() => UseKestrel(0);
+
+        public Uri Address => ClientOptions.BaseAddress;
+    }
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private async Task<string> KeyAsync(TestUser user, params string[] scopes)
+    {
+        using var client = fixture.CreateClient(user.Token);
+        var made = await client.PostAsJsonAsync("/api/v1/api-keys", new { name = "sdk", scopes }, Ct);
+        var text = await made.Content.ReadAsStringAsync(Ct);
+        Assert.True(made.IsSuccessStatusCode, text);
+        return JsonDocument.Parse(text).RootElement.GetProperty("data").GetProperty("key").GetString()!;
+    }
+
+    [Fact]
+    public async Task The_official_OpenAI_SDK_drives_assistants_threads_messages_and_runs_unchanged()
+    {
+        var admin = await fixture.CreateUserAsync("admin");
+        var adminKey = await KeyAsync(admin, "admin");
+        var strangerKey = await KeyAsync(await fixture.CreateUserAsync("user"), "prompts");
+        var clients = Path.Combine(RepositoryRoot(), "tests", "sdk-clients");
+        Assert.True(Directory.Exists(Path.Combine(clients, "node_modules", "openai")), "run scripts/test (it installs tests/sdk-clients with npm ci)");
+
+        using var node = Process.Start(new ProcessStartInfo("node", [Path.Combine(clients, "assistants.mjs"), fixture.Address.ToString(), adminKey, strangerKey])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = clients,
+        })!;
+        var output = node.StandardOutput.ReadToEndAsync(Ct);
+        var errors = node.StandardError.ReadToEndAsync(Ct);
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct))
+        {
+            timeout.CancelAfter(TimeSpan.FromSeconds(90));
+            await node.WaitForExitAsync(timeout.Token);
+        }
+        Assert.True(node.ExitCode == 0, $"node exited {node.ExitCode}: {await errors}\n{await output}");
+        var seen = JsonDocument.Parse((await output).Trim().Split('\n')[^1]).RootElement;
+
+        Assert.Equal("assistant", seen.GetProperty("assistant").GetProperty("object").GetString());
+        Assert.Equal("local-text", seen.GetProperty("assistant").GetProperty("model").GetString());
+        Assert.Equal("retail", seen.GetProperty("assistant").GetProperty("metadata").GetProperty("team").GetString());
+        Assert.Equal("Signage analyst v2", seen.GetProperty("renamed").GetString());
+        Assert.Equal("Signage analyst v2", seen.GetProperty("retrieved").GetString());
+        Assert.Equal("thread", seen.GetProperty("thread").GetProperty("object").GetString());
+        Assert.Equal("lobby", seen.GetProperty("thread").GetProperty("metadata").GetProperty("panel").GetString());
+        Assert.Equal("Data: {\"screen\": 3, \"plays\": 41}", seen.GetProperty("added").GetProperty("text").GetString());
+
+        var run = seen.GetProperty("run");
+        Assert.Equal("thread.run", run.GetProperty("object").GetString());
+        Assert.Equal("completed", run.GetProperty("status").GetString());
+        Assert.True(run.GetProperty("assistant").GetBoolean());
+        Assert.True(run.GetProperty("tokens").GetInt64() > 0);
+
+        // Auto-pagination one message a page: the SDK follows has_more and after.
+        var messages = seen.GetProperty("messages").EnumerateArray().Select(m => m.GetString()!).ToList();
+        Assert.Equal(3, messages.Count);
+        Assert.Equal("user: Which screen played the most?", messages[0]);
+        Assert.StartsWith("assistant: ", messages[2], StringComparison.Ordinal);
+        Assert.Equal(["completed"], seen.GetProperty("runs").EnumerateArray().Select(r => r.GetString()));
+
+        Assert.Equal("NotFoundError", seen.GetProperty("stranger").GetProperty("name").GetString());
+        Assert.Equal(404, seen.GetProperty("stranger").GetProperty("status").GetInt32());
+        Assert.Equal("not_found", seen.GetProperty("stranger").GetProperty("code").GetString());
+        Assert.Equal("BadRequestError", seen.GetProperty("invalid").GetProperty("name").GetString());
+        Assert.Equal("validation_failed", seen.GetProperty("invalid").GetProperty("code").GetString());
+        Assert.Equal("limit", seen.GetProperty("invalid").GetProperty("param").GetString());
+        Assert.True(seen.GetProperty("deleted").GetBoolean());
+        Assert.True(seen.GetProperty("assistantDeleted").GetBoolean());
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Aspire.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+        throw new DirectoryNotFoundException("The repository root (Aspire.sln) is not above the test binaries.");
+    }
+}

@@ -1,0 +1,54 @@
+// The official OpenAI SDK (openai 4.x, beta.threads) against AiPrompts' Assistants surface, unchanged but
+// for its base URL and key. Prints one JSON line of what it saw; the C# test asserts on it.
+//   node assistants.mjs <api base URL> <admin-scope API key> <another user's API key>
+import OpenAI from 'openai';
+
+const [base, adminKey, strangerKey] = process.argv.slice(2);
+const options = (apiKey) => ({ baseURL: new URL('api/v1', base).toString(), apiKey, maxRetries: 0, timeout: 60_000 });
+const openai = new OpenAI(options(adminKey));
+const stranger = new OpenAI(options(strangerKey));
+const seen = {};
+
+const assistant = await openai.beta.assistants.create({
+  model: 'local-text',
+  name: 'Signage analyst',
+  instructions: 'You analyse digital signage data.',
+  metadata: { team: 'retail' },
+});
+seen.assistant = { id: assistant.id, object: assistant.object, model: assistant.model, metadata: assistant.metadata };
+seen.renamed = (await openai.beta.assistants.update(assistant.id, { name: 'Signage analyst v2' })).name;
+seen.retrieved = (await openai.beta.assistants.retrieve(assistant.id)).name;
+
+const thread = await openai.beta.threads.create({
+  messages: [{ role: 'user', content: 'Which screen played the most?' }],
+  metadata: { panel: 'lobby' },
+});
+seen.thread = { id: thread.id, object: thread.object, metadata: thread.metadata };
+const added = await openai.beta.threads.messages.create(thread.id, { role: 'user', content: [{ type: 'text', text: 'Data: {"screen": 3, "plays": 41}' }] });
+seen.added = { object: added.object, role: added.role, text: added.content[0].text.value };
+
+const run = await openai.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id, additional_instructions: 'Be brief.' });
+seen.run = { object: run.object, status: run.status, assistant: run.assistant_id === assistant.id, tokens: run.usage?.total_tokens ?? 0 };
+
+const texts = [];
+for await (const message of openai.beta.threads.messages.list(thread.id, { order: 'asc', limit: 1 })) {
+  texts.push(`${message.role}: ${message.content[0].text.value}`);
+}
+seen.messages = texts;
+seen.runs = (await openai.beta.threads.runs.list(thread.id)).data.map((r) => r.status);
+
+try {
+  await stranger.beta.threads.retrieve(thread.id);
+  seen.stranger = 'visible';
+} catch (error) {
+  seen.stranger = { name: error.constructor.name, status: error.status, code: error.code };
+}
+try {
+  await openai.beta.threads.messages.list(thread.id, { limit: 500 });
+} catch (error) {
+  seen.invalid = { name: error.constructor.name, status: error.status, code: error.code, param: error.param };
+}
+
+seen.deleted = (await openai.beta.threads.del(thread.id)).deleted;
+seen.assistantDeleted = (await openai.beta.assistants.del(assistant.id)).deleted;
+console.log(JSON.stringify(seen));
