@@ -73,7 +73,8 @@ public sealed record RunCreate(
     [property: JsonPropertyName("temperature")] float? Temperature = null,
     [property: JsonPropertyName("top_p")] float? TopP = null,
     [property: JsonPropertyName("max_completion_tokens")] int? MaxCompletionTokens = null,
-    [property: JsonPropertyName("metadata")] Dictionary<string, string>? Metadata = null);
+    [property: JsonPropertyName("metadata")] Dictionary<string, string>? Metadata = null,
+    [property: JsonPropertyName("stream")] bool? Stream = null);
 
 public sealed record RunError(
     [property: JsonPropertyName("code")] string Code,

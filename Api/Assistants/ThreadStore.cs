@@ -38,9 +38,10 @@ internal sealed record RunView(AssistantRun Run, Job Job)
 {
     public string Status => RunStatus.Of(Run.Status, Job.Status, Job.CancelRequested);
 
-    public RunObject View()
+    /// <summary>The run as OpenAI shows it; a stream may name the status it announces (in_progress before the row says so).</summary>
+    public RunObject View(string? announced = null)
     {
-        var status = Status;
+        var status = announced ?? Status;
         static long? Unix(DateTimeOffset? at) => at?.ToUnixTimeSeconds();
         return new RunObject(
             OpenAIIds.Of(OpenAIIds.Run, Run.Id), "thread.run", Run.CreatedAt.ToUnixTimeSeconds(), OpenAIIds.Of(OpenAIIds.Assistant, Run.AssistantId),

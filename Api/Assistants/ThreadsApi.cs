@@ -6,6 +6,7 @@ using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Assistants;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
+using AiPrompts.Core.PromptRequests;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -32,7 +33,8 @@ internal static class ThreadsApi
         group.MapGet("/threads/{thread_id}/messages", ListMessagesAsync).WithName("ListMessages")
             .WithSummary("A thread's messages, newest first by default (limit, order, after, before, run_id)");
         group.MapGet("/threads/{thread_id}/messages/{message_id}", GetMessageAsync).WithName("GetMessage").WithSummary("One message");
-        group.MapPost("/threads/{thread_id}/runs", CreateRunAsync).WithName("CreateRun").WithSummary("Run an assistant on the thread: answers queued; poll the run");
+        group.MapPost("/threads/{thread_id}/runs", CreateRunAsync).WithName("CreateRun")
+            .WithSummary("Run an assistant on the thread: answers queued (poll the run), or with stream: true the run's events as OpenAI names them");
         group.MapGet("/threads/{thread_id}/runs", ListRunsAsync).WithName("ListRuns").WithSummary("A thread's runs, newest first");
         group.MapGet("/threads/{thread_id}/runs/{run_id}", GetRunAsync).WithName("GetRun").WithSummary("One run: poll until completed, failed, cancelled, incomplete or expired");
         group.MapPost("/threads/{thread_id}/runs/{run_id}/cancel", CancelRunAsync).WithName("CancelRun").WithSummary("Cancel a run that has not ended");
@@ -249,8 +251,8 @@ internal static class ThreadsApi
         return TypedResults.Ok(ThreadStore.View(message));
     }
 
-    internal static async Task<Results<Ok<RunObject>, ValidationProblem, ProblemHttpResult>> CreateRunAsync(
-        string thread_id, RunCreate? body, HttpContext http, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<RunObject>, ServerSentEventsResult<string>, ValidationProblem, ProblemHttpResult>> CreateRunAsync(
+        string thread_id, RunCreate? body, HttpContext http, ClaimsPrincipal principal, ThreadStore store, PromptRequestEvents events, CancellationToken cancellationToken)
     {
         var caller = principal.AiCaller();
         if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || await store.FindThreadAsync(caller.UserId, threadId, cancellationToken) is null)
@@ -269,7 +271,10 @@ internal static class ThreadsApi
         {
             return refusal;
         }
-        return Polled(http, (await store.FindRunAsync(caller.UserId, threadId, run!.Id, cancellationToken))!);
+        var view = (await store.FindRunAsync(caller.UserId, threadId, run!.Id, cancellationToken))!;
+        return request.Stream == true
+            ? TypedResults.ServerSentEvents(new RunStream(view, store, events).ReadAsync(cancellationToken))
+            : Polled(http, view);
     }
 
     internal static async Task<Results<Ok<ListObject<RunObject>>, ValidationProblem, ProblemHttpResult>> ListRunsAsync(

@@ -2,11 +2,13 @@ using System.Text;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.Keys;
+using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Providers;
 using AiPrompts.Core.Usage;
 using AiPrompts.Core.Vendors;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -18,7 +20,9 @@ namespace AiPrompts.Core.Assistants;
 /// the answer is written as the thread's next message with the run's completion and its usage row, in the
 /// job's fenced transaction, so a Worker killed mid-run leaves nothing and the rescue writes it once.
 /// </summary>
-public sealed class AssistantRunHandler(NpgsqlDataSource dataSource, IServiceScopeFactory scopes, VendorClientFactory vendors, TimeProvider time) : IJobHandler
+public sealed class AssistantRunHandler(
+    NpgsqlDataSource dataSource, IServiceScopeFactory scopes, VendorClientFactory vendors, PromptRequestEvents events,
+    IOptions<PromptRequestOptions> options, TimeProvider time) : IJobHandler
 {
     public const string JobKind = "assistant_run";
 
@@ -64,7 +68,7 @@ public sealed class AssistantRunHandler(NpgsqlDataSource dataSource, IServiceSco
         var instructions = string.Join("\n\n", new[] { run.Instructions, run.AdditionalInstructions }.Where(i => !string.IsNullOrWhiteSpace(i)));
         var budget = (contextSize ?? 32_768) - (run.MaxCompletionTokens ?? DefaultCompletionBudget) - LocalChatClient.EstimateTokens(instructions);
         var history = await HistoryAsync(run.ThreadId, Math.Max(budget, 256), cancellationToken);
-        var options = new ChatOptions
+        var chatOptions = new ChatOptions
         {
             ModelId = target.ModelId,
             Instructions = instructions.Length == 0 ? null : instructions,
@@ -74,18 +78,24 @@ public sealed class AssistantRunHandler(NpgsqlDataSource dataSource, IServiceSco
         };
 
         var text = new StringBuilder();
+        var stream = new TextPublisher(events, context.Job.SubjectId, context.Attempt, options.Value.DeltaInterval, time);
         MeteredUsage? usage = null;
         ChatFinishReason? finish = null;
         var started = time.GetTimestamp();
         try
         {
             using var client = vendors.CreateChatClient(target);
-            await foreach (var update in client.GetStreamingResponseAsync(history, options, cancellationToken))
+            await foreach (var update in client.GetStreamingResponseAsync(history, chatOptions, cancellationToken))
             {
-                text.Append(update.Text);
+                if (update.Text is { Length: > 0 } piece)
+                {
+                    text.Append(piece);
+                    await stream.AddAsync(piece, cancellationToken);
+                }
                 finish ??= update.FinishReason;
                 usage = MeteredUsage.From(update.AdditionalProperties) ?? usage;
             }
+            await stream.FlushAsync(cancellationToken);
         }
         catch (VendorException ex)
         {
@@ -100,10 +110,11 @@ public sealed class AssistantRunHandler(NpgsqlDataSource dataSource, IServiceSco
         }
 
         var now = time.GetUtcNow();
+        // The run's one answer: its message has the run's id, so a stream names it before it is written.
         var message = JobStore.Command("""
             INSERT INTO thread_messages (id, thread_id, role, text, assistant_id, run_id, metadata, created_at)
             VALUES ($1, $2, 'assistant', $3, $4, $5, '{}'::jsonb, $6)
-            """, Guid.CreateVersion7(now), run.ThreadId, text.ToString(), run.AssistantId, context.Job.SubjectId, now);
+            """, context.Job.SubjectId, run.ThreadId, text.ToString(), run.AssistantId, context.Job.SubjectId, now);
         var completed = JobStore.Command("""
             UPDATE assistant_runs SET status = $2, completed_at = $3, prompt_tokens = $4, completion_tokens = $5 WHERE id = $1
             """, context.Job.SubjectId, finish == ChatFinishReason.Length ? RunStatus.Incomplete : RunStatus.Completed, now,
@@ -113,7 +124,9 @@ public sealed class AssistantRunHandler(NpgsqlDataSource dataSource, IServiceSco
 
     public IEnumerable<NpgsqlBatchCommand> FinalWrites(JobContext context) => [];
 
-    public ValueTask OnStatusChangedAsync(JobContext context, string status, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    /// <summary>A stream follows the run through its channel (best effort: the database is the truth).</summary>
+    public async ValueTask OnStatusChangedAsync(JobContext context, string status, CancellationToken cancellationToken) =>
+        await events.PublishStatusAsync(context.Job.SubjectId, PromptRequestStatus.FromJob(status), context.Attempt, cancellationToken);
 
     /// <summary>The thread's most recent messages whose estimated tokens fit <paramref name="budget"/>, oldest first (OpenAI's "auto" truncation).</summary>
     private async Task<List<ChatMessage>> HistoryAsync(Guid threadId, long budget, CancellationToken cancellationToken)

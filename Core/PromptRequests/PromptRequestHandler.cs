@@ -208,44 +208,6 @@ public sealed partial class PromptRequestHandler(
         Guid UserId, string Role, bool UserDisabled, string PromptType, string Section, string ProviderId, string ModelId, string? PromptText, bool Store,
         int? TemplateVersion, bool Sandbox, string? OutputSchema);
 
-    /// <summary>Publishes streamed text at most every <c>interval</c>; once Redis fails, it stops trying for this attempt.</summary>
-    private sealed class TextPublisher(PromptRequestEvents events, Guid id, int attempt, TimeSpan interval, TimeProvider time)
-    {
-        private readonly StringBuilder _pending = new();
-        private int _offset;
-        private long _lastFlush = time.GetTimestamp();
-        private bool _broken;
-
-        public async Task AddAsync(string piece, CancellationToken cancellationToken)
-        {
-            _pending.Append(piece);
-            if (time.GetElapsedTime(_lastFlush) >= interval)
-            {
-                await FlushAsync(cancellationToken);
-            }
-        }
-
-        public async Task FlushAsync(CancellationToken cancellationToken)
-        {
-            if (_pending.Length == 0 || _broken)
-            {
-                return;
-            }
-            var text = _pending.ToString();
-            _pending.Clear();
-            try
-            {
-                await events.AppendTextAsync(id, attempt, _offset, text, cancellationToken);
-            }
-            catch (Exception ex) when (ex.IsRedisFailure())
-            {
-                _broken = true;
-            }
-            _offset += text.Length;
-            _lastFlush = time.GetTimestamp();
-        }
-    }
-
     [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "The answer of prompt request {RequestId} (store: false) could not be kept in Redis: {Reason}")]
     private static partial void LogNotRetained(ILogger logger, Guid requestId, string reason);
 }

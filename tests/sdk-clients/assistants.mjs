@@ -37,6 +37,16 @@ for await (const message of openai.beta.threads.messages.list(thread.id, { order
 seen.messages = texts;
 seen.runs = (await openai.beta.threads.runs.list(thread.id)).data.map((r) => r.status);
 
+await openai.beta.threads.messages.create(thread.id, { role: 'user', content: 'Now stream it, please.' });
+const stream = openai.beta.threads.runs.stream(thread.id, { assistant_id: assistant.id });
+const events = [];
+let deltas = '';
+stream.on('event', (event) => events.push(event.event));
+stream.on('textDelta', (delta) => { deltas += delta.value; });
+const streamed = await stream.finalRun();
+const [streamedMessage] = await stream.finalMessages();
+seen.stream = { events: [...new Set(events)], status: streamed.status, deltas, message: streamedMessage?.content[0]?.text.value ?? null };
+
 try {
   await stranger.beta.threads.retrieve(thread.id);
   seen.stranger = 'visible';

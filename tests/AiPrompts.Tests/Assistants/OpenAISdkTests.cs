@@ -77,6 +77,14 @@ public sealed class OpenAISdkTests(OpenAISdkTests.Fixture fixture) : IClassFixtu
         Assert.StartsWith("assistant: ", messages[2], StringComparison.Ordinal);
         Assert.Equal(["completed"], seen.GetProperty("runs").EnumerateArray().Select(r => r.GetString()));
 
+        // stream: true, read by the SDK's AssistantStream: OpenAI's event names, text deltas, the final run and message.
+        var stream = seen.GetProperty("stream");
+        Assert.Equal(["thread.run.created", "thread.run.queued", "thread.run.in_progress", "thread.message.created", "thread.message.delta", "thread.message.completed", "thread.run.completed"],
+            stream.GetProperty("events").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("completed", stream.GetProperty("status").GetString());
+        Assert.Contains("Now stream it, please.", stream.GetProperty("deltas").GetString(), StringComparison.Ordinal);
+        Assert.Equal(stream.GetProperty("deltas").GetString(), stream.GetProperty("message").GetString());
+
         Assert.Equal("NotFoundError", seen.GetProperty("stranger").GetProperty("name").GetString());
         Assert.Equal(404, seen.GetProperty("stranger").GetProperty("status").GetInt32());
         Assert.Equal("not_found", seen.GetProperty("stranger").GetProperty("code").GetString());
