@@ -76,6 +76,14 @@ public sealed record RunCreate(
     [property: JsonPropertyName("metadata")] Dictionary<string, string>? Metadata = null,
     [property: JsonPropertyName("stream")] bool? Stream = null);
 
+public sealed record ToolOutput(
+    [property: JsonPropertyName("tool_call_id")] string? ToolCallId,
+    [property: JsonPropertyName("output")] string? Output);
+
+public sealed record ToolOutputsSubmit(
+    [property: JsonPropertyName("tool_outputs")] List<ToolOutput>? ToolOutputs,
+    [property: JsonPropertyName("stream")] bool? Stream = null);
+
 public sealed record RunError(
     [property: JsonPropertyName("code")] string Code,
     [property: JsonPropertyName("message")] string Message);

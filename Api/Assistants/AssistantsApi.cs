@@ -8,6 +8,7 @@ using AiPrompts.Core.Assistants;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Providers;
+using AiPrompts.Core.Templates;
 using AiPrompts.Core.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -45,8 +46,9 @@ public sealed record AssistantObject(
 /// everyone uses the shared ones and their own (others are 404). The model is a catalogue chat model
 /// (<c>model</c> or <c>provider/model</c>), or none: the chat section's model when the run starts.
 /// </summary>
-internal static class AssistantsApi
+internal static partial class AssistantsApi
 {
+    private const int MaxTools = 128;
     private const int MaxName = 256;
     private const int MaxDescription = 512;
     private const int MaxInstructions = 256_000;
@@ -171,10 +173,7 @@ internal static class AssistantsApi
         {
             errors["instructions"] = [$"At most {MaxInstructions} characters."];
         }
-        if (body.Tools is { Count: > 0 })
-        {
-            errors["tools"] = ["Tools are not available on assistants yet; leave the list empty."];
-        }
+        CheckTools(body.Tools, errors);
         if (body.Temperature is < 0 or > 2)
         {
             errors["temperature"] = ["The temperature must be between 0 and 2."];
@@ -208,6 +207,42 @@ internal static class AssistantsApi
         return (chat.ProviderId, chat.ModelId);
     }
 
+    /// <summary>Function tools as OpenAI takes them: a name of letters, digits, _ and -, and parameters that are a JSON Schema.</summary>
+    private static void CheckTools(List<JsonElement>? tools, Dictionary<string, string[]> errors)
+    {
+        if (tools is null)
+        {
+            return;
+        }
+        if (tools.Count > MaxTools)
+        {
+            errors["tools"] = [$"At most {MaxTools} tools."];
+            return;
+        }
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < tools.Count; i++)
+        {
+            var tool = tools[i];
+            if (tool.ValueKind != JsonValueKind.Object || !tool.TryGetProperty("type", out var type) || !type.ValueEquals("function")
+                || !tool.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object)
+            {
+                errors[$"tools[{i}]"] = ["Only function tools are supported: {\"type\": \"function\", \"function\": {\"name\", \"description\", \"parameters\"}}."];
+                continue;
+            }
+            if (!function.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || !ToolName().IsMatch(name.GetString()!) || !names.Add(name.GetString()!))
+            {
+                errors[$"tools[{i}].function.name"] = ["A unique name of 1 to 64 letters, digits, _ or -."];
+            }
+            if (function.TryGetProperty("parameters", out var parameters) && JsonSchemaValidator.CheckSchema(parameters) is { Count: > 0 } problems)
+            {
+                errors[$"tools[{i}].function.parameters"] = [.. problems];
+            }
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-zA-Z0-9_-]{1,64}$")]
+    private static partial System.Text.RegularExpressions.Regex ToolName();
+
     private static void Apply(Assistant assistant, AssistantWrite body, (string ProviderId, string ModelId)? model)
     {
         if (model is { } chosen)
@@ -222,6 +257,10 @@ internal static class AssistantsApi
         if (body.Metadata is { } metadata)
         {
             assistant.Metadata = JsonSerializer.Serialize(metadata);
+        }
+        if (body.Tools is { } tools)
+        {
+            assistant.Tools = JsonSerializer.Serialize(tools);
         }
     }
 

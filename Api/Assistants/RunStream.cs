@@ -77,6 +77,13 @@ internal sealed class RunStream(RunView created, ThreadStore store, PromptReques
                 inProgress = true;
                 yield return Event("thread.run.in_progress", run.View(RunStatus.InProgress));
             }
+            if (status == RunStatus.RequiresAction)
+            {
+                // The caller's tools are wanted: the stream ends here; submit_tool_outputs (stream: true) goes on.
+                yield return Event("thread.run.requires_action", run.View());
+                yield return new SseItem<string>("[DONE]", "done");
+                yield break;
+            }
             if (RunStatus.IsActive(status))
             {
                 continue;

@@ -34,9 +34,9 @@ public sealed class AssistantOptions
 }
 
 /// <summary>A run with its job: the status OpenAI names, its timestamps and its error.</summary>
-internal sealed record RunView(AssistantRun Run, Job Job)
+internal sealed record RunView(AssistantRun Run, Job Job, DateTimeOffset Now)
 {
-    public string Status => RunStatus.Of(Run.Status, Job.Status, Job.CancelRequested);
+    public string Status => RunStatus.Of(Run.Status, Job.Status, Job.CancelRequested, Run.ExpiresAt, Now);
 
     /// <summary>The run as OpenAI shows it; a stream may name the status it announces (in_progress before the row says so).</summary>
     public RunObject View(string? announced = null)
@@ -46,11 +46,11 @@ internal sealed record RunView(AssistantRun Run, Job Job)
         return new RunObject(
             OpenAIIds.Of(OpenAIIds.Run, Run.Id), "thread.run", Run.CreatedAt.ToUnixTimeSeconds(), OpenAIIds.Of(OpenAIIds.Assistant, Run.AssistantId),
             OpenAIIds.Of(OpenAIIds.Thread, Run.ThreadId), status,
-            StartedAt: Unix(Job.StartedAt), ExpiresAt: null,
+            StartedAt: Unix(Job.StartedAt), ExpiresAt: status is RunStatus.RequiresAction or RunStatus.Expired ? Unix(Run.ExpiresAt) : null,
             CancelledAt: status == RunStatus.Cancelled ? Unix(Job.FinishedAt) : null,
             FailedAt: status == RunStatus.Failed ? Unix(Job.FinishedAt) : null,
             CompletedAt: status is RunStatus.Completed or RunStatus.Incomplete ? Unix(Run.CompletedAt) : null,
-            RequiredAction: null,
+            RequiredAction: status == RunStatus.RequiresAction && Run.RequiredAction is { } action ? JsonDocument.Parse(action).RootElement.Clone() : null,
             LastError: status == RunStatus.Failed
                 ? new RunError(Job.LastErrorCode is "vendor_rate_limited" ? "rate_limit_exceeded" : "server_error", Job.LastErrorMessage ?? Job.LastErrorCode ?? "The run failed.")
                 : null,
@@ -289,6 +289,10 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
         {
             return (null, ApiProblem.Of(refusal, decision.MessageArgs));
         }
+        if (assistant.Tools != "[]" && !decision.Model.Has(Capabilities.Tools))
+        {
+            return (null, ApiProblem.Of(ErrorCode.ModelLacksCapability, new Dictionary<string, string>(decision.MessageArgs) { ["capability"] = Capabilities.Tools }));
+        }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (await LockAndFindActiveRunAsync(threadId, cancellationToken) is { } active)
@@ -329,16 +333,20 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
         return (run, null);
     }
 
-    public async Task<RunView?> FindRunAsync(Guid userId, Guid threadId, Guid runId, CancellationToken cancellationToken) =>
-        await db.Runs.AsNoTracking().Where(r => r.Id == runId && r.ThreadId == threadId && r.UserId == userId)
-            .Join(db.Jobs.AsNoTracking(), r => r.JobId, j => j.Id, (r, j) => new RunView(r, j))
+    public async Task<RunView?> FindRunAsync(Guid userId, Guid threadId, Guid runId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        return await db.Runs.AsNoTracking().Where(r => r.Id == runId && r.ThreadId == threadId && r.UserId == userId)
+            .Join(db.Jobs.AsNoTracking(), r => r.JobId, j => j.Id, (r, j) => new RunView(r, j, now))
             .FirstOrDefaultAsync(cancellationToken);
+    }
 
     public async Task<List<RunView>> ListRunsAsync(Guid userId, Guid threadId, int take, bool ascending, CancellationToken cancellationToken)
     {
+        var now = time.GetUtcNow();
         var runs = db.Runs.AsNoTracking().Where(r => r.ThreadId == threadId && r.UserId == userId);
         runs = ascending ? runs.OrderBy(r => r.CreatedAt).ThenBy(r => r.Id) : runs.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id);
-        return await runs.Take(take).Join(db.Jobs.AsNoTracking(), r => r.JobId, j => j.Id, (r, j) => new RunView(r, j)).ToListAsync(cancellationToken);
+        return await runs.Take(take).Join(db.Jobs.AsNoTracking(), r => r.JobId, j => j.Id, (r, j) => new RunView(r, j, now)).ToListAsync(cancellationToken);
     }
 
     /// <summary>Polls the run until it ends or <paramref name="wait"/> passes (50 ms, doubling to 500 ms between looks).</summary>
@@ -348,8 +356,9 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
         var pause = TimeSpan.FromMilliseconds(50);
         while (true)
         {
+            var now = time.GetUtcNow();
             var run = await db.Runs.AsNoTracking().Where(r => r.Id == runId && r.UserId == userId)
-                .Join(db.Jobs.AsNoTracking(), r => r.JobId, j => j.Id, (r, j) => new RunView(r, j)).FirstOrDefaultAsync(cancellationToken);
+                .Join(db.Jobs.AsNoTracking(), r => r.JobId, j => j.Id, (r, j) => new RunView(r, j, now)).FirstOrDefaultAsync(cancellationToken);
             if (run is null || !RunStatus.IsActive(run.Status) || time.GetUtcNow() >= deadline)
             {
                 return run;
@@ -357,6 +366,47 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
             await Task.Delay(pause, time, cancellationToken);
             pause = TimeSpan.FromMilliseconds(Math.Min(500, pause.TotalMilliseconds * 2));
         }
+    }
+
+    /// <summary>
+    /// The outputs for a run that requires action: every call answered, before the run expires. The run goes
+    /// on as a new job, with this round of calls and outputs as its context.
+    /// </summary>
+    public async Task<ProblemHttpResult?> SubmitToolOutputsAsync(RunView run, IReadOnlyList<(string CallId, string Output)> outputs, CancellationToken cancellationToken)
+    {
+        if (run.Status == RunStatus.Expired)
+        {
+            return ApiProblem.Of(ErrorCode.BadRequest, detail: $"Run {OpenAIIds.Of(OpenAIIds.Run, run.Run.Id)} expired: its tool outputs were due by {run.Run.ExpiresAt:O}.");
+        }
+        if (run.Status != RunStatus.RequiresAction)
+        {
+            return ApiProblem.Of(ErrorCode.BadRequest, detail: $"Run {OpenAIIds.Of(OpenAIIds.Run, run.Run.Id)} is {run.Status}; it is not waiting for tool outputs.");
+        }
+        var expected = ToolRounds.CallIds(run.Run.RequiredAction);
+        var given = outputs.Select(o => o.CallId).ToList();
+        if (!expected.Order(StringComparer.Ordinal).SequenceEqual(given.Order(StringComparer.Ordinal)))
+        {
+            return ApiProblem.ValidationAsProblem(new Dictionary<string, string[]>
+            {
+                ["tool_outputs"] = [$"One output for each tool call, no more: {string.Join(", ", expected)}."],
+            });
+        }
+        var job = scheduler.Create(AssistantRunHandler.JobKind, run.Run.Id, options.Value.MaxAttempts);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        db.Jobs.Add(job);
+        await db.SaveChangesAsync(cancellationToken);
+        var rounds = ToolRounds.Append(run.Run.ToolRounds, run.Run.RequiredAction!, outputs);
+        var runId = run.Run.Id;
+        var updated = await db.Runs.Where(r => r.Id == runId && r.Status == RunStatus.RequiresAction && r.JobId == run.Job.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, RunStatus.Queued).SetProperty(r => r.JobId, job.Id).SetProperty(r => r.ToolRounds, rounds)
+                .SetProperty(r => r.RequiredAction, (string?)null).SetProperty(r => r.ExpiresAt, (DateTimeOffset?)null), cancellationToken);
+        if (updated == 0)
+        {
+            return ApiProblem.Of(ErrorCode.Conflict, detail: "The outputs of this run were submitted meanwhile.");
+        }
+        await transaction.CommitAsync(cancellationToken);
+        await scheduler.WakeWorkersAsync(CancellationToken.None);
+        return null;
     }
 
     /// <summary>A queued run is cancelled at once; a running one is told to stop (the Worker aborts the vendor call).</summary>
@@ -377,9 +427,10 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
     private async Task<Guid?> LockAndFindActiveRunAsync(Guid threadId, CancellationToken cancellationToken)
     {
         await db.Database.ExecuteSqlAsync($"SELECT 1 FROM assistant_threads WHERE id = {threadId} FOR UPDATE", cancellationToken);
-        return await db.Runs.Where(r => r.ThreadId == threadId && r.Status == RunStatus.Queued)
-            .Join(db.Jobs, r => r.JobId, j => j.Id, (r, j) => new { r.Id, j.Status })
-            .Where(x => x.Status == JobStatus.Queued || x.Status == JobStatus.Running)
+        var now = time.GetUtcNow();
+        return await db.Runs.Where(r => r.ThreadId == threadId && (r.Status == RunStatus.Queued || (r.Status == RunStatus.RequiresAction && r.ExpiresAt > now)))
+            .Join(db.Jobs, r => r.JobId, j => j.Id, (r, j) => new { r.Id, RunStatus = r.Status, j.Status })
+            .Where(x => x.RunStatus == RunStatus.RequiresAction || x.Status == JobStatus.Queued || x.Status == JobStatus.Running)
             .Select(x => (Guid?)x.Id).FirstOrDefaultAsync(cancellationToken);
     }
 

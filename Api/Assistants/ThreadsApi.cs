@@ -37,6 +37,8 @@ internal static class ThreadsApi
             .WithSummary("Run an assistant on the thread: answers queued (poll the run), or with stream: true the run's events as OpenAI names them");
         group.MapGet("/threads/{thread_id}/runs", ListRunsAsync).WithName("ListRuns").WithSummary("A thread's runs, newest first");
         group.MapGet("/threads/{thread_id}/runs/{run_id}", GetRunAsync).WithName("GetRun").WithSummary("One run: poll until completed, failed, cancelled, incomplete or expired");
+        group.MapPost("/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", SubmitToolOutputsAsync).WithName("SubmitToolOutputs")
+            .WithSummary("Give a run that requires action the outputs of its tool calls; it goes on (stream: true streams it)");
         group.MapPost("/threads/{thread_id}/runs/{run_id}/cancel", CancelRunAsync).WithName("CancelRun").WithSummary("Cancel a run that has not ended");
         return app;
     }
@@ -317,6 +319,45 @@ internal static class ThreadsApi
     }
 
     private const string PollAfterMilliseconds = "200";
+
+    internal static async Task<Results<Ok<RunObject>, ServerSentEventsResult<string>, ValidationProblem, ProblemHttpResult>> SubmitToolOutputsAsync(
+        string thread_id, string run_id, ToolOutputsSubmit body, HttpContext http, ClaimsPrincipal principal, ThreadStore store, PromptRequestEvents events,
+        IOptions<AssistantOptions> options, CancellationToken cancellationToken)
+    {
+        var userId = principal.AiCaller().UserId;
+        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || !OpenAIIds.TryParse(OpenAIIds.Run, run_id, out var runId)
+            || await store.FindRunAsync(userId, threadId, runId, cancellationToken) is not { } run)
+        {
+            return ApiProblem.Of(ErrorCode.NotFound);
+        }
+        var errors = new Dictionary<string, string[]>();
+        var outputs = new List<(string, string)>();
+        foreach (var (output, index) in (body.ToolOutputs ?? []).Select((o, i) => (o, i)))
+        {
+            if (string.IsNullOrEmpty(output.ToolCallId))
+            {
+                errors[$"tool_outputs[{index}].tool_call_id"] = ["The id of the tool call is required."];
+            }
+            ThreadStore.CheckText(output.Output is null ? null : output.Output.Length == 0 ? " " : output.Output, options.Value, $"tool_outputs[{index}].output", errors);
+            outputs.Add((output.ToolCallId ?? "", output.Output ?? ""));
+        }
+        if (body.ToolOutputs is not { Count: > 0 })
+        {
+            errors["tool_outputs"] = ["At least one tool output is required."];
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        if (await store.SubmitToolOutputsAsync(run, outputs, cancellationToken) is { } refusal)
+        {
+            return refusal;
+        }
+        var view = (await store.FindRunAsync(userId, threadId, runId, cancellationToken))!;
+        return body.Stream == true
+            ? TypedResults.ServerSentEvents(new RunStream(view, store, events).ReadAsync(cancellationToken))
+            : Polled(http, view);
+    }
 
     internal static async Task<Results<Ok<RunObject>, ProblemHttpResult>> CancelRunAsync(
         string thread_id, string run_id, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken)

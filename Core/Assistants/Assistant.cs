@@ -69,7 +69,7 @@ public sealed class AssistantRun
     public Guid AssistantId { get; set; }
     public Guid JobId { get; set; }
 
-    /// <summary>queued until the run ends as completed or incomplete; the job's state says the rest.</summary>
+    /// <summary>queued while its job works (the job's state says the rest), then completed, incomplete or requires_action.</summary>
     public required string Status { get; set; }
     public required string ProviderId { get; set; }
     public required string ModelId { get; set; }
@@ -80,6 +80,14 @@ public sealed class AssistantRun
     public float? Temperature { get; set; }
     public float? TopP { get; set; }
     public int? MaxCompletionTokens { get; set; }
+    /// <summary>requires_action: the tool calls the model made (OpenAI's required_action object), until outputs come.</summary>
+    public string? RequiredAction { get; set; }
+
+    /// <summary>Every round of tool calls with the outputs submitted for them, the context of the run's next step: [{calls, outputs}].</summary>
+    public string? ToolRounds { get; set; }
+
+    /// <summary>Until when outputs for <see cref="RequiredAction"/> are taken; after it the run is expired.</summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
     public long? PromptTokens { get; set; }
     public long? CompletionTokens { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
@@ -114,8 +122,14 @@ public static class RunStatus
     public const string Failed = "failed";
     public const string Completed = "completed";
     public const string Incomplete = "incomplete";
+    public const string RequiresAction = "requires_action";
+    public const string Expired = "expired";
 
-    public static bool IsActive(string status) => status is Queued or InProgress or Cancelling;
+    /// <summary>Whether the run still holds its thread (no new message or run meanwhile).</summary>
+    public static bool IsActive(string status) => status is Queued or InProgress or Cancelling or RequiresAction;
+
+    public static string Of(string runStatus, string jobStatus, bool cancelRequested, DateTimeOffset? expiresAt, DateTimeOffset now) =>
+        runStatus == RequiresAction && expiresAt <= now ? Expired : Of(runStatus, jobStatus, cancelRequested);
 
     public static string Of(string runStatus, string jobStatus, bool cancelRequested) => runStatus != Queued ? runStatus : jobStatus switch
     {

@@ -68,6 +68,7 @@ public sealed class AssistantRunHandler(
         var instructions = string.Join("\n\n", new[] { run.Instructions, run.AdditionalInstructions }.Where(i => !string.IsNullOrWhiteSpace(i)));
         var budget = (contextSize ?? 32_768) - (run.MaxCompletionTokens ?? DefaultCompletionBudget) - LocalChatClient.EstimateTokens(instructions);
         var history = await HistoryAsync(run.ThreadId, Math.Max(budget, 256), cancellationToken);
+        history.AddRange(ToolRounds.Messages(run.ToolRounds));
         var chatOptions = new ChatOptions
         {
             ModelId = target.ModelId,
@@ -75,7 +76,9 @@ public sealed class AssistantRunHandler(
             Temperature = run.Temperature,
             TopP = run.TopP,
             MaxOutputTokens = run.MaxCompletionTokens,
+            Tools = ToolRounds.Declarations(run.Tools),
         };
+        List<FunctionCallContent> calls = [];
 
         var text = new StringBuilder();
         var stream = new TextPublisher(events, context.Job.SubjectId, context.Attempt, options.Value.DeltaInterval, time);
@@ -92,6 +95,7 @@ public sealed class AssistantRunHandler(
                     text.Append(piece);
                     await stream.AddAsync(piece, cancellationToken);
                 }
+                calls.AddRange(update.Contents.OfType<FunctionCallContent>());
                 finish ??= update.FinishReason;
                 usage = MeteredUsage.From(update.AdditionalProperties) ?? usage;
             }
@@ -110,13 +114,26 @@ public sealed class AssistantRunHandler(
         }
 
         var now = time.GetUtcNow();
+        if (calls.Count > 0)
+        {
+            // The model wants the caller's tools: the run waits for their outputs (submit_tool_outputs) until it expires.
+            var waiting = JobStore.Command("""
+                UPDATE assistant_runs SET status = 'requires_action', required_action = $2::jsonb, expires_at = $3,
+                       prompt_tokens = coalesce(prompt_tokens, 0) + $4, completion_tokens = coalesce(completion_tokens, 0) + $5
+                WHERE id = $1
+                """, context.Job.SubjectId, ToolRounds.RequiredAction(calls), now + ToolRounds.OutputsWindow, usage?.InputTokens ?? 0L, usage?.OutputTokens ?? 0L);
+            waiting.Parameters[1].NpgsqlDbType = NpgsqlDbType.Text;
+            return JobOutcome.Succeed(waiting, Usage(context, run, target, usage, started, UsageStatus.Succeeded, null));
+        }
         // The run's one answer: its message has the run's id, so a stream names it before it is written.
         var message = JobStore.Command("""
             INSERT INTO thread_messages (id, thread_id, role, text, assistant_id, run_id, metadata, created_at)
             VALUES ($1, $2, 'assistant', $3, $4, $5, '{}'::jsonb, $6)
             """, context.Job.SubjectId, run.ThreadId, text.ToString(), run.AssistantId, context.Job.SubjectId, now);
         var completed = JobStore.Command("""
-            UPDATE assistant_runs SET status = $2, completed_at = $3, prompt_tokens = $4, completion_tokens = $5 WHERE id = $1
+            UPDATE assistant_runs SET status = $2, completed_at = $3, required_action = NULL,
+                   prompt_tokens = coalesce(prompt_tokens, 0) + $4, completion_tokens = coalesce(completion_tokens, 0) + $5
+            WHERE id = $1
             """, context.Job.SubjectId, finish == ChatFinishReason.Length ? RunStatus.Incomplete : RunStatus.Completed, now,
             usage?.InputTokens ?? 0L, usage?.OutputTokens ?? 0L);
         return JobOutcome.Succeed(message, completed, Usage(context, run, target, usage, started, UsageStatus.Succeeded, null));
@@ -163,7 +180,7 @@ public sealed class AssistantRunHandler(
     {
         await using var command = dataSource.CreateCommand("""
             SELECT r.thread_id, r.user_id, u.role, u.is_disabled, r.assistant_id, r.provider_id, r.model_id,
-                   r.instructions, r.additional_instructions, r.temperature, r.top_p, r.max_completion_tokens
+                   r.instructions, r.additional_instructions, r.temperature, r.top_p, r.max_completion_tokens, r.tools::text, r.tool_rounds::text
             FROM assistant_runs r JOIN users u ON u.id = r.user_id
             WHERE r.id = $1
             """);
@@ -175,9 +192,10 @@ public sealed class AssistantRunHandler(
         }
         return new LoadedRun(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetBoolean(3), reader.GetGuid(4), reader.GetString(5), reader.GetString(6),
             reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8),
-            reader.IsDBNull(9) ? null : reader.GetFloat(9), reader.IsDBNull(10) ? null : reader.GetFloat(10), reader.IsDBNull(11) ? null : reader.GetInt32(11));
+            reader.IsDBNull(9) ? null : reader.GetFloat(9), reader.IsDBNull(10) ? null : reader.GetFloat(10), reader.IsDBNull(11) ? null : reader.GetInt32(11),
+            reader.GetString(12), reader.IsDBNull(13) ? null : reader.GetString(13));
     }
 
     private sealed record LoadedRun(Guid ThreadId, Guid UserId, string Role, bool UserDisabled, Guid AssistantId, string ProviderId, string ModelId,
-        string? Instructions, string? AdditionalInstructions, float? Temperature, float? TopP, int? MaxCompletionTokens);
+        string? Instructions, string? AdditionalInstructions, float? Temperature, float? TopP, int? MaxCompletionTokens, string Tools, string? ToolRounds);
 }

@@ -86,8 +86,9 @@ public sealed partial class CacheInvalidation(IConnectionMultiplexer redis, ISub
         {
             await subscriber.UnsubscribeAsync(Channel, OnMessage);
         }
-        catch (Exception ex) when (ex.IsRedisFailure())
+        catch (Exception ex) when (ex.IsRedisFailure() || ex is ObjectDisposedException)
         {
+            // Redis is gone, or the host already disposed the connection while shutting down: nothing to undo.
         }
     }
 

@@ -107,7 +107,7 @@ public sealed class LocalChatClient(string modelId) : IChatClient
         {
             // After tool results: an answer built from them.
             var names = messages.SelectMany(m => m.Contents.OfType<FunctionCallContent>()).ToDictionary(c => c.CallId, c => c.Name);
-            var parts = results.Select(r => $"{names.GetValueOrDefault(r.CallId, "tool")} returned {Shorten(r.Result is JsonElement e ? e.GetRawText() : JsonSerializer.Serialize(r.Result), 200)}");
+            var parts = results.Select(r => $"{names.GetValueOrDefault(r.CallId, "tool")} returned {Shorten(r.Result switch { JsonElement e => e.GetRawText(), string text => text, var other => JsonSerializer.Serialize(other) }, 200)}");
             text = $"[{modelId}] Local answer {digest} from the tool results: {string.Join("; ", parts)}.";
         }
         else if (options?.ResponseFormat is ChatResponseFormatJson { Schema: { } schema })

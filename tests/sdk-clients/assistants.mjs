@@ -47,6 +47,28 @@ const streamed = await stream.finalRun();
 const [streamedMessage] = await stream.finalMessages();
 seen.stream = { events: [...new Set(events)], status: streamed.status, deltas, message: streamedMessage?.content[0]?.text.value ?? null };
 
+// A function tool round trip: the run requires action, the caller runs the tool, the run goes on.
+const tooled = await openai.beta.assistants.create({
+  model: 'local-text',
+  name: 'Plays counter',
+  tools: [{ type: 'function', function: { name: 'get_plays', description: 'Plays of a screen today.', parameters: { type: 'object', properties: { screen: { type: 'integer' } }, required: ['screen'] } } }],
+});
+const toolThread = await openai.beta.threads.create({ messages: [{ role: 'user', content: 'Use get_plays for screen 3.' }] });
+const waiting = await openai.beta.threads.runs.createAndPoll(toolThread.id, { assistant_id: tooled.id });
+const call = waiting.required_action?.submit_tool_outputs.tool_calls[0];
+let busy = null;
+try {
+  await openai.beta.threads.messages.create(toolThread.id, { role: 'user', content: 'Are you there?' });
+} catch (error) {
+  busy = error.code;
+}
+const answered = await openai.beta.threads.runs.submitToolOutputsAndPoll(toolThread.id, waiting.id, { tool_outputs: [{ tool_call_id: call.id, output: '{"plays": 41}' }] });
+const toolAnswer = (await openai.beta.threads.messages.list(toolThread.id)).data[0].content[0].text.value;
+seen.tools = {
+  waiting: waiting.status, expires: waiting.expires_at > 0, tool: call?.function.name, arguments: JSON.parse(call?.function.arguments ?? '{}'),
+  busy, status: answered.status, answer: toolAnswer,
+};
+
 try {
   await stranger.beta.threads.retrieve(thread.id);
   seen.stranger = 'visible';

@@ -54,11 +54,13 @@ internal sealed class AssistantRunEntityTypeConfiguration : IEntityTypeConfigura
 {
     public void Configure(EntityTypeBuilder<AssistantRun> builder)
     {
-        builder.ToTable("assistant_runs", t => t.HasCheckConstraint("ck_assistant_runs_status", "status IN ('queued', 'completed', 'incomplete')"));
+        builder.ToTable("assistant_runs", t => t.HasCheckConstraint("ck_assistant_runs_status", "status IN ('queued', 'completed', 'incomplete', 'requires_action')"));
         builder.HasKey(r => r.Id);
         builder.HasAlternateKey(r => r.JobId).HasName("assistant_runs_job_id_key");
         builder.Property(r => r.Tools).HasColumnType("jsonb").HasColumnDefaultSql("'[]'::jsonb");
         builder.Property(r => r.Metadata).HasColumnType("jsonb").HasColumnDefaultSql("'{}'::jsonb");
+        builder.Property(r => r.RequiredAction).HasColumnType("jsonb");
+        builder.Property(r => r.ToolRounds).HasColumnType("jsonb");
         builder.HasIndex(r => new { r.ThreadId, r.CreatedAt }).HasDatabaseName("ix_assistant_runs_thread");
         builder.HasOne<AssistantThread>().WithMany().HasForeignKey(r => r.ThreadId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne<Job>().WithOne().HasForeignKey<AssistantRun>(r => r.JobId).OnDelete(DeleteBehavior.NoAction);

@@ -183,6 +183,10 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
                     b.Property<string>("Instructions")
                         .HasColumnType("text")
                         .HasColumnName("instructions");
@@ -215,6 +219,10 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("provider_id");
 
+                    b.Property<string>("RequiredAction")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("required_action");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasColumnType("text")
@@ -227,6 +235,10 @@ namespace AiPrompts.Core.Data.Migrations
                     b.Property<Guid>("ThreadId")
                         .HasColumnType("uuid")
                         .HasColumnName("thread_id");
+
+                    b.Property<string>("ToolRounds")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("tool_rounds");
 
                     b.Property<string>("Tools")
                         .IsRequired()
@@ -253,7 +265,7 @@ namespace AiPrompts.Core.Data.Migrations
 
                     b.ToTable("assistant_runs", null, t =>
                         {
-                            t.HasCheckConstraint("ck_assistant_runs_status", "status IN ('queued', 'completed', 'incomplete')");
+                            t.HasCheckConstraint("ck_assistant_runs_status", "status IN ('queued', 'completed', 'incomplete', 'requires_action')");
                         });
                 });
 

@@ -85,6 +85,16 @@ public sealed class OpenAISdkTests(OpenAISdkTests.Fixture fixture) : IClassFixtu
         Assert.Contains("Now stream it, please.", stream.GetProperty("deltas").GetString(), StringComparison.Ordinal);
         Assert.Equal(stream.GetProperty("deltas").GetString(), stream.GetProperty("message").GetString());
 
+        // A function tool through requires_action and submit_tool_outputs (the local model calls the tool the prompt names).
+        var tools = seen.GetProperty("tools");
+        Assert.Equal("requires_action", tools.GetProperty("waiting").GetString());
+        Assert.True(tools.GetProperty("expires").GetBoolean());
+        Assert.Equal("get_plays", tools.GetProperty("tool").GetString());
+        Assert.Equal(JsonValueKind.Number, tools.GetProperty("arguments").GetProperty("screen").ValueKind); // the tool's schema says integer
+        Assert.Equal("thread_run_active", tools.GetProperty("busy").GetString());
+        Assert.Equal("completed", tools.GetProperty("status").GetString());
+        Assert.Contains("get_plays returned {\"plays\": 41}", tools.GetProperty("answer").GetString(), StringComparison.Ordinal);
+
         Assert.Equal("NotFoundError", seen.GetProperty("stranger").GetProperty("name").GetString());
         Assert.Equal(404, seen.GetProperty("stranger").GetProperty("status").GetInt32());
         Assert.Equal("not_found", seen.GetProperty("stranger").GetProperty("code").GetString());

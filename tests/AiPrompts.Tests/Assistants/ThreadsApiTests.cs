@@ -246,4 +246,41 @@ public sealed class ThreadsApiTests(ThreadsApiTests.Fixture fixture) : IClassFix
         Assert.True(deleted.GetProperty("deleted").GetBoolean());
         await JsonAsync(await adminClient.GetAsync($"/api/v1/assistants/{ownId}", Ct), HttpStatusCode.NotFound);
     }
+
+    [Fact]
+    public async Task An_unanswered_requires_action_expires_and_frees_the_thread()
+    {
+        var admin = await fixture.CreateUserAsync("admin");
+        using var client = fixture.CreateClient(admin.Token);
+        var assistant = (await JsonAsync(await client.PostAsync("/api/v1/assistants", Body("""
+            {"model": "local-text", "tools": [{"type": "function", "function": {"name": "get_plays", "parameters": {"type": "object", "properties": {"screen": {"type": "integer"}}}}}]}
+            """), Ct))).GetProperty("id").GetString();
+        var badTool = await JsonAsync(await client.PostAsync("/api/v1/assistants", Body("""{"tools": [{"type": "function", "function": {"name": "no spaces"}}]}"""), Ct), HttpStatusCode.BadRequest);
+        Assert.Equal("tools[0].function.name", badTool.GetProperty("error").GetProperty("param").GetString());
+
+        var thread = (await JsonAsync(await client.PostAsync("/api/v1/threads", Body("""{"messages": [{"role": "user", "content": "Use get_plays for screen 9."}]}"""), Ct))).GetProperty("id").GetString()!;
+        var runId = (await JsonAsync(await client.PostAsync($"/api/v1/threads/{thread}/runs", Body($$"""{"assistant_id": "{{assistant}}"}"""), Ct))).GetProperty("id").GetString()!;
+        JsonElement run;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        do
+        {
+            await Task.Delay(50, Ct);
+            run = await JsonAsync(await client.GetAsync($"/api/v1/threads/{thread}/runs/{runId}", Ct));
+        }
+        while (run.GetProperty("status").GetString() is "queued" or "in_progress" && DateTime.UtcNow < deadline);
+        Assert.Equal("requires_action", run.GetProperty("status").GetString());
+        var call = run.GetProperty("required_action").GetProperty("submit_tool_outputs").GetProperty("tool_calls")[0];
+        Assert.InRange(run.GetProperty("expires_at").GetInt64(), Now + 500, Now + 601); // ten minutes
+        var wrong = await JsonAsync(await client.PostAsync($"/api/v1/threads/{thread}/runs/{runId}/submit_tool_outputs", Body("""{"tool_outputs": [{"tool_call_id": "call_other", "output": "1"}]}"""), Ct), HttpStatusCode.BadRequest);
+        Assert.Equal("tool_outputs", wrong.GetProperty("error").GetProperty("param").GetString());
+
+        await fixture.Database.ExecuteAsync($"UPDATE assistant_runs SET expires_at = now() - interval '1 second' WHERE id = '{Guid.ParseExact(runId["run_".Length..], "N")}'");
+        var expired = await JsonAsync(await client.GetAsync($"/api/v1/threads/{thread}/runs/{runId}", Ct));
+        Assert.Equal("expired", expired.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, expired.GetProperty("required_action").ValueKind);
+        var late = await JsonAsync(await client.PostAsync($"/api/v1/threads/{thread}/runs/{runId}/submit_tool_outputs",
+            Body($$"""{"tool_outputs": [{"tool_call_id": "{{call.GetProperty("id").GetString()}}", "output": "41"}]}"""), Ct), HttpStatusCode.BadRequest);
+        Assert.Contains("expired", late.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        await JsonAsync(await client.PostAsync($"/api/v1/threads/{thread}/messages", Body("""{"role": "user", "content": "Never mind."}"""), Ct));
+    }
 }
