@@ -74,7 +74,22 @@ public sealed record RunCreate(
     [property: JsonPropertyName("top_p")] float? TopP = null,
     [property: JsonPropertyName("max_completion_tokens")] int? MaxCompletionTokens = null,
     [property: JsonPropertyName("metadata")] Dictionary<string, string>? Metadata = null,
+    [property: JsonPropertyName("stream")] bool? Stream = null,
+    [property: JsonPropertyName("additional_messages")] List<MessageCreate>? AdditionalMessages = null);
+
+/// <summary><c>POST /api/v1/threads/runs</c>: a thread (with its messages) and a run on it, in one call.</summary>
+public sealed record ThreadAndRunCreate(
+    [property: JsonPropertyName("assistant_id")] string? AssistantId = null,
+    [property: JsonPropertyName("thread")] ThreadCreate? Thread = null,
+    [property: JsonPropertyName("model")] string? Model = null,
+    [property: JsonPropertyName("instructions")] string? Instructions = null,
+    [property: JsonPropertyName("temperature")] float? Temperature = null,
+    [property: JsonPropertyName("top_p")] float? TopP = null,
+    [property: JsonPropertyName("max_completion_tokens")] int? MaxCompletionTokens = null,
+    [property: JsonPropertyName("metadata")] Dictionary<string, string>? Metadata = null,
     [property: JsonPropertyName("stream")] bool? Stream = null);
+
+public sealed record MessageModify([property: JsonPropertyName("metadata")] Dictionary<string, string>? Metadata = null);
 
 public sealed record ToolOutput(
     [property: JsonPropertyName("tool_call_id")] string? ToolCallId,

@@ -174,11 +174,11 @@ internal static partial class AssistantsApi
             errors["instructions"] = [$"At most {MaxInstructions} characters."];
         }
         CheckTools(body.Tools, errors);
-        if (body.Temperature is < 0 or > 2)
+        if (body.Temperature is { } temperature && !(temperature >= 0 && temperature <= 2)) // NaN too
         {
             errors["temperature"] = ["The temperature must be between 0 and 2."];
         }
-        if (body.TopP is < 0 or > 1)
+        if (body.TopP is { } topP && !(topP >= 0 && topP <= 1))
         {
             errors["top_p"] = ["top_p must be between 0 and 1."];
         }

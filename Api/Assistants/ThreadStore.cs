@@ -165,17 +165,33 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
         return (limit ?? 20, order == "asc");
     }
 
+    /// <summary>Messages given with a thread or a run: each a role, content and metadata, checked in place.</summary>
+    public static List<(string Role, string Text, Dictionary<string, string>? Metadata)> CheckMessages(
+        IEnumerable<MessageCreate>? messages, string field, AssistantOptions options, Dictionary<string, string[]> errors)
+    {
+        var checkedMessages = new List<(string, string, Dictionary<string, string>?)>();
+        foreach (var (message, index) in (messages ?? []).Select((m, i) => (m, i)))
+        {
+            var at = $"{field}[{index}]";
+            var role = CheckRole(message.Role, $"{at}.role", errors, allowAssistant: true);
+            var text = CheckContent(message.Content, options, $"{at}.content", errors);
+            CheckMetadata(message.Metadata, $"{at}.metadata", errors);
+            checkedMessages.Add((role, text, message.Metadata));
+        }
+        return checkedMessages;
+    }
+
     public static void CheckRun(RunCreate run, Dictionary<string, string[]> errors)
     {
         if (run.AssistantId is { } id && !OpenAIIds.TryParse(OpenAIIds.Assistant, id, out _))
         {
             errors["assistant_id"] = ["Not an assistant id (asst_…)."];
         }
-        if (run.Temperature is < 0 or > 2)
+        if (run.Temperature is { } temperature && !(temperature >= 0 && temperature <= 2)) // NaN too
         {
             errors["temperature"] = ["The temperature must be between 0 and 2."];
         }
-        if (run.TopP is < 0 or > 1)
+        if (run.TopP is { } topP && !(topP >= 0 && topP <= 1))
         {
             errors["top_p"] = ["top_p must be between 0 and 1."];
         }
@@ -254,6 +270,22 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
         return (message, null);
     }
 
+    public Task<int> DeleteThreadAsync(Guid threadId, CancellationToken cancellationToken) =>
+        db.Threads.Where(t => t.Id == threadId).ExecuteDeleteAsync(cancellationToken);
+
+    /// <summary>Deletes a message unless a run is answering the thread (its context would change under it).</summary>
+    public async Task<(bool Deleted, ProblemHttpResult? Refusal)> DeleteMessageAsync(Guid threadId, Guid messageId, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (await LockAndFindActiveRunAsync(threadId, cancellationToken) is { } active)
+        {
+            return (false, Busy(threadId, active));
+        }
+        var deleted = await db.ThreadMessages.Where(m => m.Id == messageId && m.ThreadId == threadId).ExecuteDeleteAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return (deleted > 0, null);
+    }
+
     public Task<ThreadMessage?> AnswerOfAsync(Guid runId, CancellationToken cancellationToken) =>
         db.ThreadMessages.AsNoTracking().Where(m => m.RunId == runId && m.Role == "assistant").OrderByDescending(m => m.Seq).FirstOrDefaultAsync(cancellationToken);
 
@@ -273,7 +305,8 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
     /// Starts a run (with the user's message first, for /chat) in one transaction under the thread's row lock,
     /// so two requests never start two runs on one thread; then wakes the Worker.
     /// </summary>
-    public async Task<(AssistantRun? Run, ProblemHttpResult? Refusal)> StartRunAsync(AiCaller caller, Guid threadId, RunCreate request, string? userMessage, CancellationToken cancellationToken)
+    public async Task<(AssistantRun? Run, ProblemHttpResult? Refusal)> StartRunAsync(AiCaller caller, Guid threadId, RunCreate request, string? userMessage, CancellationToken cancellationToken,
+        IReadOnlyList<(string Role, string Text, Dictionary<string, string>? Metadata)>? additionalMessages = null)
     {
         var assistant = await AssistantForAsync(caller, request.AssistantId, cancellationToken);
         if (assistant is null)
@@ -303,6 +336,12 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
         if (userMessage is not null)
         {
             db.ThreadMessages.Add(NewMessage(threadId, "user", userMessage, null, now));
+        }
+        foreach (var (role, text, metadata) in additionalMessages ?? [])
+        {
+            // Saved one by one: each gets its place (seq) in the order given.
+            db.ThreadMessages.Add(NewMessage(threadId, role, text, metadata, now));
+            await db.SaveChangesAsync(cancellationToken);
         }
         var id = Guid.CreateVersion7(now);
         var job = scheduler.Create(AssistantRunHandler.JobKind, id, options.Value.MaxAttempts);

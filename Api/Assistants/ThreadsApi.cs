@@ -29,19 +29,27 @@ internal static class ThreadsApi
         group.MapGet("/threads/{thread_id}", GetThreadAsync).WithName("GetThread").WithSummary("One of my threads");
         group.MapPost("/threads/{thread_id}", ModifyThreadAsync).WithName("ModifyThread").WithSummary("Change a thread's metadata");
         group.MapDelete("/threads/{thread_id}", DeleteThreadAsync).WithName("DeleteThread").WithSummary("Delete a thread with its messages and runs");
+        group.MapPost("/threads/runs", CreateThreadAndRunAsync).WithName("CreateThreadAndRun").ProducesRunOrStream()
+            .WithSummary("Create a thread (with its messages) and run an assistant on it, in one call (stream: true streams it)");
+        group.MapPost("/threads/{thread_id}/messages/{message_id}", ModifyMessageAsync).WithName("ModifyMessage").WithSummary("Change a message's metadata");
+        group.MapDelete("/threads/{thread_id}/messages/{message_id}", DeleteMessageAsync).WithName("DeleteMessage").WithSummary("Delete a message (not while a run answers the thread)");
         group.MapPost("/threads/{thread_id}/messages", CreateMessageAsync).WithName("CreateMessage").WithSummary("Add a user message to a thread");
         group.MapGet("/threads/{thread_id}/messages", ListMessagesAsync).WithName("ListMessages")
             .WithSummary("A thread's messages, newest first by default (limit, order, after, before, run_id)");
         group.MapGet("/threads/{thread_id}/messages/{message_id}", GetMessageAsync).WithName("GetMessage").WithSummary("One message");
-        group.MapPost("/threads/{thread_id}/runs", CreateRunAsync).WithName("CreateRun")
+        group.MapPost("/threads/{thread_id}/runs", CreateRunAsync).WithName("CreateRun").ProducesRunOrStream()
             .WithSummary("Run an assistant on the thread: answers queued (poll the run), or with stream: true the run's events as OpenAI names them");
         group.MapGet("/threads/{thread_id}/runs", ListRunsAsync).WithName("ListRuns").WithSummary("A thread's runs, newest first");
         group.MapGet("/threads/{thread_id}/runs/{run_id}", GetRunAsync).WithName("GetRun").WithSummary("One run: poll until completed, failed, cancelled, incomplete or expired");
-        group.MapPost("/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", SubmitToolOutputsAsync).WithName("SubmitToolOutputs")
+        group.MapPost("/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", SubmitToolOutputsAsync).WithName("SubmitToolOutputs").ProducesRunOrStream()
             .WithSummary("Give a run that requires action the outputs of its tool calls; it goes on (stream: true streams it)");
         group.MapPost("/threads/{thread_id}/runs/{run_id}/cancel", CancelRunAsync).WithName("CancelRun").WithSummary("Cancel a run that has not ended");
         return app;
     }
+
+    /// <summary>A run as JSON, or with <c>stream: true</c> its events (each event's data a run or message object): both are declared.</summary>
+    private static RouteHandlerBuilder ProducesRunOrStream(this RouteHandlerBuilder builder) =>
+        builder.Produces<RunObject>(StatusCodes.Status200OK, "application/json", "text/event-stream");
 
     internal static async Task<Results<Ok<ChatAnswer>, ValidationProblem, ProblemHttpResult>> ChatAsync(
         ChatRequest body, ClaimsPrincipal principal, ThreadStore store, IOptions<AssistantOptions> options, TimeProvider time, CancellationToken cancellationToken)
@@ -95,15 +103,7 @@ internal static class ThreadsApi
     {
         var errors = new Dictionary<string, string[]>();
         ThreadStore.CheckMetadata(body?.Metadata, "metadata", errors);
-        var messages = new List<(string Role, string Text, Dictionary<string, string>? Metadata)>();
-        foreach (var (message, index) in (body?.Messages ?? []).Select((m, i) => (m, i)))
-        {
-            var field = $"messages[{index}]";
-            var role = ThreadStore.CheckRole(message.Role, $"{field}.role", errors, allowAssistant: true);
-            var text = ThreadStore.CheckContent(message.Content, options.Value, $"{field}.content", errors);
-            ThreadStore.CheckMetadata(message.Metadata, $"{field}.metadata", errors);
-            messages.Add((role, text, message.Metadata));
-        }
+        var messages = ThreadStore.CheckMessages(body?.Messages, "messages", options.Value, errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -254,7 +254,8 @@ internal static class ThreadsApi
     }
 
     internal static async Task<Results<Ok<RunObject>, ServerSentEventsResult<string>, ValidationProblem, ProblemHttpResult>> CreateRunAsync(
-        string thread_id, RunCreate? body, HttpContext http, ClaimsPrincipal principal, ThreadStore store, PromptRequestEvents events, CancellationToken cancellationToken)
+        string thread_id, RunCreate? body, HttpContext http, ClaimsPrincipal principal, ThreadStore store, PromptRequestEvents events,
+        IOptions<AssistantOptions> options, CancellationToken cancellationToken)
     {
         var caller = principal.AiCaller();
         if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || await store.FindThreadAsync(caller.UserId, threadId, cancellationToken) is null)
@@ -264,11 +265,12 @@ internal static class ThreadsApi
         var request = body ?? new RunCreate();
         var errors = new Dictionary<string, string[]>();
         ThreadStore.CheckRun(request, errors);
+        var additional = ThreadStore.CheckMessages(request.AdditionalMessages, "additional_messages", options.Value, errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
-        var (run, refusal) = await store.StartRunAsync(caller, threadId, request, null, cancellationToken);
+        var (run, refusal) = await store.StartRunAsync(caller, threadId, request, null, cancellationToken, additional);
         if (refusal is not null)
         {
             return refusal;
@@ -277,6 +279,70 @@ internal static class ThreadsApi
         return request.Stream == true
             ? TypedResults.ServerSentEvents(new RunStream(view, store, events).ReadAsync(cancellationToken))
             : Polled(http, view);
+    }
+
+    internal static async Task<Results<Ok<RunObject>, ServerSentEventsResult<string>, ValidationProblem, ProblemHttpResult>> CreateThreadAndRunAsync(
+        ThreadAndRunCreate body, HttpContext http, ClaimsPrincipal principal, ThreadStore store, PromptRequestEvents events,
+        IOptions<AssistantOptions> options, CancellationToken cancellationToken)
+    {
+        var caller = principal.AiCaller();
+        var request = new RunCreate(body.AssistantId, body.Model, body.Instructions, null, body.Temperature, body.TopP, body.MaxCompletionTokens, body.Metadata, body.Stream);
+        var errors = new Dictionary<string, string[]>();
+        ThreadStore.CheckRun(request, errors);
+        ThreadStore.CheckMetadata(body.Thread?.Metadata, "thread.metadata", errors);
+        var messages = ThreadStore.CheckMessages(body.Thread?.Messages, "thread.messages", options.Value, errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        var thread = await store.CreateThreadAsync(caller.UserId, body.Thread?.Metadata, messages, cancellationToken);
+        var (run, refusal) = await store.StartRunAsync(caller, thread.Id, request, null, cancellationToken);
+        if (refusal is not null)
+        {
+            await store.DeleteThreadAsync(thread.Id, cancellationToken); // nothing half made stays behind
+            return refusal;
+        }
+        var view = (await store.FindRunAsync(caller.UserId, thread.Id, run!.Id, cancellationToken))!;
+        return body.Stream == true
+            ? TypedResults.ServerSentEvents(new RunStream(view, store, events).ReadAsync(cancellationToken))
+            : Polled(http, view);
+    }
+
+    internal static async Task<Results<Ok<MessageObject>, ValidationProblem, ProblemHttpResult>> ModifyMessageAsync(
+        string thread_id, string message_id, MessageModify body, ClaimsPrincipal principal, ThreadStore store, AppDbContext db, CancellationToken cancellationToken)
+    {
+        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || !OpenAIIds.TryParse(OpenAIIds.Message, message_id, out var messageId)
+            || await store.FindThreadAsync(principal.AiCaller().UserId, threadId, cancellationToken) is null
+            || await db.ThreadMessages.FirstOrDefaultAsync(m => m.Id == messageId && m.ThreadId == threadId, cancellationToken) is not { } message)
+        {
+            return ApiProblem.Of(ErrorCode.NotFound);
+        }
+        var errors = new Dictionary<string, string[]>();
+        ThreadStore.CheckMetadata(body.Metadata, "metadata", errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        if (body.Metadata is { } metadata)
+        {
+            message.Metadata = JsonSerializer.Serialize(metadata);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        return TypedResults.Ok(ThreadStore.View(message));
+    }
+
+    internal static async Task<Results<Ok<DeletedObject>, ProblemHttpResult>> DeleteMessageAsync(
+        string thread_id, string message_id, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken)
+    {
+        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || !OpenAIIds.TryParse(OpenAIIds.Message, message_id, out var messageId)
+            || await store.FindThreadAsync(principal.AiCaller().UserId, threadId, cancellationToken) is null)
+        {
+            return ApiProblem.Of(ErrorCode.NotFound);
+        }
+        var (deleted, refusal) = await store.DeleteMessageAsync(threadId, messageId, cancellationToken);
+        return refusal is not null ? refusal
+            : deleted ? TypedResults.Ok(new DeletedObject(message_id, "thread.message.deleted", true))
+            : ApiProblem.Of(ErrorCode.NotFound);
     }
 
     internal static async Task<Results<Ok<ListObject<RunObject>>, ValidationProblem, ProblemHttpResult>> ListRunsAsync(

@@ -69,6 +69,19 @@ seen.tools = {
   busy, status: answered.status, answer: toolAnswer,
 };
 
+// One call for a thread and its run; a run with additional messages; a message's metadata changed, then deleted.
+const oneCall = await openai.beta.threads.createAndRunPoll({ assistant_id: assistant.id, thread: { messages: [{ role: 'user', content: 'Busiest hour?' }] } });
+const extra = await openai.beta.threads.runs.createAndPoll(oneCall.thread_id, { assistant_id: assistant.id, additional_messages: [{ role: 'user', content: 'And the quietest?' }] });
+const oneCallMessages = (await openai.beta.threads.messages.list(oneCall.thread_id, { order: 'asc' })).data;
+const tagged = await openai.beta.threads.messages.update(oneCall.thread_id, oneCallMessages[0].id, { metadata: { reviewed: 'yes' } });
+const removed = await openai.beta.threads.messages.del(oneCall.thread_id, oneCallMessages[0].id);
+seen.oneCall = {
+  status: oneCall.status, extra: extra.status,
+  roles: oneCallMessages.map((m) => m.role), second: oneCallMessages[2]?.content[0]?.text.value,
+  tagged: tagged.metadata.reviewed, removed: removed.deleted,
+  left: (await openai.beta.threads.messages.list(oneCall.thread_id)).data.length,
+};
+
 try {
   await stranger.beta.threads.retrieve(thread.id);
   seen.stranger = 'visible';

@@ -95,6 +95,15 @@ public sealed class OpenAISdkTests(OpenAISdkTests.Fixture fixture) : IClassFixtu
         Assert.Equal("completed", tools.GetProperty("status").GetString());
         Assert.Contains("get_plays returned {\"plays\": 41}", tools.GetProperty("answer").GetString(), StringComparison.Ordinal);
 
+        var oneCall = seen.GetProperty("oneCall");
+        Assert.Equal("completed", oneCall.GetProperty("status").GetString());
+        Assert.Equal("completed", oneCall.GetProperty("extra").GetString());
+        Assert.Equal(["user", "assistant", "user", "assistant"], oneCall.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal("And the quietest?", oneCall.GetProperty("second").GetString());
+        Assert.Equal("yes", oneCall.GetProperty("tagged").GetString());
+        Assert.True(oneCall.GetProperty("removed").GetBoolean());
+        Assert.Equal(3, oneCall.GetProperty("left").GetInt32());
+
         Assert.Equal("NotFoundError", seen.GetProperty("stranger").GetProperty("name").GetString());
         Assert.Equal(404, seen.GetProperty("stranger").GetProperty("status").GetInt32());
         Assert.Equal("not_found", seen.GetProperty("stranger").GetProperty("code").GetString());

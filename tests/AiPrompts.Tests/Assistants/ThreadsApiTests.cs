@@ -219,6 +219,9 @@ public sealed class ThreadsApiTests(ThreadsApiTests.Fixture fixture) : IClassFix
         var notShared = await JsonAsync(await adminClient.PostAsync("/api/v1/assistants", Body("""{"name": "x", "shared": true}"""), Ct), HttpStatusCode.BadRequest);
         Assert.Equal("shared", notShared.GetProperty("error").GetProperty("param").GetString());
         var badModel = await JsonAsync(await adminClient.PostAsync("/api/v1/assistants", Body("""{"model": "gpt-9"}"""), Ct), HttpStatusCode.BadRequest);
+        // "NaN" is a number JSON readers may accept from a string: refused, never stored (a NaN cannot be written back as JSON).
+        var notANumber = await JsonAsync(await adminClient.PostAsync("/api/v1/assistants", Body("""{"temperature": "NaN"}"""), Ct), HttpStatusCode.BadRequest);
+        Assert.Equal("temperature", notANumber.GetProperty("error").GetProperty("param").GetString());
         Assert.Equal("model", badModel.GetProperty("error").GetProperty("param").GetString());
         var own = await JsonAsync(await adminClient.PostAsync("/api/v1/assistants", Body("""{"name": "Store 42 analyst", "model": "local-text", "instructions": "Answer for store 42 only.", "metadata": {"team": "retail"}}"""), Ct));
         Assert.Equal("assistant", own.GetProperty("object").GetString());
