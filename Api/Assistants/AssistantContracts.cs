@@ -75,7 +75,9 @@ public sealed record RunCreate(
     [property: JsonPropertyName("max_completion_tokens")] int? MaxCompletionTokens = null,
     [property: JsonPropertyName("metadata")] Dictionary<string, string>? Metadata = null,
     [property: JsonPropertyName("stream")] bool? Stream = null,
-    [property: JsonPropertyName("additional_messages")] List<MessageCreate>? AdditionalMessages = null);
+    [property: JsonPropertyName("additional_messages")] List<MessageCreate>? AdditionalMessages = null,
+    [property: JsonPropertyName("max_prompt_tokens")] int? MaxPromptTokens = null,
+    [property: JsonPropertyName("truncation_strategy")] TruncationStrategy? TruncationStrategy = null);
 
 /// <summary><c>POST /api/v1/threads/runs</c>: a thread (with its messages) and a run on it, in one call.</summary>
 public sealed record ThreadAndRunCreate(
@@ -111,8 +113,8 @@ public sealed record RunUsage(
 public sealed record RunIncomplete([property: JsonPropertyName("reason")] string Reason);
 
 public sealed record TruncationStrategy(
-    [property: JsonPropertyName("type")] string Type,
-    [property: JsonPropertyName("last_messages")] int? LastMessages);
+    [property: JsonPropertyName("type")] string? Type,
+    [property: JsonPropertyName("last_messages")] int? LastMessages = null);
 
 public sealed record RunObject(
     [property: JsonPropertyName("id")] string Id,

@@ -59,8 +59,8 @@ internal sealed record RunView(AssistantRun Run, Job Job, DateTimeOffset Now)
             Tools: JsonSerializer.Deserialize<List<JsonElement>>(Run.Tools) ?? [],
             Metadata: JsonSerializer.Deserialize<Dictionary<string, string>>(Run.Metadata) ?? [],
             Usage: Run.PromptTokens is { } prompt ? new RunUsage(prompt, Run.CompletionTokens ?? 0, prompt + (Run.CompletionTokens ?? 0)) : null,
-            Temperature: Run.Temperature, TopP: Run.TopP, MaxPromptTokens: null, MaxCompletionTokens: Run.MaxCompletionTokens,
-            TruncationStrategy: new TruncationStrategy("auto", null), ResponseFormat: "auto", ToolChoice: "auto", ParallelToolCalls: true);
+            Temperature: Run.Temperature, TopP: Run.TopP, MaxPromptTokens: Run.MaxPromptTokens, MaxCompletionTokens: Run.MaxCompletionTokens,
+            TruncationStrategy: Run.LastMessages is { } last ? new TruncationStrategy("last_messages", last) : new TruncationStrategy("auto", null), ResponseFormat: "auto", ToolChoice: "auto", ParallelToolCalls: true);
     }
 
     public string? ErrorCode => Job.LastErrorCode;
@@ -198,6 +198,20 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
         if (run.MaxCompletionTokens is < 16)
         {
             errors["max_completion_tokens"] = ["max_completion_tokens must be at least 16."];
+        }
+        if (run.MaxPromptTokens is < 256)
+        {
+            errors["max_prompt_tokens"] = ["max_prompt_tokens must be at least 256."];
+        }
+        switch (run.TruncationStrategy)
+        {
+            case null or { Type: "auto", LastMessages: null }:
+                break;
+            case { Type: "last_messages", LastMessages: >= 1 }:
+                break;
+            default:
+                errors["truncation_strategy"] = ["The type is 'auto', or 'last_messages' with last_messages of at least 1."];
+                break;
         }
         if (run.Instructions is { Length: > 256_000 } || run.AdditionalInstructions is { Length: > 256_000 })
         {
@@ -363,6 +377,8 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
             Temperature = request.Temperature ?? assistant.Temperature,
             TopP = request.TopP ?? assistant.TopP,
             MaxCompletionTokens = request.MaxCompletionTokens,
+            MaxPromptTokens = request.MaxPromptTokens,
+            LastMessages = request.TruncationStrategy?.Type == "last_messages" ? request.TruncationStrategy.LastMessages : null,
             CreatedAt = now,
         };
         db.Runs.Add(run);

@@ -80,6 +80,13 @@ public sealed class AssistantRun
     public float? Temperature { get; set; }
     public float? TopP { get; set; }
     public int? MaxCompletionTokens { get; set; }
+
+    /// <summary>The most prompt tokens the run may send (older messages are left out to fit).</summary>
+    public int? MaxPromptTokens { get; set; }
+
+    /// <summary>truncation_strategy last_messages: only the newest N messages are the context; null: auto.</summary>
+    public int? LastMessages { get; set; }
+
     /// <summary>requires_action: the tool calls the model made (OpenAI's required_action object), until outputs come.</summary>
     public string? RequiredAction { get; set; }
 

@@ -67,7 +67,11 @@ public sealed class AssistantRunHandler(
 
         var instructions = string.Join("\n\n", new[] { run.Instructions, run.AdditionalInstructions }.Where(i => !string.IsNullOrWhiteSpace(i)));
         var budget = (contextSize ?? 32_768) - (run.MaxCompletionTokens ?? DefaultCompletionBudget) - LocalChatClient.EstimateTokens(instructions);
-        var history = await HistoryAsync(run.ThreadId, Math.Max(budget, 256), cancellationToken);
+        if (run.MaxPromptTokens is { } maxPrompt)
+        {
+            budget = Math.Min(budget, maxPrompt - LocalChatClient.EstimateTokens(instructions));
+        }
+        var history = await HistoryAsync(run.ThreadId, Math.Max(budget, 256), run.LastMessages ?? 1000, cancellationToken);
         history.AddRange(ToolRounds.Messages(run.ToolRounds));
         var chatOptions = new ChatOptions
         {
@@ -145,11 +149,15 @@ public sealed class AssistantRunHandler(
     public async ValueTask OnStatusChangedAsync(JobContext context, string status, CancellationToken cancellationToken) =>
         await events.PublishStatusAsync(context.Job.SubjectId, PromptRequestStatus.FromJob(status), context.Attempt, cancellationToken);
 
-    /// <summary>The thread's most recent messages whose estimated tokens fit <paramref name="budget"/>, oldest first (OpenAI's "auto" truncation).</summary>
-    private async Task<List<ChatMessage>> HistoryAsync(Guid threadId, long budget, CancellationToken cancellationToken)
+    /// <summary>
+    /// The thread's most recent messages (at most <paramref name="lastMessages"/>, OpenAI's last_messages) whose
+    /// estimated tokens fit <paramref name="budget"/>, oldest first (its "auto" truncation).
+    /// </summary>
+    private async Task<List<ChatMessage>> HistoryAsync(Guid threadId, long budget, int lastMessages, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT role, text FROM thread_messages WHERE thread_id = $1 ORDER BY seq DESC LIMIT 1000");
+        await using var command = dataSource.CreateCommand("SELECT role, text FROM thread_messages WHERE thread_id = $1 ORDER BY seq DESC LIMIT $2");
         command.Parameters.Add(new() { Value = threadId });
+        command.Parameters.Add(new() { Value = Math.Clamp(lastMessages, 1, 1000) });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var newestFirst = new List<ChatMessage>();
         long used = 0;
@@ -180,7 +188,7 @@ public sealed class AssistantRunHandler(
     {
         await using var command = dataSource.CreateCommand("""
             SELECT r.thread_id, r.user_id, u.role, u.is_disabled, r.assistant_id, r.provider_id, r.model_id,
-                   r.instructions, r.additional_instructions, r.temperature, r.top_p, r.max_completion_tokens, r.tools::text, r.tool_rounds::text
+                   r.instructions, r.additional_instructions, r.temperature, r.top_p, r.max_completion_tokens, r.tools::text, r.tool_rounds::text, r.max_prompt_tokens, r.last_messages
             FROM assistant_runs r JOIN users u ON u.id = r.user_id
             WHERE r.id = $1
             """);
@@ -193,9 +201,11 @@ public sealed class AssistantRunHandler(
         return new LoadedRun(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetBoolean(3), reader.GetGuid(4), reader.GetString(5), reader.GetString(6),
             reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8),
             reader.IsDBNull(9) ? null : reader.GetFloat(9), reader.IsDBNull(10) ? null : reader.GetFloat(10), reader.IsDBNull(11) ? null : reader.GetInt32(11),
-            reader.GetString(12), reader.IsDBNull(13) ? null : reader.GetString(13));
+            reader.GetString(12), reader.IsDBNull(13) ? null : reader.GetString(13),
+            reader.IsDBNull(14) ? null : reader.GetInt32(14), reader.IsDBNull(15) ? null : reader.GetInt32(15));
     }
 
     private sealed record LoadedRun(Guid ThreadId, Guid UserId, string Role, bool UserDisabled, Guid AssistantId, string ProviderId, string ModelId,
-        string? Instructions, string? AdditionalInstructions, float? Temperature, float? TopP, int? MaxCompletionTokens, string Tools, string? ToolRounds);
+        string? Instructions, string? AdditionalInstructions, float? Temperature, float? TopP, int? MaxCompletionTokens, string Tools, string? ToolRounds,
+        int? MaxPromptTokens, int? LastMessages);
 }

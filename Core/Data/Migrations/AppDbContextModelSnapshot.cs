@@ -195,9 +195,17 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("job_id");
 
+                    b.Property<int?>("LastMessages")
+                        .HasColumnType("integer")
+                        .HasColumnName("last_messages");
+
                     b.Property<int?>("MaxCompletionTokens")
                         .HasColumnType("integer")
                         .HasColumnName("max_completion_tokens");
+
+                    b.Property<int?>("MaxPromptTokens")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_prompt_tokens");
 
                     b.Property<string>("Metadata")
                         .IsRequired()

@@ -286,4 +286,39 @@ public sealed class ThreadsApiTests(ThreadsApiTests.Fixture fixture) : IClassFix
         Assert.Contains("expired", late.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
         await JsonAsync(await client.PostAsync($"/api/v1/threads/{thread}/messages", Body("""{"role": "user", "content": "Never mind."}"""), Ct));
     }
+
+    [Fact]
+    public async Task Truncation_last_messages_and_max_prompt_tokens_bound_the_context()
+    {
+        using var client = await ClientAsync();
+        var messages = Enumerable.Range(0, 20).Select(i => new { role = "user", content = $"Screen {i} played the spring campaign {i * 3} times today." }).ToList();
+        var thread = (await JsonAsync(await client.PostAsJsonAsync("/api/v1/threads", new { messages }, Ct))).GetProperty("id").GetString()!;
+
+        async Task<JsonElement> RunAsync(string body)
+        {
+            var run = await JsonAsync(await client.PostAsync($"/api/v1/threads/{thread}/runs", Body(body), Ct));
+            var id = run.GetProperty("id").GetString();
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (run.GetProperty("status").GetString() is "queued" or "in_progress" && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50, Ct);
+                run = await JsonAsync(await client.GetAsync($"/api/v1/threads/{thread}/runs/{id}", Ct));
+            }
+            Assert.Equal("completed", run.GetProperty("status").GetString());
+            return run;
+        }
+
+        var last = await RunAsync("""{"truncation_strategy": {"type": "last_messages", "last_messages": 1}}""");
+        Assert.Equal("last_messages", last.GetProperty("truncation_strategy").GetProperty("type").GetString());
+        Assert.Equal(1, last.GetProperty("truncation_strategy").GetProperty("last_messages").GetInt32());
+        var bounded = await RunAsync("""{"max_prompt_tokens": 300}""");
+        Assert.Equal(300, bounded.GetProperty("max_prompt_tokens").GetInt32());
+        var all = await RunAsync("{}");
+        long Prompt(JsonElement run) => run.GetProperty("usage").GetProperty("prompt_tokens").GetInt64();
+        Assert.True(Prompt(last) < Prompt(bounded) && Prompt(bounded) < Prompt(all), $"last_messages 1: {Prompt(last)}, max_prompt_tokens 300: {Prompt(bounded)}, auto: {Prompt(all)}");
+        Assert.True(Prompt(bounded) <= 300 + 100, $"{Prompt(bounded)} prompt tokens for a bound of 300");
+
+        var invalid = await JsonAsync(await client.PostAsync($"/api/v1/threads/{thread}/runs", Body("""{"truncation_strategy": {"type": "last_messages"}}"""), Ct), HttpStatusCode.BadRequest);
+        Assert.Equal("truncation_strategy", invalid.GetProperty("error").GetProperty("param").GetString());
+    }
 }
