@@ -41,9 +41,9 @@ internal static class ThreadsApi
             .WithSummary("Run an assistant on the thread: answers queued (poll the run), or with stream: true the run's events as OpenAI names them");
         group.MapGet("/threads/{thread_id}/runs", ListRunsAsync).WithName("ListRuns").WithSummary("A thread's runs, newest first");
         group.MapGet("/threads/{thread_id}/runs/{run_id}", GetRunAsync).WithName("GetRun").WithSummary("One run: poll until completed, failed, cancelled, incomplete or expired");
-        group.MapPost("/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", SubmitToolOutputsAsync).WithName("SubmitToolOutputs").ProducesRunOrStream()
+        group.MapPost("/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", SubmitToolOutputsAsync).WithName("SubmitToolOutputs").ProducesRunOrStream().ProducesProblem(409)
             .WithSummary("Give a run that requires action the outputs of its tool calls; it goes on (stream: true streams it)");
-        group.MapPost("/threads/{thread_id}/runs/{run_id}/cancel", CancelRunAsync).WithName("CancelRun").WithSummary("Cancel a run that has not ended");
+        group.MapPost("/threads/{thread_id}/runs/{run_id}/cancel", CancelRunAsync).ProducesProblem(409).WithName("CancelRun").WithSummary("Cancel a run that has not ended");
         return app;
     }
 
@@ -437,6 +437,11 @@ internal static class ThreadsApi
         if (!RunStatus.IsActive(run.Status))
         {
             return ApiProblem.Of(ErrorCode.NotCancellable);
+        }
+        if (run.Status == RunStatus.RequiresAction)
+        {
+            // Not yet: a run waiting for tool outputs frees its thread when it expires (or when outputs come).
+            return ApiProblem.Of(ErrorCode.NotCancellable, detail: "A run that requires action cannot be cancelled yet; submit its tool outputs or let it expire.");
         }
         await store.CancelAsync(run, cancellationToken);
         return TypedResults.Ok((await store.FindRunAsync(userId, threadId, runId, cancellationToken))!.View());

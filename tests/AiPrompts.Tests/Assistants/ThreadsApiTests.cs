@@ -274,6 +274,8 @@ public sealed class ThreadsApiTests(ThreadsApiTests.Fixture fixture) : IClassFix
         Assert.Equal("requires_action", run.GetProperty("status").GetString());
         var call = run.GetProperty("required_action").GetProperty("submit_tool_outputs").GetProperty("tool_calls")[0];
         Assert.InRange(run.GetProperty("expires_at").GetInt64(), Now + 500, Now + 601); // ten minutes
+        var notYet = await JsonAsync(await client.PostAsync($"/api/v1/threads/{thread}/runs/{runId}/cancel", null, Ct), HttpStatusCode.Conflict);
+        Assert.Equal("not_cancellable", notYet.GetProperty("error").GetProperty("code").GetString());
         var wrong = await JsonAsync(await client.PostAsync($"/api/v1/threads/{thread}/runs/{runId}/submit_tool_outputs", Body("""{"tool_outputs": [{"tool_call_id": "call_other", "output": "1"}]}"""), Ct), HttpStatusCode.BadRequest);
         Assert.Equal("tool_outputs", wrong.GetProperty("error").GetProperty("param").GetString());
 
