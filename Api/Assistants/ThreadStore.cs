@@ -251,20 +251,7 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.Threads.Add(thread);
         await db.SaveChangesAsync(cancellationToken);
-        if (messages.Count > 0)
-        {
-            // In the order given: seq is assigned as the rows are inserted, in ordinality order.
-            var ids = messages.Select(_ => Guid.CreateVersion7(now)).ToArray();
-            var roles = messages.Select(m => m.Role).ToArray();
-            var texts = messages.Select(m => m.Text).ToArray();
-            var metas = messages.Select(m => JsonSerializer.Serialize(m.Metadata ?? [])).ToArray();
-            await db.Database.ExecuteSqlAsync($"""
-                INSERT INTO thread_messages (id, thread_id, role, text, metadata, created_at)
-                SELECT m.id, {thread.Id}, m.role, m.text, m.metadata::jsonb, {now}
-                FROM unnest({ids}, {roles}, {texts}, {metas}) WITH ORDINALITY AS m(id, role, text, metadata, n)
-                ORDER BY m.n
-                """, cancellationToken);
-        }
+        await InsertMessagesAsync(thread.Id, messages, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return thread;
     }
@@ -300,8 +287,28 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
         return (deleted > 0, null);
     }
 
+    /// <summary>A run's one answer: its message has the run's id.</summary>
     public Task<ThreadMessage?> AnswerOfAsync(Guid runId, CancellationToken cancellationToken) =>
-        db.ThreadMessages.AsNoTracking().Where(m => m.RunId == runId && m.Role == "assistant").OrderByDescending(m => m.Seq).FirstOrDefaultAsync(cancellationToken);
+        db.ThreadMessages.AsNoTracking().FirstOrDefaultAsync(m => m.Id == runId, cancellationToken);
+
+    /// <summary>Messages in the order given, in one statement: seq is assigned as rows are inserted, in ordinality order.</summary>
+    private async Task InsertMessagesAsync(Guid threadId, IReadOnlyList<(string Role, string Text, Dictionary<string, string>? Metadata)> messages, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (messages.Count == 0)
+        {
+            return;
+        }
+        var ids = messages.Select(_ => Guid.CreateVersion7(now)).ToArray();
+        var roles = messages.Select(m => m.Role).ToArray();
+        var texts = messages.Select(m => m.Text).ToArray();
+        var metas = messages.Select(m => JsonSerializer.Serialize(m.Metadata ?? [])).ToArray();
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO thread_messages (id, thread_id, role, text, metadata, created_at)
+            SELECT m.id, {threadId}, m.role, m.text, m.metadata::jsonb, {now}
+            FROM unnest({ids}, {roles}, {texts}, {metas}) WITH ORDINALITY AS m(id, role, text, metadata, n)
+            ORDER BY m.n
+            """, cancellationToken);
+    }
 
     private static ThreadMessage NewMessage(Guid threadId, string role, string text, Dictionary<string, string>? metadata, DateTimeOffset now) => new()
     {
@@ -347,16 +354,7 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
             return (null, Busy(threadId, active));
         }
         var now = time.GetUtcNow();
-        if (userMessage is not null)
-        {
-            db.ThreadMessages.Add(NewMessage(threadId, "user", userMessage, null, now));
-        }
-        foreach (var (role, text, metadata) in additionalMessages ?? [])
-        {
-            // Saved one by one: each gets its place (seq) in the order given.
-            db.ThreadMessages.Add(NewMessage(threadId, role, text, metadata, now));
-            await db.SaveChangesAsync(cancellationToken);
-        }
+        await InsertMessagesAsync(threadId, userMessage is null ? additionalMessages ?? [] : [("user", userMessage, null), .. additionalMessages ?? []], now, cancellationToken);
         var id = Guid.CreateVersion7(now);
         var job = scheduler.Create(AssistantRunHandler.JobKind, id, options.Value.MaxAttempts);
         db.Jobs.Add(job);
@@ -506,6 +504,11 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
                 : null;
         }
         var instructions = options.Value.DefaultInstructions;
+        // Read first: the row is written only the first time, or when the configured instructions change.
+        if (await db.Assistants.AsNoTracking().FirstOrDefaultAsync(a => a.Id == BuiltInAssistant, cancellationToken) is { } builtIn && builtIn.Instructions == instructions)
+        {
+            return builtIn;
+        }
         await db.Database.ExecuteSqlAsync($"""
             INSERT INTO assistants (id, shared, name, instructions, created_at)
             VALUES ({BuiltInAssistant}, true, 'Default assistant', {instructions}, {time.GetUtcNow()})

@@ -1,7 +1,6 @@
 using System.Text;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
-using AiPrompts.Core.Keys;
 using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Providers;
 using AiPrompts.Core.Usage;
@@ -43,27 +42,13 @@ public sealed class AssistantRunHandler(
             return JobOutcome.Fail(JobError.Of(ErrorCode.Forbidden, "The owner of the thread is disabled."));
         }
 
-        VendorTarget target;
-        int? contextSize;
-        await using (var scope = scopes.CreateAsyncScope())
+        var (resolved, decision, refusal) = await VendorJobs.TargetAsync(scopes, new AiCaller(run.UserId, run.Role), Capabilities.Chat, run.ProviderId, run.ModelId, cancellationToken);
+        if (refusal is not null)
         {
-            var access = scope.ServiceProvider.GetRequiredService<AiAccess>();
-            var caller = new AiCaller(run.UserId, run.Role);
-            var decision = await access.ForModelAsync(caller, Capabilities.Chat, run.ProviderId, run.ModelId, cancellationToken);
-            if (decision.Outcome.Refusal is { } refusal)
-            {
-                return JobOutcome.Fail(JobError.Of(refusal, $"Refused at run time: {refusal.Code}.", decision.MessageArgs));
-            }
-            contextSize = decision.Model?.ContextSize;
-            try
-            {
-                target = await access.TargetAsync(caller, decision, cancellationToken);
-            }
-            catch (KeyDecryptionException)
-            {
-                return JobOutcome.Fail(JobError.Of(ErrorCode.KeyDecryptionFailed, "The stored key could not be decrypted.", decision.MessageArgs));
-            }
+            return refusal;
         }
+        var target = resolved!;
+        var contextSize = decision.Model?.ContextSize;
 
         var instructions = string.Join("\n\n", new[] { run.Instructions, run.AdditionalInstructions }.Where(i => !string.IsNullOrWhiteSpace(i)));
         var budget = (contextSize ?? 32_768) - (run.MaxCompletionTokens ?? DefaultCompletionBudget) - LocalChatClient.EstimateTokens(instructions);
@@ -107,14 +92,11 @@ public sealed class AssistantRunHandler(
         }
         catch (VendorException ex)
         {
-            var error = JobError.Of(ex.Code, ex.VendorMessage, ex.MessageArgs);
-            var writes = ex.ReachedVendor ? [Usage(context, run, target, null, started, UsageStatus.Failed, ex.Code.Code)] : Array.Empty<NpgsqlBatchCommand>();
-            return ex.IsTransient ? JobOutcome.Retry(error, ex.RetryAfter, writes) : JobOutcome.Fail(error, writes);
+            return VendorJobs.Failed(ex, () => Usage(context, run, target, null, started, UsageStatus.Failed, ex.Code.Code));
         }
         catch (OperationCanceledException) when (context.StopReason is StopReason.Cancelled or StopReason.ShuttingDown)
         {
-            var status = context.StopReason == StopReason.Cancelled ? UsageStatus.Cancelled : UsageStatus.Interrupted;
-            return JobOutcome.Stopped(Usage(context, run, target, usage, started, status, null));
+            return VendorJobs.Stopped(context, status => Usage(context, run, target, usage, started, status, null));
         }
 
         var now = time.GetUtcNow();

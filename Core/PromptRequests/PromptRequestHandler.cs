@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
-using AiPrompts.Core.Keys;
 using AiPrompts.Core.Providers;
 using AiPrompts.Core.Caching;
 using AiPrompts.Core.Templates;
@@ -51,26 +50,13 @@ public sealed partial class PromptRequestHandler(
             return JobOutcome.Fail(JobError.Of(ErrorCode.InternalError, "The prompt text is gone."));
         }
 
-        VendorTarget target;
-        await using (var scope = scopes.CreateAsyncScope())
+        var (resolved, _, refusal) = await VendorJobs.TargetAsync(scopes, new AiCaller(request.UserId, request.Role), Sections.CapabilityOf(request.Section),
+            request.ProviderId, request.ModelId, cancellationToken);
+        if (refusal is not null)
         {
-            var access = scope.ServiceProvider.GetRequiredService<AiAccess>();
-            var caller = new AiCaller(request.UserId, request.Role);
-            var decision = await access.ForModelAsync(caller, Sections.CapabilityOf(request.Section), request.ProviderId, request.ModelId, cancellationToken);
-            if (decision.Outcome.Refusal is { } refusal)
-            {
-                // The provider, model or key changed since submit: a clear, permanent answer, no vendor call.
-                return JobOutcome.Fail(JobError.Of(refusal, $"Refused at run time: {refusal.Code}.", decision.MessageArgs));
-            }
-            try
-            {
-                target = await access.TargetAsync(caller, decision, cancellationToken);
-            }
-            catch (KeyDecryptionException)
-            {
-                return JobOutcome.Fail(JobError.Of(ErrorCode.KeyDecryptionFailed, "The stored key could not be decrypted.", decision.MessageArgs));
-            }
+            return refusal;
         }
+        var target = resolved!;
 
         // A prompt rendered from a template is complete as it is; the built-in types add their instructions.
         var instructions = request.TemplateVersion is null ? promptTypes.Find(request.PromptType)?.Instructions : null;
@@ -105,14 +91,11 @@ public sealed partial class PromptRequestHandler(
         }
         catch (VendorException ex)
         {
-            var error = JobError.Of(ex.Code, ex.VendorMessage, ex.MessageArgs);
-            var writes = ex.ReachedVendor ? [Usage(context, request, target, null, started, UsageStatus.Failed, ex.Code.Code)] : Array.Empty<NpgsqlBatchCommand>();
-            return ex.IsTransient ? JobOutcome.Retry(error, ex.RetryAfter, writes) : JobOutcome.Fail(error, writes);
+            return VendorJobs.Failed(ex, () => Usage(context, request, target, null, started, UsageStatus.Failed, ex.Code.Code));
         }
         catch (OperationCanceledException) when (context.StopReason is StopReason.Cancelled or StopReason.ShuttingDown)
         {
-            var status = context.StopReason == StopReason.Cancelled ? UsageStatus.Cancelled : UsageStatus.Interrupted;
-            return JobOutcome.Stopped(Usage(context, request, target, usage, started, status, null));
+            return VendorJobs.Stopped(context, status => Usage(context, request, target, usage, started, status, null));
         }
 
         var responseText = text.ToString();

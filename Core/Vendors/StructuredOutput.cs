@@ -16,7 +16,7 @@ public static class StructuredOutput
     public static ChatOptions Request(ChatOptions options, VendorTarget target, JsonElement schema, string name = "output")
     {
         var request = options.Clone();
-        if (target.ProviderKind == ProviderKinds.Local || target.Supports(Capabilities.JsonSchema))
+        if (target.Supports(Capabilities.JsonSchema))
         {
             request.ResponseFormat = ChatResponseFormat.ForJsonSchema(schema, name);
             return request;

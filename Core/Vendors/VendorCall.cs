@@ -15,7 +15,8 @@ public sealed class VendorCall : IDisposable
     private const int TailBytes = 16 * 1024;
     private static readonly AsyncLocal<VendorCall?> Open = new();
     private readonly VendorCall? _previous;
-    private readonly byte[] _tail = new byte[TailBytes];
+    private readonly Lock _gate = new();
+    private byte[]? _tail; // made by the first byte of an answer: calls that read none (the local models) cost nothing
     private long _written;
 
     private VendorCall()
@@ -45,8 +46,9 @@ public sealed class VendorCall : IDisposable
 
     internal void Append(ReadOnlySpan<byte> data)
     {
-        lock (_tail)
+        lock (_gate)
         {
+            _tail ??= new byte[TailBytes];
             if (data.Length >= TailBytes)
             {
                 data[^TailBytes..].CopyTo(_tail);
@@ -63,8 +65,12 @@ public sealed class VendorCall : IDisposable
 
     private string Tail()
     {
-        lock (_tail)
+        lock (_gate)
         {
+            if (_tail is null)
+            {
+                return "";
+            }
             if (_written <= TailBytes)
             {
                 return Encoding.UTF8.GetString(_tail, 0, (int)_written);

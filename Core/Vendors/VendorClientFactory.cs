@@ -48,7 +48,9 @@ public sealed class VendorClientFactory(IHttpClientFactory httpClients, IOptions
     private readonly ILoggerFactory _logging = loggerFactory ?? NullLoggerFactory.Instance;
 
     /// <summary>The library's logging layers write messages and answers at Trace: that level stays off unless content may be recorded.</summary>
-    private ILoggerFactory CallLogging => options.Value.RecordMessageContent ? _logging : new ContentFreeLogging(_logging);
+    private ILoggerFactory CallLogging => options.Value.RecordMessageContent ? _logging : _contentFree ??= new ContentFreeLogging(_logging);
+
+    private ContentFreeLogging? _contentFree;
 
     public IChatClient CreateChatClient(VendorTarget target)
     {

@@ -138,7 +138,7 @@ public sealed class VendorChatClient(IChatClient inner, VendorTarget target) : D
             {
                 throw VendorTelemetry.Failed(vendor);
             }
-            if (update.Contents.Any(c => c is UsageContent) && OpenAIVendor.ReportedCost(update.RawRepresentation) is { } cost)
+            if (OpenAIVendor.ReportedCost(update.RawRepresentation) is { } cost) // null unless the update carries usage
             {
                 (update.AdditionalProperties ??= [])[VendorCostKey] = cost;
             }
