@@ -162,3 +162,40 @@ public sealed record OpenAIError(
     [property: JsonPropertyName("traceId")] string? TraceId);
 
 public sealed record OpenAIErrorBody([property: JsonPropertyName("error")] OpenAIError Error);
+
+/// <summary>A step of a run: a round of tool calls, or the creation of the answer message.</summary>
+public sealed record RunStepObject(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("created_at")] long CreatedAt,
+    [property: JsonPropertyName("run_id")] string RunId,
+    [property: JsonPropertyName("assistant_id")] string AssistantId,
+    [property: JsonPropertyName("thread_id")] string ThreadId,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("cancelled_at")] long? CancelledAt,
+    [property: JsonPropertyName("completed_at")] long? CompletedAt,
+    [property: JsonPropertyName("expired_at")] long? ExpiredAt,
+    [property: JsonPropertyName("failed_at")] long? FailedAt,
+    [property: JsonPropertyName("last_error")] RunError? LastError,
+    [property: JsonPropertyName("step_details")] StepDetails StepDetails,
+    [property: JsonPropertyName("usage")] RunUsage? Usage,
+    [property: JsonPropertyName("metadata")] Dictionary<string, string> Metadata);
+
+/// <summary><c>message_creation</c> with the message's id, or <c>tool_calls</c> with each call (and its output once given).</summary>
+public sealed record StepDetails(
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("message_creation"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] StepMessageCreation? MessageCreation = null,
+    [property: JsonPropertyName("tool_calls"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<StepToolCall>? ToolCalls = null);
+
+public sealed record StepMessageCreation([property: JsonPropertyName("message_id")] string MessageId);
+
+public sealed record StepToolCall(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("function")] StepFunction Function);
+
+public sealed record StepFunction(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("arguments")] string Arguments,
+    [property: JsonPropertyName("output")] string? Output);

@@ -95,16 +95,49 @@ internal static partial class AssistantsApi
         return TypedResults.Ok(await ViewAsync(db, assistant, cancellationToken));
     }
 
-    internal static async Task<Ok<ListObject<AssistantObject>>> ListAsync(ClaimsPrincipal principal, AppDbContext db, CancellationToken cancellationToken)
+    /// <summary>Mine and the shared ones, newest first by default; ids are time-ordered, so they are the cursor.</summary>
+    internal static async Task<Results<Ok<ListObject<AssistantObject>>, ValidationProblem>> ListAsync(ClaimsPrincipal principal, AppDbContext db, CancellationToken cancellationToken,
+        int? limit = null, string? order = null, string? after = null, string? before = null)
     {
+        var errors = new Dictionary<string, string[]>();
+        var page = ThreadStore.CheckPage(limit, order, errors);
+        Guid afterId = default, beforeId = default;
+        if (after is not null && !OpenAIIds.TryParse(OpenAIIds.Assistant, after, out afterId))
+        {
+            errors["after"] = ["Not an assistant id (asst_…)."];
+        }
+        if (before is not null && !OpenAIIds.TryParse(OpenAIIds.Assistant, before, out beforeId))
+        {
+            errors["before"] = ["Not an assistant id (asst_…)."];
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
         var userId = principal.UserId();
-        var rows = await db.Assistants.AsNoTracking().Where(a => a.Shared || a.OwnerUserId == userId).OrderByDescending(a => a.CreatedAt).Take(100).ToListAsync(cancellationToken);
+        var query = db.Assistants.AsNoTracking().Where(a => a.Shared || a.OwnerUserId == userId);
+        if (after is not null)
+        {
+            query = page.Ascending ? query.Where(a => a.Id.CompareTo(afterId) > 0) : query.Where(a => a.Id.CompareTo(afterId) < 0);
+        }
+        if (before is not null)
+        {
+            query = page.Ascending ? query.Where(a => a.Id.CompareTo(beforeId) < 0) : query.Where(a => a.Id.CompareTo(beforeId) > 0);
+        }
+        var towardsBefore = before is not null && after is null;
+        var rows = await (page.Ascending != towardsBefore ? query.OrderBy(a => a.Id) : query.OrderByDescending(a => a.Id)).Take(page.Limit + 1).ToListAsync(cancellationToken);
+        var more = rows.Count > page.Limit;
+        rows = [.. rows.Take(page.Limit)];
+        if (towardsBefore)
+        {
+            rows.Reverse();
+        }
         var views = new List<AssistantObject>(rows.Count);
         foreach (var row in rows)
         {
             views.Add(await ViewAsync(db, row, cancellationToken));
         }
-        return TypedResults.Ok(new ListObject<AssistantObject>("list", views, views.Count > 0 ? views[0].Id : null, views.Count > 0 ? views[^1].Id : null, false));
+        return TypedResults.Ok(ThreadStore.List(views, more, a => a.Id));
     }
 
     internal static async Task<Results<Ok<AssistantObject>, ProblemHttpResult>> GetAsync(string assistant_id, ClaimsPrincipal principal, AppDbContext db, CancellationToken cancellationToken)

@@ -2,25 +2,59 @@ using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Threading.Channels;
+using System.Diagnostics;
+using AiPrompts.Api.Errors;
 using AiPrompts.Api.PromptRequests;
 using AiPrompts.Core.Assistants;
+using AiPrompts.Core.Errors;
 using AiPrompts.Core.PromptRequests;
 
 namespace AiPrompts.Api.Assistants;
 
 /// <summary>
 /// A run as OpenAI streams it (<c>stream: true</c>): <c>thread.run.created</c>, <c>thread.run.queued</c>,
-/// <c>thread.run.in_progress</c>, <c>thread.message.created</c>, <c>thread.message.delta</c> as the Worker's
-/// text arrives (through Redis, caught up from the stored partial when a piece was missed),
-/// <c>thread.message.completed</c>, then <c>thread.run.completed</c> / <c>incomplete</c> / <c>failed</c> /
-/// <c>cancelled</c>, and <c>done</c> with <c>[DONE]</c>. The database says when the run has ended.
+/// <c>thread.run.in_progress</c>, <c>thread.run.step.created</c> and <c>in_progress</c>,
+/// <c>thread.message.created</c> and <c>in_progress</c>, <c>thread.message.delta</c> as the Worker's text
+/// arrives (through Redis, caught up from the stored partial when a piece was missed),
+/// <c>thread.message.completed</c>, <c>thread.run.step.completed</c>, then <c>thread.run.completed</c> /
+/// <c>incomplete</c> / <c>failed</c> / <c>cancelled</c> / <c>requires_action</c>, and <c>done</c> with
+/// <c>[DONE]</c>. The database says when the run has ended. When the stream itself cannot go on (the run was
+/// deleted, the database failed) it ends with <c>error</c>, in the error shape the SDKs read.
 /// </summary>
-internal sealed class RunStream(RunView created, ThreadStore store, PromptRequestEvents events)
+internal sealed partial class RunStream(RunView created, ThreadStore store, PromptRequestEvents events, HttpContext http, ILogger<RunStream> logger)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly Channel<PromptRequestEvent> _queue = Channel.CreateUnbounded<PromptRequestEvent>(new UnboundedChannelOptions { SingleReader = true });
 
+    /// <summary>The events; an exception while producing them becomes the stream's <c>error</c> event.</summary>
     public async IAsyncEnumerable<SseItem<string>> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var source = EventsAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (true)
+        {
+            SseItem<string> item;
+            try
+            {
+                if (!await source.MoveNextAsync())
+                {
+                    yield break;
+                }
+                item = source.Current;
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                LogStopped(logger, exception, created.Run.Id);
+                item = Error(ErrorCode.InternalError, null);
+            }
+            yield return item;
+            if (item.EventType == "error")
+            {
+                yield break;
+            }
+        }
+    }
+
+    private async IAsyncEnumerable<SseItem<string>> EventsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var runId = created.Run.Id;
         await using var subscription = await QuickSubscription.StartAsync(events, runId, e =>
@@ -30,6 +64,13 @@ internal sealed class RunStream(RunView created, ThreadStore store, PromptReques
         });
         yield return Event("thread.run.created", created.View());
         yield return Event("thread.run.queued", created.View());
+        var rounds = ToolRounds.Read(created.Run.ToolRounds);
+        if (rounds is [.., var answered])
+        {
+            // Going on after submit_tool_outputs: the round of calls just answered is a completed step.
+            yield return Event("thread.run.step.completed", RunSteps.ToolCalls(created, rounds.Count - 1, "completed", answered.Calls,
+                answered.CreatedAt ?? Now, answered.CompletedAt ?? Now));
+        }
 
         var messageId = OpenAIIds.Of(OpenAIIds.Message, runId);
         var inProgress = false;
@@ -60,7 +101,10 @@ internal sealed class RunStream(RunView created, ThreadStore store, PromptReques
                 if (!messageStarted)
                 {
                     messageStarted = true;
-                    yield return Event("thread.message.created", Message(run, "in_progress", ""));
+                    foreach (var started in MessageStarted(run))
+                    {
+                        yield return started;
+                    }
                 }
                 if (offset + text.Length > sent)
                 {
@@ -70,7 +114,13 @@ internal sealed class RunStream(RunView created, ThreadStore store, PromptReques
                 continue;
             }
 
-            run = await store.FindRunAsync(created.Run.UserId, created.Run.ThreadId, runId, cancellationToken) ?? run;
+            if (await store.FindRunAsync(created.Run.UserId, created.Run.ThreadId, runId, cancellationToken) is not { } found)
+            {
+                // Its thread was deleted meanwhile.
+                yield return Error(ErrorCode.NotFound, $"Run {OpenAIIds.Of(OpenAIIds.Run, runId)} no longer exists: its thread was deleted.");
+                yield break;
+            }
+            run = found;
             var status = run.Status;
             if (!inProgress && status != RunStatus.Queued)
             {
@@ -80,6 +130,9 @@ internal sealed class RunStream(RunView created, ThreadStore store, PromptReques
             if (status == RunStatus.RequiresAction)
             {
                 // The caller's tools are wanted: the stream ends here; submit_tool_outputs (stream: true) goes on.
+                var calls = RunSteps.Of(run, null)[^1];
+                yield return Event("thread.run.step.created", calls);
+                yield return Event("thread.run.step.in_progress", calls);
                 yield return Event("thread.run.requires_action", run.View());
                 yield return new SseItem<string>("[DONE]", "done");
                 yield break;
@@ -94,13 +147,22 @@ internal sealed class RunStream(RunView created, ThreadStore store, PromptReques
                 var full = answer?.Text ?? "";
                 if (!messageStarted)
                 {
-                    yield return Event("thread.message.created", Message(run, "in_progress", ""));
+                    messageStarted = true;
+                    foreach (var started in MessageStarted(run))
+                    {
+                        yield return started;
+                    }
                 }
                 if (full.Length > sent)
                 {
                     yield return Delta(messageId, full[sent..]);
                 }
                 yield return Event("thread.message.completed", answer is null ? Message(run, "completed", full) : ThreadStore.View(answer));
+                yield return Event("thread.run.step.completed", RunSteps.Message(run, "completed", StepStart(run)));
+            }
+            else if (messageStarted && status is RunStatus.Failed or RunStatus.Cancelled)
+            {
+                yield return Event($"thread.run.step.{status}", RunSteps.Message(run, status, StepStart(run)));
             }
             yield return Event($"thread.run.{status}", run.View());
             yield return new SseItem<string>("[DONE]", "done");
@@ -124,6 +186,33 @@ internal sealed class RunStream(RunView created, ThreadStore store, PromptReques
         {
             return null;
         }
+    }
+
+    [LoggerMessage(EventId = 2301, Level = LogLevel.Error, Message = "The events of run {RunId} stopped")]
+    private static partial void LogStopped(ILogger logger, Exception exception, Guid runId);
+
+    private static long Now => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    private static long StepStart(RunView run) => (run.Job.StartedAt ?? run.Run.CreatedAt).ToUnixTimeSeconds();
+
+    /// <summary>The answer begins: its message_creation step, then the message.</summary>
+    private static IEnumerable<SseItem<string>> MessageStarted(RunView run)
+    {
+        var step = RunSteps.Message(run, "in_progress", StepStart(run));
+        yield return Event("thread.run.step.created", step);
+        yield return Event("thread.run.step.in_progress", step);
+        var message = Message(run, "in_progress", "");
+        yield return Event("thread.message.created", message);
+        yield return Event("thread.message.in_progress", message);
+    }
+
+    /// <summary>The stream's <c>error</c> event: the error object the SDKs read, in the caller's language.</summary>
+    private SseItem<string> Error(ErrorCode code, string? detail)
+    {
+        var catalog = http.RequestServices.GetRequiredService<MessageCatalog>();
+        var text = catalog.Get(code.Code, catalog.ChooseLanguage(ProblemDetailsEnricher.PreferredLanguages(http.Request)));
+        return Event("error", new OpenAIErrorBody(new OpenAIError(detail ?? text.Message, code.Status >= 500 ? "server_error" : "invalid_request_error", null, code.Code,
+            text.UserMessage, text.RecoveryAction, null, Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier)));
     }
 
     private static MessageObject Message(RunView run, string status, string text) => new(

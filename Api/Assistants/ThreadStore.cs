@@ -1,6 +1,8 @@
 using System.Text.Json;
 using AiPrompts.Api.Errors;
 using AiPrompts.Api.Input;
+using AiPrompts.Api.PromptRequests;
+using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Assistants;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
@@ -233,11 +235,8 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
         message.RunId is { } run ? OpenAIIds.Of(OpenAIIds.Run, run) : null,
         [], JsonSerializer.Deserialize<Dictionary<string, string>>(message.Metadata) ?? [], "completed", message.CreatedAt.ToUnixTimeSeconds());
 
-    public static ListObject<MessageObject> List(IReadOnlyList<MessageObject> items, bool more) =>
-        new("list", items, items.Count > 0 ? items[0].Id : null, items.Count > 0 ? items[^1].Id : null, more);
-
-    public static ListObject<RunObject> List(IReadOnlyList<RunObject> items, bool more) =>
-        new("list", items, items.Count > 0 ? items[0].Id : null, items.Count > 0 ? items[^1].Id : null, more);
+    public static ListObject<T> List<T>(IReadOnlyList<T> items, bool more, Func<T, string> id) =>
+        new("list", items, items.Count > 0 ? id(items[0]) : null, items.Count > 0 ? id(items[^1]) : null, more);
 
     // ---------------------------------------------------------------- threads and messages
 
@@ -271,8 +270,22 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
         return (message, null);
     }
 
-    public Task<int> DeleteThreadAsync(Guid threadId, CancellationToken cancellationToken) =>
-        db.Threads.Where(t => t.Id == threadId).ExecuteDeleteAsync(cancellationToken);
+    /// <summary>Deletes one of my threads with its messages and runs; a run still working is cancelled (its vendor call aborted).</summary>
+    public async Task<bool> DeleteThreadAsync(Guid userId, Guid threadId, CancellationToken cancellationToken)
+    {
+        var working = await db.Runs.Where(r => r.ThreadId == threadId && r.UserId == userId && r.Status == RunStatus.Queued)
+            .Join(db.Jobs, r => r.JobId, j => j.Id, (r, j) => j).Where(j => j.Status == JobStatus.Queued || j.Status == JobStatus.Running)
+            .Select(j => j.Id).ToListAsync(cancellationToken);
+        if (await db.Threads.Where(t => t.Id == threadId && t.UserId == userId).ExecuteDeleteAsync(cancellationToken) == 0)
+        {
+            return false;
+        }
+        foreach (var job in working)
+        {
+            await CancelJobAsync(job, CancellationToken.None);
+        }
+        return true;
+    }
 
     /// <summary>Deletes a message unless a run is answering the thread (its context would change under it).</summary>
     public async Task<(bool Deleted, ProblemHttpResult? Refusal)> DeleteMessageAsync(Guid threadId, Guid messageId, CancellationToken cancellationToken)
@@ -402,23 +415,17 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
         return await runs.Take(take).Join(db.Jobs.AsNoTracking(), r => r.JobId, j => j.Id, (r, j) => new RunView(r, j, now)).ToListAsync(cancellationToken);
     }
 
-    /// <summary>Polls the run until it ends or <paramref name="wait"/> passes (50 ms, doubling to 500 ms between looks).</summary>
-    public async Task<RunView?> WaitAsync(Guid userId, Guid runId, TimeSpan wait, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until the run's job ends or <paramref name="wait"/> passes: told through Redis by the Worker's status
+    /// events, with the database read first and as a slow safety net.
+    /// </summary>
+    public async Task<RunView?> WaitAsync(Guid userId, AssistantRun run, TimeSpan wait, PromptRequestEvents events, CancellationToken cancellationToken)
     {
-        var deadline = time.GetUtcNow() + wait;
-        var pause = TimeSpan.FromMilliseconds(50);
-        while (true)
+        await using (var finished = await FinishSignal.StartAsync(events, run.Id))
         {
-            var now = time.GetUtcNow();
-            var run = await db.Runs.AsNoTracking().Where(r => r.Id == runId && r.UserId == userId)
-                .Join(db.Jobs.AsNoTracking(), r => r.JobId, j => j.Id, (r, j) => new RunView(r, j, now)).FirstOrDefaultAsync(cancellationToken);
-            if (run is null || !RunStatus.IsActive(run.Status) || time.GetUtcNow() >= deadline)
-            {
-                return run;
-            }
-            await Task.Delay(pause, time, cancellationToken);
-            pause = TimeSpan.FromMilliseconds(Math.Min(500, pause.TotalMilliseconds * 2));
+            await finished.WaitAsync(db, run.JobId, wait, time, cancellationToken, lookFirst: true);
         }
+        return await FindRunAsync(userId, run.ThreadId, run.Id, cancellationToken);
     }
 
     /// <summary>
@@ -435,7 +442,7 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
         {
             return ApiProblem.Of(ErrorCode.BadRequest, detail: $"Run {OpenAIIds.Of(OpenAIIds.Run, run.Run.Id)} is {run.Status}; it is not waiting for tool outputs.");
         }
-        var expected = ToolRounds.CallIds(run.Run.RequiredAction);
+        var expected = ToolRounds.Pending(run.Run.RequiredAction).Select(c => c.Id).ToList();
         var given = outputs.Select(o => o.CallId).ToList();
         if (!expected.Order(StringComparer.Ordinal).SequenceEqual(given.Order(StringComparer.Ordinal)))
         {
@@ -448,7 +455,7 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.Jobs.Add(job);
         await db.SaveChangesAsync(cancellationToken);
-        var rounds = ToolRounds.Append(run.Run.ToolRounds, run.Run.RequiredAction!, outputs);
+        var rounds = ToolRounds.Append(run.Run.ToolRounds, run.Run.RequiredAction!, outputs, run.Run.ExpiresAt!.Value - ToolRounds.OutputsWindow, time.GetUtcNow());
         var runId = run.Run.Id;
         var updated = await db.Runs.Where(r => r.Id == runId && r.Status == RunStatus.RequiresAction && r.JobId == run.Job.Id)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, RunStatus.Queued).SetProperty(r => r.JobId, job.Id).SetProperty(r => r.ToolRounds, rounds)
@@ -463,10 +470,11 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
     }
 
     /// <summary>A queued run is cancelled at once; a running one is told to stop (the Worker aborts the vendor call).</summary>
-    public async Task CancelAsync(RunView run, CancellationToken cancellationToken)
+    public Task CancelAsync(RunView run, CancellationToken cancellationToken) => CancelJobAsync(run.Job.Id, cancellationToken);
+
+    private async Task CancelJobAsync(Guid jobId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var jobId = run.Job.Id;
         var cancelled = await db.Jobs.Where(j => j.Id == jobId && j.Status == JobStatus.Queued)
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Cancelled).SetProperty(j => j.FinishedAt, now).SetProperty(j => j.UpdatedAt, now), cancellationToken);
         if (cancelled == 0)

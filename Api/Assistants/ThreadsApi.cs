@@ -41,6 +41,9 @@ internal static class ThreadsApi
             .WithSummary("Run an assistant on the thread: answers queued (poll the run), or with stream: true the run's events as OpenAI names them");
         group.MapGet("/threads/{thread_id}/runs", ListRunsAsync).WithName("ListRuns").WithSummary("A thread's runs, newest first");
         group.MapGet("/threads/{thread_id}/runs/{run_id}", GetRunAsync).WithName("GetRun").WithSummary("One run: poll until completed, failed, cancelled, incomplete or expired");
+        group.MapGet("/threads/{thread_id}/runs/{run_id}/steps", ListRunStepsAsync).WithName("ListRunSteps")
+            .WithSummary("A run's steps, newest first by default: its rounds of tool calls and the creation of its answer (limit, order, after, before)");
+        group.MapGet("/threads/{thread_id}/runs/{run_id}/steps/{step_id}", GetRunStepAsync).WithName("GetRunStep").WithSummary("One step of a run");
         group.MapPost("/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", SubmitToolOutputsAsync).WithName("SubmitToolOutputs").ProducesRunOrStream().ProducesProblem(409)
             .WithSummary("Give a run that requires action the outputs of its tool calls; it goes on (stream: true streams it)");
         group.MapPost("/threads/{thread_id}/runs/{run_id}/cancel", CancelRunAsync).ProducesProblem(409).WithName("CancelRun").WithSummary("Cancel a run that has not ended");
@@ -52,7 +55,7 @@ internal static class ThreadsApi
         builder.Produces<RunObject>(StatusCodes.Status200OK, "application/json", "text/event-stream");
 
     internal static async Task<Results<Ok<ChatAnswer>, ValidationProblem, ProblemHttpResult>> ChatAsync(
-        ChatRequest body, ClaimsPrincipal principal, ThreadStore store, IOptions<AssistantOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        ChatRequest body, ClaimsPrincipal principal, ThreadStore store, PromptRequestEvents events, IOptions<AssistantOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         var text = ThreadStore.CheckText(body.Message, options.Value, "message", errors);
@@ -80,9 +83,9 @@ internal static class ThreadsApi
             return refusal;
         }
         var wait = options.Value.ChatWait;
-        var ended = await store.WaitAsync(caller.UserId, run!.Id, wait, cancellationToken);
+        var ended = await store.WaitAsync(caller.UserId, run!, wait, events, cancellationToken);
         var threadText = OpenAIIds.Of(OpenAIIds.Thread, threadId);
-        var runText = OpenAIIds.Of(OpenAIIds.Run, run.Id);
+        var runText = OpenAIIds.Of(OpenAIIds.Run, run!.Id);
         if (ended is null || RunStatus.IsActive(ended.Status))
         {
             return ApiProblem.Of(ErrorCode.RunNotFinished, new Dictionary<string, string>
@@ -141,11 +144,9 @@ internal static class ThreadsApi
     }
 
     internal static async Task<Results<Ok<DeletedObject>, ProblemHttpResult>> DeleteThreadAsync(
-        string thread_id, ClaimsPrincipal principal, AppDbContext db, CancellationToken cancellationToken)
+        string thread_id, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken)
     {
-        var userId = principal.AiCaller().UserId;
-        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var id)
-            || await db.Threads.Where(t => t.Id == id && t.UserId == userId).ExecuteDeleteAsync(cancellationToken) == 0)
+        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var id) || !await store.DeleteThreadAsync(principal.AiCaller().UserId, id, cancellationToken))
         {
             return ApiProblem.Of(ErrorCode.NotFound);
         }
@@ -238,7 +239,7 @@ internal static class ThreadsApi
         {
             rows.Reverse();
         }
-        return TypedResults.Ok(ThreadStore.List(rows.Select(ThreadStore.View).ToList(), more));
+        return TypedResults.Ok(ThreadStore.List(rows.Select(ThreadStore.View).ToList(), more, m => m.Id));
     }
 
     internal static async Task<Results<Ok<MessageObject>, ProblemHttpResult>> GetMessageAsync(
@@ -277,7 +278,7 @@ internal static class ThreadsApi
         }
         var view = (await store.FindRunAsync(caller.UserId, threadId, run!.Id, cancellationToken))!;
         return request.Stream == true
-            ? TypedResults.ServerSentEvents(new RunStream(view, store, events).ReadAsync(cancellationToken))
+            ? TypedResults.ServerSentEvents(new RunStream(view, store, events, http, http.RequestServices.GetRequiredService<ILogger<RunStream>>()).ReadAsync(cancellationToken))
             : Polled(http, view);
     }
 
@@ -299,12 +300,12 @@ internal static class ThreadsApi
         var (run, refusal) = await store.StartRunAsync(caller, thread.Id, request, null, cancellationToken);
         if (refusal is not null)
         {
-            await store.DeleteThreadAsync(thread.Id, cancellationToken); // nothing half made stays behind
+            await store.DeleteThreadAsync(caller.UserId, thread.Id, cancellationToken); // nothing half made stays behind
             return refusal;
         }
         var view = (await store.FindRunAsync(caller.UserId, thread.Id, run!.Id, cancellationToken))!;
         return body.Stream == true
-            ? TypedResults.ServerSentEvents(new RunStream(view, store, events).ReadAsync(cancellationToken))
+            ? TypedResults.ServerSentEvents(new RunStream(view, store, events, http, http.RequestServices.GetRequiredService<ILogger<RunStream>>()).ReadAsync(cancellationToken))
             : Polled(http, view);
     }
 
@@ -360,7 +361,7 @@ internal static class ThreadsApi
             return TypedResults.ValidationProblem(errors);
         }
         var runs = await store.ListRunsAsync(userId, threadId, page.Limit + 1, page.Ascending, cancellationToken);
-        return TypedResults.Ok(ThreadStore.List(runs.Take(page.Limit).Select(r => r.View()).ToList(), runs.Count > page.Limit));
+        return TypedResults.Ok(ThreadStore.List(runs.Take(page.Limit).Select(r => r.View()).ToList(), runs.Count > page.Limit, r => r.Id));
     }
 
     internal static async Task<Results<Ok<RunObject>, ProblemHttpResult>> GetRunAsync(
@@ -372,6 +373,66 @@ internal static class ThreadsApi
             return ApiProblem.Of(ErrorCode.NotFound);
         }
         return Polled(http, run);
+    }
+
+    internal static async Task<Results<Ok<ListObject<RunStepObject>>, ValidationProblem, ProblemHttpResult>> ListRunStepsAsync(
+        string thread_id, string run_id, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken,
+        int? limit = null, string? order = null, string? after = null, string? before = null)
+    {
+        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || !OpenAIIds.TryParse(OpenAIIds.Run, run_id, out var runId)
+            || await store.FindRunAsync(principal.AiCaller().UserId, threadId, runId, cancellationToken) is not { } run)
+        {
+            return ApiProblem.Of(ErrorCode.NotFound);
+        }
+        var errors = new Dictionary<string, string[]>();
+        var page = ThreadStore.CheckPage(limit, order, errors);
+        var steps = RunSteps.Of(run, await store.AnswerOfAsync(runId, cancellationToken));
+        int? Cursor(string? id, string field)
+        {
+            if (id is null)
+            {
+                return null;
+            }
+            if (!RunSteps.TryParse(id, runId, out var index) || index >= steps.Count)
+            {
+                errors[field] = [$"The run has no step {id}."];
+            }
+            return index;
+        }
+        var afterIndex = Cursor(after, "after");
+        var beforeIndex = Cursor(before, "before");
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        // A step's place is its index; "after" and "before" follow the order asked for, as for messages.
+        IEnumerable<(RunStepObject Step, int Index)> ordered = steps.Select((step, i) => (step, i));
+        ordered = page.Ascending ? ordered : ordered.Reverse();
+        if (afterIndex is { } a)
+        {
+            ordered = ordered.Where(s => page.Ascending ? s.Index > a : s.Index < a);
+        }
+        if (beforeIndex is { } b)
+        {
+            ordered = ordered.Where(s => page.Ascending ? s.Index < b : s.Index > b);
+        }
+        var window = ordered.ToList();
+        // With only "before", the page is the one nearest the cursor.
+        var rows = (beforeIndex is not null && afterIndex is null ? window.TakeLast(page.Limit) : window.Take(page.Limit)).Select(s => s.Step).ToList();
+        return TypedResults.Ok(ThreadStore.List(rows, window.Count > page.Limit, s => s.Id));
+    }
+
+    internal static async Task<Results<Ok<RunStepObject>, ProblemHttpResult>> GetRunStepAsync(
+        string thread_id, string run_id, string step_id, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken)
+    {
+        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || !OpenAIIds.TryParse(OpenAIIds.Run, run_id, out var runId)
+            || !RunSteps.TryParse(step_id, runId, out var index)
+            || await store.FindRunAsync(principal.AiCaller().UserId, threadId, runId, cancellationToken) is not { } run)
+        {
+            return ApiProblem.Of(ErrorCode.NotFound);
+        }
+        var steps = RunSteps.Of(run, await store.AnswerOfAsync(runId, cancellationToken));
+        return index < steps.Count ? TypedResults.Ok(steps[index]) : ApiProblem.Of(ErrorCode.NotFound);
     }
 
     /// <summary>While a run is active, <c>openai-poll-after-ms</c> tells the SDKs' poll helpers when to look again.</summary>
@@ -421,7 +482,7 @@ internal static class ThreadsApi
         }
         var view = (await store.FindRunAsync(userId, threadId, runId, cancellationToken))!;
         return body.Stream == true
-            ? TypedResults.ServerSentEvents(new RunStream(view, store, events).ReadAsync(cancellationToken))
+            ? TypedResults.ServerSentEvents(new RunStream(view, store, events, http, http.RequestServices.GetRequiredService<ILogger<RunStream>>()).ReadAsync(cancellationToken))
             : Polled(http, view);
     }
 

@@ -20,6 +20,7 @@ internal static class ApplicationServiceExtensions
 
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
+        builder.Configuration.AddDocumentAliases();
         builder.AddCoreServices();
 
         var services = builder.Services;

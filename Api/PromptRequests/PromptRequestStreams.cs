@@ -63,10 +63,17 @@ internal sealed class FinishSignal : IAsyncDisposable
         return signal;
     }
 
-    /// <summary>True when the job is final within <paramref name="wait"/>.</summary>
-    public async Task<bool> WaitAsync(AppDbContext db, Guid jobId, TimeSpan wait, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>
+    /// True when the job is final within <paramref name="wait"/>. <paramref name="lookFirst"/>: the job may have
+    /// ended before the subscription began (it was created first), so the database is read before waiting.
+    /// </summary>
+    public async Task<bool> WaitAsync(AppDbContext db, Guid jobId, TimeSpan wait, TimeProvider time, CancellationToken cancellationToken, bool lookFirst = false)
     {
         var started = time.GetTimestamp();
+        if (lookFirst && JobStatus.IsFinal(await db.Jobs.AsNoTracking().Where(j => j.Id == jobId).Select(j => j.Status).FirstAsync(cancellationToken)))
+        {
+            return true;
+        }
         // With Redis the database is a safety net; without it, the only source.
         while (true)
         {

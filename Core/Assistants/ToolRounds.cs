@@ -46,33 +46,56 @@ public static class ToolRounds
         },
     }.ToJsonString();
 
-    /// <summary>The ids of the calls a required_action waits for.</summary>
-    public static IReadOnlyList<string> CallIds(string? requiredAction) =>
-        requiredAction is null ? [] : [.. (JsonNode.Parse(requiredAction)?["submit_tool_outputs"]?["tool_calls"]?.AsArray() ?? []).Select(c => c!["id"]!.GetValue<string>())];
-
-    /// <summary>The rounds so far with this one added: its calls (from the required_action) and the outputs.</summary>
-    public static string Append(string? rounds, string requiredAction, IEnumerable<(string CallId, string Output)> outputs)
+    /// <summary>
+    /// The rounds so far with this one added: its calls (from the required_action), the outputs, when the
+    /// model asked for them and when they came (Unix seconds, the run step's created_at and completed_at).
+    /// </summary>
+    public static string Append(string? rounds, string requiredAction, IEnumerable<(string CallId, string Output)> outputs, DateTimeOffset askedAt, DateTimeOffset answeredAt)
     {
         var all = rounds is null ? new JsonArray() : JsonNode.Parse(rounds)!.AsArray();
         all.Add(new JsonObject
         {
             ["calls"] = JsonNode.Parse(requiredAction)!["submit_tool_outputs"]!["tool_calls"]!.DeepClone(),
             ["outputs"] = new JsonArray([.. outputs.Select(o => (JsonNode)new JsonObject { ["tool_call_id"] = o.CallId, ["output"] = o.Output })]),
+            ["created_at"] = askedAt.ToUnixTimeSeconds(),
+            ["completed_at"] = answeredAt.ToUnixTimeSeconds(),
         });
         return all.ToJsonString();
     }
 
+    /// <summary>One function call of a round, with its output once submitted.</summary>
+    public sealed record ToolCall(string Id, string Name, string Arguments, string? Output);
+
+    /// <summary>A round of calls; its times are null for rounds written before they were kept.</summary>
+    public sealed record Round(IReadOnlyList<ToolCall> Calls, long? CreatedAt, long? CompletedAt);
+
+    /// <summary>Every answered round, oldest first.</summary>
+    public static IReadOnlyList<Round> Read(string? rounds) =>
+        [.. (JsonNode.Parse(rounds ?? "[]")?.AsArray() ?? []).Select(round =>
+        {
+            var outputs = round!["outputs"]!.AsArray().ToDictionary(o => o!["tool_call_id"]!.GetValue<string>(), o => o!["output"]!.GetValue<string>());
+            return new Round(CallsOf(round["calls"]!.AsArray(), outputs), round["created_at"]?.GetValue<long>(), round["completed_at"]?.GetValue<long>());
+        })];
+
+    /// <summary>The calls a required_action waits for (no outputs yet).</summary>
+    public static IReadOnlyList<ToolCall> Pending(string? requiredAction) =>
+        requiredAction is null ? [] : CallsOf(JsonNode.Parse(requiredAction)!["submit_tool_outputs"]!["tool_calls"]!.AsArray(), null);
+
+    private static List<ToolCall> CallsOf(JsonArray calls, Dictionary<string, string>? outputs) =>
+        [.. calls.Select(c =>
+        {
+            var id = c!["id"]!.GetValue<string>();
+            return new ToolCall(id, c["function"]!["name"]!.GetValue<string>(), c["function"]!["arguments"]!.GetValue<string>(), outputs?.GetValueOrDefault(id));
+        })];
+
     /// <summary>Each round as the model saw it: the assistant's calls, then the tool results.</summary>
     public static IEnumerable<ChatMessage> Messages(string? rounds)
     {
-        foreach (var round in JsonNode.Parse(rounds ?? "[]")?.AsArray() ?? [])
+        foreach (var round in Read(rounds))
         {
-            var calls = round!["calls"]!.AsArray().Select(c => (AIContent)new FunctionCallContent(
-                c!["id"]!.GetValue<string>(), c["function"]!["name"]!.GetValue<string>(),
-                JsonSerializer.Deserialize<Dictionary<string, object?>>(c["function"]!["arguments"]!.GetValue<string>()))).ToList();
-            var results = round["outputs"]!.AsArray().Select(o => (AIContent)new FunctionResultContent(o!["tool_call_id"]!.GetValue<string>(), o["output"]!.GetValue<string>())).ToList();
-            yield return new ChatMessage(ChatRole.Assistant, calls);
-            yield return new ChatMessage(ChatRole.Tool, results);
+            yield return new ChatMessage(ChatRole.Assistant, [.. round.Calls.Select(c => (AIContent)new FunctionCallContent(c.Id, c.Name,
+                JsonSerializer.Deserialize<Dictionary<string, object?>>(c.Arguments)))]);
+            yield return new ChatMessage(ChatRole.Tool, [.. round.Calls.Select(c => (AIContent)new FunctionResultContent(c.Id, c.Output))]);
         }
     }
 }

@@ -64,9 +64,13 @@ try {
 }
 const answered = await openai.beta.threads.runs.submitToolOutputsAndPoll(toolThread.id, waiting.id, { tool_outputs: [{ tool_call_id: call.id, output: '{"plays": 41}' }] });
 const toolAnswer = (await openai.beta.threads.messages.list(toolThread.id)).data[0].content[0].text.value;
+const steps = (await openai.beta.threads.runs.steps.list(toolThread.id, answered.id, { order: 'asc' })).data;
+const lastStep = await openai.beta.threads.runs.steps.retrieve(toolThread.id, answered.id, steps[steps.length - 1].id);
 seen.tools = {
   waiting: waiting.status, expires: waiting.expires_at > 0, tool: call?.function.name, arguments: JSON.parse(call?.function.arguments ?? '{}'),
   busy, status: answered.status, answer: toolAnswer,
+  steps: steps.map((s) => ({ type: s.type, status: s.status, object: s.object, output: s.step_details.tool_calls?.[0]?.function.output ?? null, message: s.step_details.message_creation?.message_id ?? null })),
+  lastStep: lastStep.id === steps[steps.length - 1].id,
 };
 
 // One call for a thread and its run; a run with additional messages; a message's metadata changed, then deleted.

@@ -79,7 +79,8 @@ public sealed class OpenAISdkTests(OpenAISdkTests.Fixture fixture) : IClassFixtu
 
         // stream: true, read by the SDK's AssistantStream: OpenAI's event names, text deltas, the final run and message.
         var stream = seen.GetProperty("stream");
-        Assert.Equal(["thread.run.created", "thread.run.queued", "thread.run.in_progress", "thread.message.created", "thread.message.delta", "thread.message.completed", "thread.run.completed"],
+        Assert.Equal(["thread.run.created", "thread.run.queued", "thread.run.in_progress", "thread.run.step.created", "thread.run.step.in_progress",
+            "thread.message.created", "thread.message.in_progress", "thread.message.delta", "thread.message.completed", "thread.run.step.completed", "thread.run.completed"],
             stream.GetProperty("events").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal("completed", stream.GetProperty("status").GetString());
         Assert.Contains("Now stream it, please.", stream.GetProperty("deltas").GetString(), StringComparison.Ordinal);
@@ -94,6 +95,13 @@ public sealed class OpenAISdkTests(OpenAISdkTests.Fixture fixture) : IClassFixtu
         Assert.Equal("thread_run_active", tools.GetProperty("busy").GetString());
         Assert.Equal("completed", tools.GetProperty("status").GetString());
         Assert.Contains("get_plays returned {\"plays\": 41}", tools.GetProperty("answer").GetString(), StringComparison.Ordinal);
+        // Its steps: the round of calls with the output given, then the answer's message.
+        var steps = tools.GetProperty("steps").EnumerateArray().ToList();
+        Assert.Equal(["tool_calls", "message_creation"], steps.Select(s => s.GetProperty("type").GetString()));
+        Assert.All(steps, s => Assert.Equal(("thread.run.step", "completed"), (s.GetProperty("object").GetString(), s.GetProperty("status").GetString())));
+        Assert.Equal("{\"plays\": 41}", steps[0].GetProperty("output").GetString());
+        Assert.StartsWith("msg_", steps[1].GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.True(tools.GetProperty("lastStep").GetBoolean());
 
         var oneCall = seen.GetProperty("oneCall");
         Assert.Equal("completed", oneCall.GetProperty("status").GetString());

@@ -111,6 +111,13 @@ public sealed class ThreadsApiTests(ThreadsApiTests.Fixture fixture) : IClassFix
         Assert.Equal(data[0].GetProperty("id").GetString(), list.GetProperty("first_id").GetString());
         Assert.Equal(data[1].GetProperty("id").GetString(), list.GetProperty("last_id").GetString());
         Assert.False(list.GetProperty("has_more").GetBoolean());
+
+        // The run's one step wrote that answer.
+        var step = Assert.Single((await JsonAsync(await client.GetAsync($"/api/v1/threads/{id}/runs/{runId}/steps", Ct))).GetProperty("data").EnumerateArray());
+        Assert.Equal(("thread.run.step", "message_creation", "completed"), (step.GetProperty("object").GetString(), step.GetProperty("type").GetString(), step.GetProperty("status").GetString()));
+        Assert.Equal(data[0].GetProperty("id").GetString(), step.GetProperty("step_details").GetProperty("message_creation").GetProperty("message_id").GetString());
+        Assert.Equal(polled.GetProperty("usage").GetProperty("total_tokens").GetInt64(), step.GetProperty("usage").GetProperty("total_tokens").GetInt64());
+        await JsonAsync(await client.GetAsync($"/api/v1/threads/{id}/runs/{runId}/steps/step_{runId["run_".Length..]}0001", Ct), HttpStatusCode.NotFound);
     }
 
     [Fact]
@@ -245,6 +252,22 @@ public sealed class ThreadsApiTests(ThreadsApiTests.Fixture fixture) : IClassFix
         Assert.Equal("You analyse screen 7 only.", run.GetProperty("instructions").GetString());
         await JsonAsync(await userClient.PostAsync($"/api/v1/threads/{thread}/runs", Body($$"""{"assistant_id": "{{ownId}}"}"""), Ct), HttpStatusCode.NotFound);
 
+        // Pages of assistants: newest first, has_more, after and before.
+        for (var i = 0; i < 3; i++)
+        {
+            await JsonAsync(await adminClient.PostAsync("/api/v1/assistants", Body($$"""{"name": "page {{i}}"}"""), Ct));
+        }
+        var first = await JsonAsync(await adminClient.GetAsync("/api/v1/assistants?limit=2", Ct));
+        Assert.Equal(["page 2", "page 1"], first.GetProperty("data").EnumerateArray().Select(a => a.GetProperty("name").GetString()));
+        Assert.True(first.GetProperty("has_more").GetBoolean());
+        var second = await JsonAsync(await adminClient.GetAsync($"/api/v1/assistants?limit=2&after={first.GetProperty("last_id").GetString()}", Ct));
+        Assert.Equal("page 0", second.GetProperty("data")[0].GetProperty("name").GetString());
+        var back = await JsonAsync(await adminClient.GetAsync($"/api/v1/assistants?limit=2&before={second.GetProperty("first_id").GetString()}", Ct));
+        Assert.Equal(first.GetProperty("data").EnumerateArray().Select(a => a.GetProperty("id").GetString()), back.GetProperty("data").EnumerateArray().Select(a => a.GetProperty("id").GetString()));
+        var ascending = await JsonAsync(await adminClient.GetAsync($"/api/v1/assistants?order=asc&after={second.GetProperty("first_id").GetString()}", Ct));
+        Assert.Equal(["page 1", "page 2"], ascending.GetProperty("data").EnumerateArray().Select(a => a.GetProperty("name").GetString()));
+        await JsonAsync(await adminClient.GetAsync("/api/v1/assistants?after=thread_1", Ct), HttpStatusCode.BadRequest);
+
         var deleted = await JsonAsync(await rootClient.DeleteAsync($"/api/v1/assistants/{ownId}", Ct));
         Assert.True(deleted.GetProperty("deleted").GetBoolean());
         await JsonAsync(await adminClient.GetAsync($"/api/v1/assistants/{ownId}", Ct), HttpStatusCode.NotFound);
@@ -282,6 +305,10 @@ public sealed class ThreadsApiTests(ThreadsApiTests.Fixture fixture) : IClassFix
         await fixture.Database.ExecuteAsync($"UPDATE assistant_runs SET expires_at = now() - interval '1 second' WHERE id = '{Guid.ParseExact(runId["run_".Length..], "N")}'");
         var expired = await JsonAsync(await client.GetAsync($"/api/v1/threads/{thread}/runs/{runId}", Ct));
         Assert.Equal("expired", expired.GetProperty("status").GetString());
+        var calls = Assert.Single((await JsonAsync(await client.GetAsync($"/api/v1/threads/{thread}/runs/{runId}/steps", Ct))).GetProperty("data").EnumerateArray());
+        Assert.Equal(("tool_calls", "expired"), (calls.GetProperty("type").GetString(), calls.GetProperty("status").GetString()));
+        Assert.Equal(call.GetProperty("id").GetString(), calls.GetProperty("step_details").GetProperty("tool_calls")[0].GetProperty("id").GetString());
+        Assert.Equal(JsonValueKind.Null, calls.GetProperty("step_details").GetProperty("tool_calls")[0].GetProperty("function").GetProperty("output").ValueKind);
         Assert.Equal(JsonValueKind.Null, expired.GetProperty("required_action").ValueKind);
         var late = await JsonAsync(await client.PostAsync($"/api/v1/threads/{thread}/runs/{runId}/submit_tool_outputs",
             Body($$"""{"tool_outputs": [{"tool_call_id": "{{call.GetProperty("id").GetString()}}", "output": "41"}]}"""), Ct), HttpStatusCode.BadRequest);
@@ -322,5 +349,93 @@ public sealed class ThreadsApiTests(ThreadsApiTests.Fixture fixture) : IClassFix
 
         var invalid = await JsonAsync(await client.PostAsync($"/api/v1/threads/{thread}/runs", Body("""{"truncation_strategy": {"type": "last_messages"}}"""), Ct), HttpStatusCode.BadRequest);
         Assert.Equal("truncation_strategy", invalid.GetProperty("error").GetProperty("param").GetString());
+    }
+
+    [Fact]
+    public async Task A_working_run_cancels_within_two_seconds_and_deleting_its_thread_ends_a_stream_with_an_error_event()
+    {
+        var marker = $"hang-{Guid.NewGuid():N}";
+        var aborted = 0;
+        var handler = fixture.Vendor.Handler;
+        fixture.Vendor.Handler = async (context, request) =>
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromMinutes(1), context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                Interlocked.Increment(ref aborted);
+            }
+        };
+        try
+        {
+            var admin = await fixture.CreateUserAsync("admin");
+            await fixture.SetOpenAiKeyAsync(admin);
+            using var client = fixture.CreateClient(admin.Token);
+            var assistant = (await JsonAsync(await client.PostAsync("/api/v1/assistants", Body("""{"model": "openai/gpt-4o-mini"}"""), Ct))).GetProperty("id").GetString();
+            var thread = (await JsonAsync(await client.PostAsync("/api/v1/threads", Body($$"""{"messages": [{"role": "user", "content": "{{marker}} one"}]}"""), Ct))).GetProperty("id").GetString()!;
+            var runId = (await JsonAsync(await client.PostAsync($"/api/v1/threads/{thread}/runs", Body($$"""{"assistant_id": "{{assistant}}"}"""), Ct))).GetProperty("id").GetString()!;
+            await WaitUntilAsync(() => fixture.Vendor.Requests.Any(r => r.Body.Contains($"{marker} one", StringComparison.Ordinal)));
+
+            var working = await JsonAsync(await client.GetAsync($"/api/v1/threads/{thread}/runs/{runId}", Ct));
+            Assert.Equal("in_progress", working.GetProperty("status").GetString());
+            var step = Assert.Single((await JsonAsync(await client.GetAsync($"/api/v1/threads/{thread}/runs/{runId}/steps", Ct))).GetProperty("data").EnumerateArray());
+            Assert.Equal(("message_creation", "in_progress"), (step.GetProperty("type").GetString(), step.GetProperty("status").GetString()));
+            Assert.Equal($"msg_{runId["run_".Length..]}", step.GetProperty("step_details").GetProperty("message_creation").GetProperty("message_id").GetString());
+
+            var started = DateTime.UtcNow;
+            var cancelling = await JsonAsync(await client.PostAsync($"/api/v1/threads/{thread}/runs/{runId}/cancel", null, Ct));
+            Assert.Equal("cancelling", cancelling.GetProperty("status").GetString());
+            JsonElement run;
+            do
+            {
+                await Task.Delay(20, Ct);
+                run = await JsonAsync(await client.GetAsync($"/api/v1/threads/{thread}/runs/{runId}", Ct));
+            }
+            while (run.GetProperty("status").GetString() == "cancelling" && DateTime.UtcNow - started < TimeSpan.FromSeconds(10));
+            Assert.Equal("cancelled", run.GetProperty("status").GetString());
+            Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(2), $"Cancelling took {(DateTime.UtcNow - started).TotalSeconds:0.00} s.");
+            Assert.InRange(run.GetProperty("cancelled_at").GetInt64(), Now - 10, Now + 1);
+            await WaitUntilAsync(() => Volatile.Read(ref aborted) == 1);
+            var cancelledStep = (await JsonAsync(await client.GetAsync($"/api/v1/threads/{thread}/runs/{runId}/steps/{step.GetProperty("id").GetString()}", Ct)));
+            Assert.Equal("cancelled", cancelledStep.GetProperty("status").GetString());
+            Assert.Equal(1L, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM usage_events WHERE status = 'cancelled' AND subject_id = $1", Guid.ParseExact(runId["run_".Length..], "N")));
+
+            // A streamed run whose thread is deleted meanwhile: the stream says so with an error event, and the run's vendor call stops.
+            await JsonAsync(await client.PostAsync($"/api/v1/threads/{thread}/messages", Body($$"""{"role": "user", "content": "{{marker}} two"}"""), Ct));
+            using var streamRequest = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/threads/{thread}/runs") { Content = Body($$"""{"assistant_id": "{{assistant}}", "stream": true}""") };
+            using var response = await client.SendAsync(streamRequest, HttpCompletionOption.ResponseHeadersRead, Ct);
+            Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+            var events = new List<(string Event, string Data)>();
+            await foreach (var item in System.Net.ServerSentEvents.SseParser.Create(await response.Content.ReadAsStreamAsync(Ct)).EnumerateAsync(Ct))
+            {
+                events.Add((item.EventType, item.Data));
+                if (item.EventType == "thread.run.in_progress")
+                {
+                    await WaitUntilAsync(() => fixture.Vendor.Requests.Any(r => r.Body.Contains($"{marker} two", StringComparison.Ordinal)));
+                    await JsonAsync(await client.DeleteAsync($"/api/v1/threads/{thread}", Ct));
+                }
+            }
+            Assert.Equal(["thread.run.created", "thread.run.queued", "thread.run.in_progress", "error"], events.Select(e => e.Event));
+            var error = JsonDocument.Parse(events[^1].Data).RootElement.GetProperty("error");
+            Assert.Equal("not_found", error.GetProperty("code").GetString());
+            Assert.Contains("deleted", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+            await WaitUntilAsync(() => Volatile.Read(ref aborted) == 2);
+        }
+        finally
+        {
+            fixture.Vendor.Handler = handler;
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold within 30 s.");
+            await Task.Delay(20, Ct);
+        }
     }
 }

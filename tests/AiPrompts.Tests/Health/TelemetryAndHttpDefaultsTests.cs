@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using AiPrompts.Api.Extensions;
 using AiPrompts.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Http.Resilience;
@@ -136,19 +138,21 @@ public sealed class CorsFactory : ApiFactory
 {
     protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
-        ["Cors:AllowedOrigins:0"] = "https://admin.example.com",
+        // The Korean document's .env name for Cors:AllowedOrigins.
+        ["CORS_ORIGINS"] = "https://admin.example.com, https://signage.example.org",
     };
 }
 
 public sealed class CorsTests(CorsFactory api) : IClassFixture<CorsFactory>
 {
     [Theory]
-    [InlineData("https://admin.example.com", true)]
-    [InlineData("https://evil.example.net", false)]
-    public async Task Only_configured_origins_are_allowed(string origin, bool allowed)
+    [InlineData("https://admin.example.com", "/api/v1/users", true)]
+    [InlineData("https://signage.example.org", "/api/v1/chat", true)]
+    [InlineData("https://evil.example.net", "/api/v1/chat", false)]
+    public async Task Only_configured_origins_are_allowed(string origin, string path, bool allowed)
     {
         using var client = api.CreateClient();
-        using var preflight = new HttpRequestMessage(HttpMethod.Options, "/api/v1/users");
+        using var preflight = new HttpRequestMessage(HttpMethod.Options, path);
         preflight.Headers.Add("Origin", origin);
         preflight.Headers.Add("Access-Control-Request-Method", "POST");
         preflight.Headers.Add("Access-Control-Request-Headers", "authorization,content-type");
@@ -156,5 +160,28 @@ public sealed class CorsTests(CorsFactory api) : IClassFixture<CorsFactory>
         var response = await client.SendAsync(preflight, TestContext.Current.CancellationToken);
 
         Assert.Equal(allowed, response.Headers.TryGetValues("Access-Control-Allow-Origin", out var values) && values.Single() == origin);
+    }
+}
+
+public sealed class DocumentEnvironmentTests
+{
+    [Fact]
+    public void The_documents_env_names_set_our_settings_unless_ours_are_given()
+    {
+        var document = new ConfigurationManager();
+        document.AddInMemoryCollection(new Dictionary<string, string?> { ["ASSISTANT_ID"] = "asst_0193a000000070008000000000000002", ["CORS_ORIGINS"] = "https://a.example, https://b.example" });
+        document.AddDocumentAliases();
+        Assert.Equal("asst_0193a000000070008000000000000002", document["Assistants:DefaultAssistantId"]);
+        Assert.Equal(["https://a.example", "https://b.example"], document.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? []);
+
+        var ours = new ConfigurationManager();
+        ours.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ASSISTANT_ID"] = "asst_0193a000000070008000000000000002", ["Assistants:DefaultAssistantId"] = "asst_0193a000000070008000000000000003",
+            ["CORS_ORIGINS"] = "https://a.example", ["Cors:AllowedOrigins:0"] = "https://ours.example",
+        });
+        ours.AddDocumentAliases();
+        Assert.Equal("asst_0193a000000070008000000000000003", ours["Assistants:DefaultAssistantId"]);
+        Assert.Equal(["https://ours.example"], ours.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? []);
     }
 }
