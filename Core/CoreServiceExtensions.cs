@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Sockets;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
+using AiPrompts.Core.Media;
 using AiPrompts.Core.Keys;
 using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Providers;
@@ -91,6 +92,9 @@ public static class CoreServiceExtensions
         services.AddSingleton<JobScheduler>();
         services.AddSingleton(new PromptTypes(builder.Configuration)); // fails start-up on a bad prompt type
         services.AddSingleton<PromptRequestEvents>();
+        services.AddOptions<MediaOptions>().BindConfiguration(MediaOptions.Section);
+        services.AddScoped<IMediaStore, PostgresMediaStore>();
+        services.AddScoped<MediaLibrary>();
         var allowPrivate = builder.Configuration.GetValue<bool>(BaseUrlPolicy.AllowPrivateSetting);
         services.AddHttpClient(VendorClientFactory.HttpClientName)
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan) // TimeoutChatClient owns vendor timeouts

@@ -1,4 +1,5 @@
 using AiPrompts.Core.Errors;
+using AiPrompts.Core.Media;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
@@ -46,7 +47,10 @@ internal static class RequestBodyLimitExtensions
                 detail: $"The request headers are larger than {limits.MaxHeaderBytes} bytes.").ExecuteAsync(context);
             return;
         }
-        var limit = limits.MaxRequestBodyBytes;
+        // An upload may be as large as the media store takes, with room for the multipart framing.
+        var limit = request.Path.StartsWithSegments("/api/v1/file/uploads", StringComparison.OrdinalIgnoreCase)
+            ? Math.Max(limits.MaxRequestBodyBytes, context.RequestServices.GetRequiredService<IOptions<MediaOptions>>().Value.MaxBytes + MultipartAllowance)
+            : limits.MaxRequestBodyBytes;
         if (context.Request.ContentLength > limit)
         {
             await ApiProblem.Of(ErrorCode.PayloadTooLarge).ExecuteAsync(context);
@@ -58,6 +62,8 @@ internal static class RequestBodyLimitExtensions
         }
         await next(context);
     });
+
+    private const long MultipartAllowance = 64 * 1024;
 
     private static long HeaderBytes(IHeaderDictionary headers)
     {

@@ -43,6 +43,7 @@ internal static class ApplicationServiceExtensions
         services.AddSingleton<CacheInvalidation>();
         services.AddHostedService(sp => sp.GetRequiredService<CacheInvalidation>());
         services.AddSingleton<UserCache>();
+        services.AddSingleton<Media.MediaLinks>();
 
         services.AddOptions<RequestLimitsOptions>().BindConfiguration(RequestLimitsOptions.Section);
         services.AddServerLimits(builder.Configuration);

@@ -2,6 +2,7 @@ using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Assistants;
 using AiPrompts.Core.Audit;
 using AiPrompts.Core.Jobs;
+using AiPrompts.Core.Media;
 using AiPrompts.Core.Keys;
 using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Providers;
@@ -37,6 +38,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbCon
     public DbSet<AssistantThread> Threads => Set<AssistantThread>();
     public DbSet<ThreadMessage> ThreadMessages => Set<ThreadMessage>();
     public DbSet<AssistantRun> Runs => Set<AssistantRun>();
+    public DbSet<MediaFile> MediaFiles => Set<MediaFile>();
+    public DbSet<MediaContent> MediaContents => Set<MediaContent>();
 
     /// <summary>
     /// An index exists where the schema declares one: foreign keys get none of their own. Every point in time

@@ -62,6 +62,12 @@ public sealed record ErrorCode(string Code, int Status)
     public static readonly ErrorCode ThreadRunActive = new("thread_run_active", 400);
     public static readonly ErrorCode RunNotFinished = new("run_not_finished", 504);
 
+    // The media store: what an upload is is read from its bytes, never from its declared type.
+    public static readonly ErrorCode MediaNotAnImage = new("media_not_an_image", 415);
+    public static readonly ErrorCode MediaTooLarge = new("media_too_large", 413);
+    public static readonly ErrorCode MediaTooManyPixels = new("media_too_many_pixels", 413);
+    public static readonly ErrorCode MediaLinkExpired = new("media_link_expired", 410);
+
     public static IReadOnlyList<ErrorCode> All { get; } =
     [
         BadRequest, ValidationFailed, Unauthorized, InvalidCredentials, Forbidden, NotFound, MethodNotAllowed,
@@ -75,6 +81,7 @@ public sealed record ErrorCode(string Code, int Status)
         TemplatePlaceholderMissing, TemplatePlaceholderUnknown, TemplateSyntaxInvalid, ActiveVersionNotDeletable,
         PromptTypeUnknown, TemplateVariablesInvalid, NoActiveVersion,
         ThreadRunActive, RunNotFinished,
+        MediaNotAnImage, MediaTooLarge, MediaTooManyPixels, MediaLinkExpired,
     ];
 
     /// <summary>The generic code for a status when nothing more precise is known.</summary>

@@ -592,6 +592,82 @@ namespace AiPrompts.Core.Data.Migrations
                     b.ToTable("provider_keys", (string)null);
                 });
 
+            modelBuilder.Entity("AiPrompts.Core.Media.MediaContent", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<byte[]>("Bytes")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("bytes");
+
+                    b.HasKey("Id")
+                        .HasName("media_contents_pkey");
+
+                    b.ToTable("media_contents", (string)null);
+                });
+
+            modelBuilder.Entity("AiPrompts.Core.Media.MediaFile", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ContentType")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("content_type");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<int>("Height")
+                        .HasColumnType("integer")
+                        .HasColumnName("height");
+
+                    b.Property<long>("Length")
+                        .HasColumnType("bigint")
+                        .HasColumnName("length");
+
+                    b.Property<string>("Origin")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("origin");
+
+                    b.Property<Guid>("OwnerUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("owner_user_id");
+
+                    b.Property<int>("Width")
+                        .HasColumnType("integer")
+                        .HasColumnName("width");
+
+                    b.HasKey("Id")
+                        .HasName("media_files_pkey");
+
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_media_files_expires")
+                        .HasFilter("expires_at IS NOT NULL");
+
+                    b.HasIndex("OwnerUserId", "CreatedAt")
+                        .HasDatabaseName("ix_media_files_owner");
+
+                    b.ToTable("media_files", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_media_files_origin", "origin IN ('upload', 'generated')");
+
+                            t.HasCheckConstraint("ck_media_files_type", "content_type IN ('image/png', 'image/jpeg', 'image/webp')");
+                        });
+                });
+
             modelBuilder.Entity("AiPrompts.Core.PromptRequests.PromptRequest", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1319,6 +1395,26 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasForeignKey("UpdatedBy")
                         .OnDelete(DeleteBehavior.SetNull)
                         .HasConstraintName("provider_keys_updated_by_fkey");
+                });
+
+            modelBuilder.Entity("AiPrompts.Core.Media.MediaContent", b =>
+                {
+                    b.HasOne("AiPrompts.Core.Media.MediaFile", null)
+                        .WithOne()
+                        .HasForeignKey("AiPrompts.Core.Media.MediaContent", "Id")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("media_contents_id_fkey");
+                });
+
+            modelBuilder.Entity("AiPrompts.Core.Media.MediaFile", b =>
+                {
+                    b.HasOne("AiPrompts.Core.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("OwnerUserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("media_files_owner_user_id_fkey");
                 });
 
             modelBuilder.Entity("AiPrompts.Core.PromptRequests.PromptRequest", b =>
