@@ -3,6 +3,7 @@ using AiPrompts.Core.Data;
 using Microsoft.EntityFrameworkCore;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.PromptRequests;
+using AiPrompts.Core.Studio;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 
@@ -18,6 +19,7 @@ internal static class WorkerServiceExtensions
 
         builder.Services.AddSingleton<IJobHandler, PromptRequestHandler>();
         builder.Services.AddSingleton<IJobHandler, AssistantRunHandler>();
+        builder.Services.AddSingleton<IJobHandler, ImageGenerationHandler>();
         builder.Services.AddSingleton<JobRunner>();
         builder.Services.AddHostedService<JobWorker>();
         builder.Services.AddHostedService<MediaSweeper>();

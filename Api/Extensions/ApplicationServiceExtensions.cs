@@ -44,6 +44,7 @@ internal static class ApplicationServiceExtensions
         services.AddHostedService(sp => sp.GetRequiredService<CacheInvalidation>());
         services.AddSingleton<UserCache>();
         services.AddSingleton<Media.MediaLinks>();
+        services.AddOptions<Studio.StudioOptions>().BindConfiguration(Studio.StudioOptions.Section);
 
         services.AddOptions<RequestLimitsOptions>().BindConfiguration(RequestLimitsOptions.Section);
         services.AddServerLimits(builder.Configuration);

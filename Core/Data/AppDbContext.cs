@@ -3,6 +3,7 @@ using AiPrompts.Core.Assistants;
 using AiPrompts.Core.Audit;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.Media;
+using AiPrompts.Core.Studio;
 using AiPrompts.Core.Keys;
 using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Providers;
@@ -40,6 +41,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbCon
     public DbSet<AssistantRun> Runs => Set<AssistantRun>();
     public DbSet<MediaFile> MediaFiles => Set<MediaFile>();
     public DbSet<MediaContent> MediaContents => Set<MediaContent>();
+    public DbSet<StudioRequest> StudioRequests => Set<StudioRequest>();
 
     /// <summary>
     /// An index exists where the schema declares one: foreign keys get none of their own. Every point in time

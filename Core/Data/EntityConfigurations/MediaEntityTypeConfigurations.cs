@@ -1,4 +1,6 @@
+using AiPrompts.Core.Jobs;
 using AiPrompts.Core.Media;
+using AiPrompts.Core.Studio;
 using AiPrompts.Core.Users;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -29,5 +31,20 @@ internal sealed class MediaContentEntityTypeConfiguration : IEntityTypeConfigura
         builder.ToTable("media_contents");
         builder.HasKey(c => c.Id);
         builder.HasOne<MediaFile>().WithOne().HasForeignKey<MediaContent>(c => c.Id).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+/// <summary>Studio requests: the job that serves each, and the image it made (kept while the file is).</summary>
+internal sealed class StudioRequestEntityTypeConfiguration : IEntityTypeConfiguration<StudioRequest>
+{
+    public void Configure(EntityTypeBuilder<StudioRequest> builder)
+    {
+        builder.ToTable("studio_requests", t => t.HasCheckConstraint("ck_studio_requests_kind", "kind IN ('image_generate')"));
+        builder.HasKey(r => r.Id);
+        builder.HasAlternateKey(r => r.JobId).HasName("studio_requests_job_id_key");
+        builder.HasIndex(r => new { r.UserId, r.CreatedAt }).HasDatabaseName("ix_studio_requests_user");
+        builder.HasOne<User>().WithMany().HasForeignKey(r => r.UserId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<Job>().WithOne().HasForeignKey<StudioRequest>(r => r.JobId).OnDelete(DeleteBehavior.NoAction);
+        builder.HasOne<MediaFile>().WithMany().HasForeignKey(r => r.MediaFileId).OnDelete(DeleteBehavior.SetNull);
     }
 }

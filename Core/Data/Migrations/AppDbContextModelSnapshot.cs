@@ -1006,6 +1006,84 @@ namespace AiPrompts.Core.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("AiPrompts.Core.Studio.StudioRequest", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<int>("Height")
+                        .HasColumnType("integer")
+                        .HasColumnName("height");
+
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("kind");
+
+                    b.Property<Guid?>("MediaFileId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("media_file_id");
+
+                    b.Property<string>("ModelId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("model_id");
+
+                    b.Property<int?>("ProcessingMs")
+                        .HasColumnType("integer")
+                        .HasColumnName("processing_ms");
+
+                    b.Property<string>("Prompt")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("prompt");
+
+                    b.Property<string>("ProviderId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("provider_id");
+
+                    b.Property<bool>("Store")
+                        .HasColumnType("boolean")
+                        .HasColumnName("store");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.Property<int>("Width")
+                        .HasColumnType("integer")
+                        .HasColumnName("width");
+
+                    b.HasKey("Id")
+                        .HasName("studio_requests_pkey");
+
+                    b.HasAlternateKey("JobId")
+                        .HasName("studio_requests_job_id_key");
+
+                    b.HasIndex("UserId", "CreatedAt")
+                        .HasDatabaseName("ix_studio_requests_user");
+
+                    b.ToTable("studio_requests", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_studio_requests_kind", "kind IN ('image_generate')");
+                        });
+                });
+
             modelBuilder.Entity("AiPrompts.Core.Templates.PromptTemplate", b =>
                 {
                     b.Property<string>("PromptType")
@@ -1468,6 +1546,29 @@ namespace AiPrompts.Core.Data.Migrations
                         .OnDelete(DeleteBehavior.NoAction)
                         .IsRequired()
                         .HasConstraintName("sections_provider_id_model_id_fkey");
+                });
+
+            modelBuilder.Entity("AiPrompts.Core.Studio.StudioRequest", b =>
+                {
+                    b.HasOne("AiPrompts.Core.Jobs.Job", null)
+                        .WithOne()
+                        .HasForeignKey("AiPrompts.Core.Studio.StudioRequest", "JobId")
+                        .OnDelete(DeleteBehavior.NoAction)
+                        .IsRequired()
+                        .HasConstraintName("studio_requests_job_id_fkey");
+
+                    b.HasOne("AiPrompts.Core.Media.MediaFile", null)
+                        .WithMany()
+                        .HasForeignKey("MediaFileId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("studio_requests_media_file_id_fkey");
+
+                    b.HasOne("AiPrompts.Core.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("studio_requests_user_id_fkey");
                 });
 
             modelBuilder.Entity("AiPrompts.Core.Templates.PromptTemplateVersion", b =>

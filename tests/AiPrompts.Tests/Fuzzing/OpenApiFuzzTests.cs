@@ -25,6 +25,7 @@ public sealed class KestrelApiFactory : AiFactory
             ["Templates:SandboxWait"] = "00:00:00.200",
             ["PromptRequests:MaxWait"] = "00:00:01",
             ["Assistants:ChatWait"] = "00:00:01",
+            ["Studio:Wait"] = "00:00:01",
             ["Auth:LoginRateLimit:PermitLimitPerAddress"] = "100000",
         }).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value);
 

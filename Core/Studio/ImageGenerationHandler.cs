@@ -1,0 +1,118 @@
+using System.Drawing;
+using AiPrompts.Core.Errors;
+using AiPrompts.Core.Jobs;
+using AiPrompts.Core.Keys;
+using AiPrompts.Core.Media;
+using AiPrompts.Core.PromptRequests;
+using AiPrompts.Core.Providers;
+using AiPrompts.Core.Usage;
+using AiPrompts.Core.Vendors;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace AiPrompts.Core.Studio;
+
+#pragma warning disable MEAI001 // IImageGenerator is experimental in Microsoft.Extensions.AI.Abstractions 10.x.
+
+/// <summary>
+/// Runs <c>POST /v1/image/generate</c>: the image section's model (OpenAI, Hugging Face, OpenRouter, Gemini or
+/// the local one) draws the refined prompt; the picture is checked and re-encoded like an upload and written
+/// to the media store, with the request's completion and its usage row, in the job's fenced transaction.
+/// </summary>
+public sealed class ImageGenerationHandler(
+    NpgsqlDataSource dataSource, IServiceScopeFactory scopes, VendorClientFactory vendors, PromptRequestEvents events, IOptions<MediaOptions> media, TimeProvider time) : IJobHandler
+{
+    public const string JobKind = "image_generate";
+
+    public string Kind => JobKind;
+
+    public async Task<JobOutcome> RunAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        var request = await LoadAsync(context.Job.SubjectId, cancellationToken);
+        if (request is null)
+        {
+            return JobOutcome.Fail(JobError.Of(ErrorCode.NotFound, "The request no longer exists."));
+        }
+        if (request.UserDisabled)
+        {
+            return JobOutcome.Fail(JobError.Of(ErrorCode.Forbidden, "The owner of the request is disabled."));
+        }
+        var (resolved, _, refusal) = await VendorJobs.TargetAsync(scopes, new AiCaller(request.UserId, request.Role), Capabilities.Image, request.ProviderId, request.ModelId, cancellationToken);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+        var target = resolved!;
+        var started = time.GetTimestamp();
+        ImageGenerationResponse response;
+        try
+        {
+            using var generator = vendors.CreateImageGenerator(target);
+            response = await generator.GenerateAsync(new ImageGenerationRequest(request.Prompt),
+                new ImageGenerationOptions { ModelId = target.ModelId, ImageSize = new Size(request.Width, request.Height), Count = 1 }, cancellationToken);
+        }
+        catch (VendorException ex)
+        {
+            return VendorJobs.Failed(ex, () => Usage(context, request, target, null, started, UsageStatus.Failed, ex.Code.Code));
+        }
+        catch (OperationCanceledException) when (context.StopReason is StopReason.Cancelled or StopReason.ShuttingDown)
+        {
+            return VendorJobs.Stopped(context, status => Usage(context, request, target, null, started, status, null));
+        }
+        var usage = MeteredUsage.From(response);
+        var picture = response.Contents.OfType<DataContent>().FirstOrDefault(c => c.HasTopLevelMediaType("image"));
+        // A vendor's picture is checked and re-encoded as an upload is (its metadata dropped), within the same limits.
+        var image = picture is null ? null : ImageSanitizer.Sanitize(picture.Data.ToArray(), picture.MediaType, media.Value);
+        if (image?.Bytes is null)
+        {
+            return JobOutcome.Fail(JobError.Of(ErrorCode.VendorBadRequest, picture is null ? "The model answered without an image." : "The model's image could not be read."),
+                Usage(context, request, target, usage, started, UsageStatus.Failed, ErrorCode.VendorBadRequest.Code));
+        }
+        var now = time.GetUtcNow();
+        var fileId = Guid.CreateVersion7(now);
+        var elapsed = (int)time.GetElapsedTime(started).TotalMilliseconds;
+        var file = JobStore.Command("""
+            INSERT INTO media_files (id, owner_user_id, content_type, width, height, length, origin, created_at, expires_at)
+            VALUES ($1, $2, $3, $4, $5, $6, 'generated', $7, $8)
+            """, fileId, request.UserId, image.ContentType!, image.Width, image.Height, image.Bytes.LongLength, now,
+            request.Store ? null : (DateTimeOffset?)(now + media.Value.UnstoredRetention));
+        file.Parameters[7].NpgsqlDbType = NpgsqlDbType.TimestampTz;
+        var bytes = JobStore.Command("INSERT INTO media_contents (id, bytes) VALUES ($1, $2)", fileId, image.Bytes);
+        var completed = JobStore.Command("UPDATE studio_requests SET media_file_id = $2, processing_ms = $3, completed_at = $4 WHERE id = $1",
+            context.Job.SubjectId, fileId, elapsed, now);
+        return JobOutcome.Succeed(file, bytes, completed, Usage(context, request, target, usage, started, UsageStatus.Succeeded, null));
+    }
+
+    public IEnumerable<NpgsqlBatchCommand> FinalWrites(JobContext context) => [];
+
+    /// <summary>The Api's bounded wait hears the end through Redis (best effort: the database is the truth).</summary>
+    public async ValueTask OnStatusChangedAsync(JobContext context, string status, CancellationToken cancellationToken) =>
+        await events.PublishStatusAsync(context.Job.SubjectId, PromptRequestStatus.FromJob(status), context.Attempt, cancellationToken);
+
+    private NpgsqlBatchCommand Usage(JobContext context, Loaded request, VendorTarget target, MeteredUsage? usage, long started, string status, string? errorCode)
+    {
+        var row = UsageEvent.ForCall(JobKind, Sections.Image, request.UserId, target, usage, time.GetElapsedTime(started), status, errorCode, time.GetUtcNow());
+        row.JobId = context.Job.Id;
+        row.Attempt = context.Attempt;
+        row.SubjectId = context.Job.SubjectId;
+        return UsageWrites.Insert(row);
+    }
+
+    private async Task<Loaded?> LoadAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT r.user_id, u.role, u.is_disabled, r.provider_id, r.model_id, r.prompt, r.width, r.height, r.store
+            FROM studio_requests r JOIN users u ON u.id = r.user_id WHERE r.id = $1
+            """);
+        command.Parameters.Add(new() { Value = id, NpgsqlDbType = NpgsqlDbType.Uuid });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new Loaded(reader.GetGuid(0), reader.GetString(1), reader.GetBoolean(2), reader.GetString(3), reader.GetString(4), reader.GetString(5), reader.GetInt32(6), reader.GetInt32(7), reader.GetBoolean(8))
+            : null;
+    }
+
+    private sealed record Loaded(Guid UserId, string Role, bool UserDisabled, string ProviderId, string ModelId, string Prompt, int Width, int Height, bool Store);
+}
