@@ -106,7 +106,8 @@ internal static class StudioApi
         var decision = await access.ForSectionAsync(caller, Sections.Image, body.Provider, body.Model, cancellationToken);
         if (decision.Provider is null || decision.Model is null)
         {
-            return ApiProblem.ValidationAsProblem(new Dictionary<string, string[]> { ["model"] = [$"No enabled image model '{body.Model ?? body.Provider}'."] });
+            var named = string.Join('/', new[] { body.Provider, body.Model }.Where(n => !string.IsNullOrWhiteSpace(n)));
+            return ApiProblem.ValidationAsProblem(new Dictionary<string, string[]> { ["model"] = [named.Length == 0 ? "No enabled image model." : $"No enabled image model '{named}'."] });
         }
         if (decision.Outcome.Refusal is { } refusal)
         {
