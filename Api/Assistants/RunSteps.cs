@@ -55,24 +55,22 @@ internal static class RunSteps
     /// <summary>The step that writes the run's answer (the message whose id is the run's), in this status.</summary>
     public static RunStepObject Message(RunView run, string status, long createdAt)
     {
-        var view = run.View();
         var ended = run.Run.CompletedAt ?? run.Job.FinishedAt;
         long? At(string when) => status == when ? ended?.ToUnixTimeSeconds() ?? createdAt : null;
-        return new RunStepObject(
-            Id(run.Run.Id, ToolRounds.Read(run.Run.ToolRounds).Count), "thread.run.step", createdAt, view.Id, view.AssistantId, view.ThreadId,
-            "message_creation", status, At("cancelled"), At("completed"), null, At("failed"), status == "failed" ? view.LastError : null,
-            new StepDetails("message_creation", MessageCreation: new StepMessageCreation(OpenAIIds.Of(OpenAIIds.Message, run.Run.Id))),
-            status == "completed" ? view.Usage : null, []);
+        var view = status is "failed" or "completed" ? run.View() : null; // its error or its usage
+        return Step(run, ToolRounds.Read(run.Run.ToolRounds).Count, createdAt, "message_creation", status, At("cancelled"), At("completed"), null, At("failed"),
+            view?.LastError, new StepDetails("message_creation", MessageCreation: new StepMessageCreation(OpenAIIds.Of(OpenAIIds.Message, run.Run.Id))),
+            status == "completed" ? view!.Usage : null);
     }
 
     /// <summary>A round of function calls: waiting for its outputs (in_progress), expired, or completed with them.</summary>
-    public static RunStepObject ToolCalls(RunView run, int index, string status, IReadOnlyList<ToolRounds.ToolCall> calls, long createdAt, long? completedAt)
-    {
-        var view = run.View();
-        return new RunStepObject(
-            Id(run.Run.Id, index), "thread.run.step", createdAt, view.Id, view.AssistantId, view.ThreadId, "tool_calls", status,
-            null, status == "completed" ? completedAt : null, status == "expired" ? run.Run.ExpiresAt?.ToUnixTimeSeconds() : null, null, null,
-            new StepDetails("tool_calls", ToolCalls: [.. calls.Select(c => new StepToolCall(c.Id, "function", new StepFunction(c.Name, c.Arguments, c.Output)))]),
-            null, []);
-    }
+    public static RunStepObject ToolCalls(RunView run, int index, string status, IReadOnlyList<ToolRounds.ToolCall> calls, long createdAt, long? completedAt) =>
+        Step(run, index, createdAt, "tool_calls", status, null, status == "completed" ? completedAt : null,
+            status == "expired" ? run.Run.ExpiresAt?.ToUnixTimeSeconds() : null, null, null,
+            new StepDetails("tool_calls", ToolCalls: [.. calls.Select(c => new StepToolCall(c.Id, "function", new StepFunction(c.Name, c.Arguments, c.Output)))]), null);
+
+    private static RunStepObject Step(RunView run, int index, long createdAt, string type, string status, long? cancelledAt, long? completedAt, long? expiredAt, long? failedAt,
+        RunError? error, StepDetails details, RunUsage? usage) => new(
+        Id(run.Run.Id, index), "thread.run.step", createdAt, OpenAIIds.Of(OpenAIIds.Run, run.Run.Id), OpenAIIds.Of(OpenAIIds.Assistant, run.Run.AssistantId),
+        OpenAIIds.Of(OpenAIIds.Thread, run.Run.ThreadId), type, status, cancelledAt, completedAt, expiredAt, failedAt, error, details, usage, []);
 }

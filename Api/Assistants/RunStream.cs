@@ -68,8 +68,9 @@ internal sealed partial class RunStream(RunView created, ThreadStore store, Prom
         if (rounds is [.., var answered])
         {
             // Going on after submit_tool_outputs: the round of calls just answered is a completed step.
+            var at = created.Run.CreatedAt.ToUnixTimeSeconds(); // rounds written before their times were kept
             yield return Event("thread.run.step.completed", RunSteps.ToolCalls(created, rounds.Count - 1, "completed", answered.Calls,
-                answered.CreatedAt ?? Now, answered.CompletedAt ?? Now));
+                answered.CreatedAt ?? at, answered.CompletedAt ?? at));
         }
 
         var messageId = OpenAIIds.Of(OpenAIIds.Message, runId);
@@ -190,8 +191,6 @@ internal sealed partial class RunStream(RunView created, ThreadStore store, Prom
 
     [LoggerMessage(EventId = 2301, Level = LogLevel.Error, Message = "The events of run {RunId} stopped")]
     private static partial void LogStopped(ILogger logger, Exception exception, Guid runId);
-
-    private static long Now => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
     private static long StepStart(RunView run) => (run.Job.StartedAt ?? run.Run.CreatedAt).ToUnixTimeSeconds();
 

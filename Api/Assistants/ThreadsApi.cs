@@ -95,7 +95,7 @@ internal static class ThreadsApi
         }
         if (ended.Status is not (RunStatus.Completed or RunStatus.Incomplete))
         {
-            return ApiProblem.Of(ended.ErrorCode is { } code && ErrorCode.All.FirstOrDefault(c => c.Code == code) is { } known ? known : ErrorCode.InternalError, ended.ErrorArgs);
+            return ApiProblem.Of(ErrorCode.Find(ended.ErrorCode) ?? ErrorCode.InternalError, ended.ErrorArgs);
         }
         var answer = await store.AnswerOfAsync(run.Id, cancellationToken);
         return TypedResults.Ok(new ChatAnswer(answer?.Text ?? "", threadText, "assistant", (answer?.CreatedAt ?? time.GetUtcNow()).ToUnixTimeSeconds()));

@@ -164,8 +164,7 @@ internal static class StudioApi
         }
         if (found.Status != JobStatus.Succeeded)
         {
-            var code = found.LastErrorCode is { } given && ErrorCode.All.FirstOrDefault(c => c.Code == given) is { } known ? known
-                : found.Status == JobStatus.Cancelled ? ErrorCode.Cancelled : ErrorCode.InternalError;
+            var code = ErrorCode.Find(found.LastErrorCode) ?? (found.Status == JobStatus.Cancelled ? ErrorCode.Cancelled : ErrorCode.InternalError);
             return ApiProblem.Of(code, found.LastErrorArgs is { } args ? JsonSerializer.Deserialize<Dictionary<string, string>>(args) : null);
         }
         var request = found.Request;

@@ -157,14 +157,8 @@ public sealed class AssistantRunHandler(
         return newestFirst;
     }
 
-    private NpgsqlBatchCommand Usage(JobContext context, LoadedRun run, VendorTarget target, MeteredUsage? usage, long started, string status, string? errorCode)
-    {
-        var row = UsageEvent.ForCall(JobKind, Sections.Chat, run.UserId, target, usage, time.GetElapsedTime(started), status, errorCode, time.GetUtcNow());
-        row.JobId = context.Job.Id;
-        row.Attempt = context.Attempt;
-        row.SubjectId = context.Job.SubjectId;
-        return UsageWrites.Insert(row);
-    }
+    private NpgsqlBatchCommand Usage(JobContext context, LoadedRun run, VendorTarget target, MeteredUsage? usage, long started, string status, string? errorCode) =>
+        UsageWrites.ForAttempt(context, Sections.Chat, run.UserId, target, usage, time.GetElapsedTime(started), status, errorCode, time.GetUtcNow());
 
     private async Task<LoadedRun?> LoadAsync(Guid id, CancellationToken cancellationToken)
     {

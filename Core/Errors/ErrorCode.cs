@@ -84,6 +84,9 @@ public sealed record ErrorCode(string Code, int Status)
         MediaNotAnImage, MediaTooLarge, MediaTooManyPixels, MediaLinkExpired,
     ];
 
+    /// <summary>The code a job stored (its last error), if it is one of ours.</summary>
+    public static ErrorCode? Find(string? code) => code is null ? null : All.FirstOrDefault(c => c.Code == code);
+
     /// <summary>The generic code for a status when nothing more precise is known.</summary>
     public static ErrorCode ForStatus(int status) => status switch
     {

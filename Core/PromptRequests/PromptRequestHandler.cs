@@ -155,14 +155,8 @@ public sealed partial class PromptRequestHandler(
         }
     }
 
-    private NpgsqlBatchCommand Usage(JobContext context, LoadedRequest request, VendorTarget target, MeteredUsage? usage, long started, string status, string? errorCode)
-    {
-        var row = UsageEvent.ForCall(JobKind, request.Section, request.UserId, target, usage, time.GetElapsedTime(started), status, errorCode, time.GetUtcNow());
-        row.JobId = context.Job.Id;
-        row.Attempt = context.Attempt;
-        row.SubjectId = context.Job.SubjectId;
-        return UsageWrites.Insert(row);
-    }
+    private NpgsqlBatchCommand Usage(JobContext context, LoadedRequest request, VendorTarget target, MeteredUsage? usage, long started, string status, string? errorCode) =>
+        UsageWrites.ForAttempt(context, request.Section, request.UserId, target, usage, time.GetElapsedTime(started), status, errorCode, time.GetUtcNow());
 
     private static int Milliseconds(TimeSpan duration) => (int)Math.Min(int.MaxValue, Math.Round(duration.TotalMilliseconds));
 

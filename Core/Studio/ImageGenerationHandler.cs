@@ -92,14 +92,8 @@ public sealed class ImageGenerationHandler(
     public async ValueTask OnStatusChangedAsync(JobContext context, string status, CancellationToken cancellationToken) =>
         await events.PublishStatusAsync(context.Job.SubjectId, PromptRequestStatus.FromJob(status), context.Attempt, cancellationToken);
 
-    private NpgsqlBatchCommand Usage(JobContext context, Loaded request, VendorTarget target, MeteredUsage? usage, long started, string status, string? errorCode)
-    {
-        var row = UsageEvent.ForCall(JobKind, Sections.Image, request.UserId, target, usage, time.GetElapsedTime(started), status, errorCode, time.GetUtcNow());
-        row.JobId = context.Job.Id;
-        row.Attempt = context.Attempt;
-        row.SubjectId = context.Job.SubjectId;
-        return UsageWrites.Insert(row);
-    }
+    private NpgsqlBatchCommand Usage(JobContext context, Loaded request, VendorTarget target, MeteredUsage? usage, long started, string status, string? errorCode) =>
+        UsageWrites.ForAttempt(context, Sections.Image, request.UserId, target, usage, time.GetElapsedTime(started), status, errorCode, time.GetUtcNow());
 
     private async Task<Loaded?> LoadAsync(Guid id, CancellationToken cancellationToken)
     {

@@ -7,6 +7,17 @@ namespace AiPrompts.Core.Usage;
 /// <summary>A usage row as a write that joins a job's outcome (same transaction, same fence).</summary>
 public static class UsageWrites
 {
+    /// <summary>The usage row of one attempt of a job's vendor call: the job's kind is the subject type, its subject the subject.</summary>
+    public static NpgsqlBatchCommand ForAttempt(JobContext context, string section, Guid userId, Vendors.VendorTarget target, Vendors.MeteredUsage? usage,
+        TimeSpan elapsed, string status, string? errorCode, DateTimeOffset now)
+    {
+        var row = UsageEvent.ForCall(context.Job.Kind, section, userId, target, usage, elapsed, status, errorCode, now);
+        row.JobId = context.Job.Id;
+        row.Attempt = context.Attempt;
+        row.SubjectId = context.Job.SubjectId;
+        return Insert(row);
+    }
+
     public static NpgsqlBatchCommand Insert(UsageEvent e)
     {
         var command = JobStore.Command("""
