@@ -46,6 +46,7 @@ api.MapThreadsApi();
 api.MapAssistantsApi();
 api.MapMediaApi();
 api.MapStudioApi();
+api.MapConversationsApi();
 api.MapPromptTemplatesApi();
 api.MapTemplateSandboxApi();
 api.MapActiveTemplateApi();

@@ -9,6 +9,7 @@ using AiPrompts.Core.Media;
 using AiPrompts.Core.Keys;
 using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Providers;
+using AiPrompts.Core.Studio;
 using AiPrompts.Core.Caching;
 using AiPrompts.Core.Vendors;
 using Microsoft.EntityFrameworkCore;
@@ -93,6 +94,10 @@ public static class CoreServiceExtensions
         services.AddSingleton(new PromptTypes(builder.Configuration)); // fails start-up on a bad prompt type
         services.AddSingleton<PromptRequestEvents>();
         services.AddOptions<MediaOptions>().BindConfiguration(MediaOptions.Section);
+        services.AddOptions<RefineOptions>().BindConfiguration(RefineOptions.Section)
+            .Validate(o => o.ImageIntents.Count > 0 && !string.IsNullOrWhiteSpace(o.Fallback) && !o.ImageIntents.ContainsKey(o.Fallback) && o.MaxKeywords is >= 1 and <= 50,
+                "Studio:Refine needs at least one image intent, a fallback intent that is not one of them, and MaxKeywords from 1 to 50.")
+            .ValidateOnStart();
         services.AddScoped<IMediaStore, PostgresMediaStore>();
         services.AddScoped<MediaLibrary>();
         var allowPrivate = builder.Configuration.GetValue<bool>(BaseUrlPolicy.AllowPrivateSetting);

@@ -20,6 +20,8 @@ internal static class WorkerServiceExtensions
         builder.Services.AddSingleton<IJobHandler, PromptRequestHandler>();
         builder.Services.AddSingleton<IJobHandler, AssistantRunHandler>();
         builder.Services.AddSingleton<IJobHandler, ImageGenerationHandler>();
+        builder.Services.AddSingleton<IJobHandler, PromptRefineHandler>();
+        builder.Services.AddSingleton<IJobHandler, ChatReplyHandler>();
         builder.Services.AddSingleton<JobRunner>();
         builder.Services.AddHostedService<JobWorker>();
         builder.Services.AddHostedService<MediaSweeper>();

@@ -256,7 +256,9 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
     }
 
     /// <summary>Adds a message unless a run is answering the thread (OpenAI refuses that too).</summary>
-    public async Task<(ThreadMessage? Message, ProblemHttpResult? Refusal)> AddMessageAsync(Guid threadId, string role, string text, Dictionary<string, string>? metadata, CancellationToken cancellationToken)
+    /// <remarks><paramref name="alongside"/> writes what goes with the saved message in its transaction (a studio message's first step).</remarks>
+    public async Task<(ThreadMessage? Message, ProblemHttpResult? Refusal)> AddMessageAsync(Guid threadId, string role, string text, Dictionary<string, string>? metadata, CancellationToken cancellationToken,
+        Func<ThreadMessage, CancellationToken, Task>? alongside = null)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (await LockAndFindActiveRunAsync(threadId, cancellationToken) is { } active)
@@ -266,6 +268,10 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
         var message = NewMessage(threadId, role, text, metadata, time.GetUtcNow());
         db.ThreadMessages.Add(message);
         await db.SaveChangesAsync(cancellationToken);
+        if (alongside is not null)
+        {
+            await alongside(message, cancellationToken);
+        }
         await transaction.CommitAsync(cancellationToken);
         return (message, null);
     }
@@ -273,8 +279,11 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
     /// <summary>Deletes one of my threads with its messages and runs; a run still working is cancelled (its vendor call aborted).</summary>
     public async Task<bool> DeleteThreadAsync(Guid userId, Guid threadId, CancellationToken cancellationToken)
     {
-        var working = await db.Runs.Where(r => r.ThreadId == threadId && r.UserId == userId && r.Status == RunStatus.Queued)
-            .Join(db.Jobs, r => r.JobId, j => j.Id, (r, j) => j).Where(j => j.Status == JobStatus.Queued || j.Status == JobStatus.Running)
+        var runs = db.Runs.Where(r => r.ThreadId == threadId && r.UserId == userId && r.Status == RunStatus.Queued).Select(r => r.JobId);
+        // A studio conversation's messages have their steps' jobs too.
+        var steps = db.StudioRequests.Where(r => r.UserId == userId)
+            .Join(db.ThreadMessages.Where(m => m.ThreadId == threadId), r => r.MessageId, m => m.Id, (r, m) => r.JobId);
+        var working = await db.Jobs.Where(j => (runs.Contains(j.Id) || steps.Contains(j.Id)) && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running))
             .Select(j => j.Id).ToListAsync(cancellationToken);
         if (await db.Threads.Where(t => t.Id == threadId && t.UserId == userId).ExecuteDeleteAsync(cancellationToken) == 0)
         {

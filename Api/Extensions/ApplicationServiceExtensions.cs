@@ -45,6 +45,8 @@ internal static class ApplicationServiceExtensions
         services.AddSingleton<UserCache>();
         services.AddSingleton<Media.MediaLinks>();
         services.AddOptions<Studio.StudioOptions>().BindConfiguration(Studio.StudioOptions.Section);
+        services.AddHttpContextAccessor();
+        services.AddScoped<Studio.MessageViews>();
 
         services.AddOptions<RequestLimitsOptions>().BindConfiguration(RequestLimitsOptions.Section);
         services.AddServerLimits(builder.Configuration);

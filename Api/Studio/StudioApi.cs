@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
 using AiPrompts.Api.Input;
@@ -54,26 +55,55 @@ public sealed record ImageGenerated(
     [property: JsonPropertyName("image_url")] string ImageUrl,
     [property: JsonPropertyName("metadata")] ImageMetadata Metadata);
 
-/// <summary>Still drawing: where to look again.</summary>
+/// <summary><c>POST /v1/prompt/refine</c>, as the Vietnamese document shows it (plus the caller's choices).</summary>
+public sealed record PromptRefine(
+    [property: JsonPropertyName("prompt")] string? Prompt,
+    [property: JsonPropertyName("style")] string? Style = null,
+    [property: JsonPropertyName("lang")] string? Lang = null,
+    [property: JsonPropertyName("topic")] string? Topic = null,
+    [property: JsonPropertyName("image_url")] string? ImageUrl = null,
+    [property: JsonPropertyName("provider")] string? Provider = null,
+    [property: JsonPropertyName("model")] string? Model = null);
+
+public sealed record RefineMetadata(
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("processing_time")] double ProcessingTime);
+
+/// <summary>The document's answer <c>{refined_prompt, intent, keywords, metadata: {model, processing_time}}</c>.</summary>
+public sealed record PromptRefined(
+    [property: JsonPropertyName("request_id")] string RequestId,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("refined_prompt")] string RefinedPrompt,
+    [property: JsonPropertyName("intent")] string Intent,
+    [property: JsonPropertyName("keywords")] IReadOnlyList<string> Keywords,
+    [property: JsonPropertyName("metadata")] RefineMetadata Metadata);
+
+/// <summary>Still working: where to look again.</summary>
 public sealed record StudioPending(
     [property: JsonPropertyName("request_id")] string RequestId,
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("poll_url")] string PollUrl);
 
 /// <summary>
-/// The Vietnamese document's image-generation service (REQUIREMENTS §C). The picture is drawn by the Worker
-/// (never inside the HTTP request) through the image section's model; the call waits a bounded time
-/// (<c>Studio:Wait</c>), then answers 202 with <c>request_id</c> and where to poll. Statuses are the
-/// document's: PROCESSING, DONE.
+/// The Vietnamese document's refinement and image-generation services (REQUIREMENTS §C). The work is done by
+/// the Worker (never inside the HTTP request): the refinement through the content section's model, the
+/// picture through the image section's; the call waits a bounded time (<c>Studio:Wait</c>), then answers 202
+/// with <c>request_id</c> and where to poll. Statuses are the document's: PROCESSING, DONE.
 /// </summary>
-internal static class StudioApi
+internal static partial class StudioApi
 {
     public const string Processing = "PROCESSING";
     public const string Done = "DONE";
+    public const string Failed = "FAILED";
+    private const int MaxLabelLength = 200;
 
     public static IEndpointRouteBuilder MapStudioApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1").WithTags("Studio (the Vietnamese document's services)").RequireScope(ApiKeyScopes.Prompts);
+        group.MapPost("/prompt/refine", RefineAsync).WithName("RefinePrompt").Produces<StudioPending>(StatusCodes.Status202Accepted)
+            .WithSummary("Improve a prompt, classify its intent and list its keywords with the content section's model (structured output); waits up to Studio:Wait, else 202 and poll");
+        group.MapGet("/prompt/refine/{request_id}", GetRefinedAsync).WithName("GetRefinedPrompt").Produces<StudioPending>(StatusCodes.Status202Accepted)
+            .WithSummary("One of my refinements: the answer when DONE, 202 while PROCESSING");
         group.MapPost("/image/generate", GenerateAsync).WithName("GenerateImage").Produces<StudioPending>(StatusCodes.Status202Accepted)
             .WithSummary("Draw an image from a refined prompt with the image section's model; waits up to Studio:Wait, else 202 and poll");
         group.MapGet("/image/generate/{request_id}", GetAsync).WithName("GetGeneratedImage").Produces<StudioPending>(StatusCodes.Status202Accepted)
@@ -103,42 +133,164 @@ internal static class StudioApi
             return TypedResults.ValidationProblem(errors);
         }
         var caller = principal.AiCaller();
-        var decision = await access.ForSectionAsync(caller, Sections.Image, body.Provider, body.Model, cancellationToken);
-        if (decision.Provider is null || decision.Model is null)
+        var (decision, refused) = await DecideAsync(access, caller, Sections.Image, body.Provider, body.Model, cancellationToken);
+        if (refused is not null)
         {
-            var named = string.Join('/', new[] { body.Provider, body.Model }.Where(n => !string.IsNullOrWhiteSpace(n)));
-            return ApiProblem.ValidationAsProblem(new Dictionary<string, string[]> { ["model"] = [named.Length == 0 ? "No enabled image model." : $"No enabled image model '{named}'."] });
-        }
-        if (decision.Outcome.Refusal is { } refusal)
-        {
-            return ApiProblem.Of(refusal, decision.MessageArgs);
+            return refused;
         }
 
-        var now = time.GetUtcNow();
-        var id = Guid.CreateVersion7(now);
-        // Listening before the job exists: its end cannot be missed.
-        await using var finished = await FinishSignal.StartAsync(events, id);
-        var job = scheduler.Create(ImageGenerationHandler.JobKind, id, options.Value.MaxAttempts);
-        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        var id = await SubmitAsync(db, scheduler, events, options.Value, time, new StudioRequest
         {
-            db.Jobs.Add(job);
-            await db.SaveChangesAsync(cancellationToken);
-            db.StudioRequests.Add(new StudioRequest
-            {
-                Id = id, UserId = caller.UserId, Kind = ImageGenerationHandler.JobKind, ProviderId = decision.ProviderId, ModelId = decision.ModelId,
-                Prompt = body.RefinedPrompt!, Width = width, Height = height, Store = body.Store ?? true, JobId = job.Id, CreatedAt = now,
-            });
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
-        await scheduler.WakeWorkersAsync(CancellationToken.None);
-        await finished.WaitAsync(db, job.Id, options.Value.Wait, time, cancellationToken);
+            UserId = caller.UserId, Kind = ImageGenerationHandler.JobKind, ProviderId = decision.ProviderId, ModelId = decision.ModelId,
+            Prompt = body.RefinedPrompt!, Width = width, Height = height, Store = body.Store ?? await StoreByDefaultAsync(db, Sections.Image, cancellationToken),
+        }, cancellationToken);
         return await AnswerAsync(db, media, links, caller.UserId, id, time, cancellationToken) switch
         {
             { } answer => answer,
             null => ApiProblem.Of(ErrorCode.NotFound),
         };
     }
+
+    internal static async Task<Results<Ok<PromptRefined>, Accepted<StudioPending>, ValidationProblem, ProblemHttpResult>> RefineAsync(
+        PromptRefine body, ClaimsPrincipal principal, AppDbContext db, AiAccess access, JobScheduler scheduler, PromptRequestEvents events,
+        IOptions<StudioOptions> options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        CheckRefinement(body.Prompt, body.Style, body.Lang, body.Topic, body.ImageUrl, "prompt", options.Value, errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        var caller = principal.AiCaller();
+        var (decision, refused) = await DecideAsync(access, caller, Sections.Content, body.Provider, body.Model, cancellationToken);
+        if (refused is not null)
+        {
+            return refused;
+        }
+        var id = await SubmitAsync(db, scheduler, events, options.Value, time, new StudioRequest
+        {
+            UserId = caller.UserId, Kind = PromptRefineHandler.JobKind, ProviderId = decision.ProviderId, ModelId = decision.ModelId,
+            Prompt = body.Prompt!.Trim(), Style = Clean(body.Style), Lang = Clean(body.Lang), Topic = Clean(body.Topic), ImageUrl = Clean(body.ImageUrl), Store = true,
+        }, cancellationToken);
+        return await RefinedAsync(db, caller.UserId, id, cancellationToken) switch
+        {
+            { } answer => answer,
+            null => ApiProblem.Of(ErrorCode.NotFound),
+        };
+    }
+
+    internal static async Task<Results<Ok<PromptRefined>, Accepted<StudioPending>, ValidationProblem, ProblemHttpResult>> GetRefinedAsync(
+        string request_id, ClaimsPrincipal principal, AppDbContext db, CancellationToken cancellationToken) =>
+        Guid.TryParse(request_id, out var id) && await RefinedAsync(db, principal.AiCaller().UserId, id, cancellationToken) is { } answer
+            ? answer
+            : ApiProblem.Of(ErrorCode.NotFound);
+
+    /// <summary>Whether a request that does not say keeps its output: the section's default, set by the super admin.</summary>
+    internal static Task<bool> StoreByDefaultAsync(AppDbContext db, string section, CancellationToken cancellationToken) =>
+        db.Sections.AsNoTracking().Where(s => s.Name == section).Select(s => s.StoreByDefault).FirstOrDefaultAsync(cancellationToken);
+
+    /// <summary>The section's model (or the one named) for the caller, or why it cannot be used: no such model is a field error, no key a refusal.</summary>
+    internal static async Task<(AccessDecision Decision, ProblemHttpResult? Refusal)> DecideAsync(
+        AiAccess access, AiCaller caller, string section, string? provider, string? model, CancellationToken cancellationToken)
+    {
+        var decision = await access.ForSectionAsync(caller, section, provider, model, cancellationToken);
+        if (decision.Provider is null || decision.Model is null)
+        {
+            var named = string.Join('/', new[] { provider, model }.Where(n => !string.IsNullOrWhiteSpace(n)));
+            return (decision, ApiProblem.ValidationAsProblem(new Dictionary<string, string[]> { ["model"] = [named.Length == 0 ? $"No enabled {section} model." : $"No enabled {section} model '{named}'."] }));
+        }
+        return (decision, decision.Outcome.Refusal is { } refusal ? ApiProblem.Of(refusal, decision.MessageArgs) : null);
+    }
+
+    /// <summary>The refinement's fields, checked the same way for the service and for a conversation's message.</summary>
+    internal static void CheckRefinement(string? prompt, string? style, string? lang, string? topic, string? imageUrl, string promptField, StudioOptions options, Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrWhiteSpace(prompt))
+        {
+            errors[promptField] = [$"The {promptField} is required."];
+        }
+        else if (TextLength.Of(prompt) > options.MaxPromptLength)
+        {
+            errors[promptField] = [$"The {promptField} is longer than {options.MaxPromptLength} characters."];
+        }
+        foreach (var (field, value) in (ReadOnlySpan<(string, string?)>)[("style", style), ("topic", topic)])
+        {
+            if (value is not null && TextLength.Of(value) > MaxLabelLength)
+            {
+                errors[field] = [$"The {field} is longer than {MaxLabelLength} characters."];
+            }
+        }
+        if (lang is not null && !LanguageTag().IsMatch(lang))
+        {
+            errors["lang"] = ["The lang is a language tag such as vi, en or pt-BR."];
+        }
+        if (imageUrl is not null && (imageUrl.Length > 2048 || !Uri.TryCreate(imageUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+        {
+            errors["image_url"] = ["The image_url is an absolute http or https URL of at most 2048 characters."];
+        }
+    }
+
+    /// <summary>Inserts the request with its job, wakes the workers, and waits up to Studio:Wait for the job to end.</summary>
+    private static async Task<Guid> SubmitAsync(AppDbContext db, JobScheduler scheduler, PromptRequestEvents events, StudioOptions options, TimeProvider time, StudioRequest request, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        request.Id = Guid.CreateVersion7(now);
+        request.CreatedAt = now;
+        // Listening before the job exists: its end cannot be missed.
+        await using var finished = await FinishSignal.StartAsync(events, request.Id);
+        var job = scheduler.Create(request.Kind, request.Id, options.MaxAttempts);
+        request.JobId = job.Id;
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            db.Jobs.Add(job);
+            await db.SaveChangesAsync(cancellationToken);
+            db.StudioRequests.Add(request);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        await scheduler.WakeWorkersAsync(CancellationToken.None);
+        await finished.WaitAsync(db, job.Id, options.Wait, time, cancellationToken);
+        return request.Id;
+    }
+
+    /// <summary>A refinement as it stands: the answer when done, 202 while its job works, its error when it failed; null when it is not mine.</summary>
+    private static async Task<Results<Ok<PromptRefined>, Accepted<StudioPending>, ValidationProblem, ProblemHttpResult>?> RefinedAsync(
+        AppDbContext db, Guid userId, Guid id, CancellationToken cancellationToken)
+    {
+        if (await FindAsync(db, userId, id, PromptRefineHandler.JobKind, cancellationToken) is not { } found)
+        {
+            return null;
+        }
+        var requestId = id.ToString("N");
+        if (!JobStatus.IsFinal(found.Status))
+        {
+            return TypedResults.Accepted($"/v1/prompt/refine/{requestId}", new StudioPending(requestId, Processing, $"/v1/prompt/refine/{requestId}"));
+        }
+        if (found.Status != JobStatus.Succeeded || found.Request.Result is not { } stored)
+        {
+            return Failure(found);
+        }
+        var result = JsonSerializer.Deserialize<RefineResult>(stored)!;
+        return TypedResults.Ok(new PromptRefined(requestId, Done, result.RefinedPrompt, result.Intent, result.Keywords,
+            new RefineMetadata(found.Request.ModelId, Seconds(found.Request.ProcessingMs))));
+    }
+
+    private static async Task<Found?> FindAsync(AppDbContext db, Guid userId, Guid id, string kind, CancellationToken cancellationToken) =>
+        await db.StudioRequests.AsNoTracking().Where(r => r.Id == id && r.UserId == userId && r.Kind == kind)
+            .Join(db.Jobs.AsNoTracking(), r => r.JobId, j => j.Id, (r, j) => new Found(r, j.Status, j.LastErrorCode, j.LastErrorArgs))
+            .FirstOrDefaultAsync(cancellationToken);
+
+    private static ProblemHttpResult Failure(Found found)
+    {
+        var code = ErrorCode.Find(found.LastErrorCode) ?? (found.Status == JobStatus.Cancelled ? ErrorCode.Cancelled : ErrorCode.InternalError);
+        return ApiProblem.Of(code, found.LastErrorArgs is { } args ? JsonSerializer.Deserialize<Dictionary<string, string>>(args) : null);
+    }
+
+    private static double Seconds(int? milliseconds) => Math.Round((milliseconds ?? 0) / 1000.0, 3);
+
+    private static string? Clean(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    private sealed record Found(StudioRequest Request, string Status, string? LastErrorCode, string? LastErrorArgs);
 
     internal static async Task<Results<Ok<ImageGenerated>, Accepted<StudioPending>, ValidationProblem, ProblemHttpResult>> GetAsync(
         string request_id, ClaimsPrincipal principal, AppDbContext db, IMediaStore media, MediaLinks links, TimeProvider time, CancellationToken cancellationToken) =>
@@ -150,10 +302,7 @@ internal static class StudioApi
     private static async Task<Results<Ok<ImageGenerated>, Accepted<StudioPending>, ValidationProblem, ProblemHttpResult>?> AnswerAsync(
         AppDbContext db, IMediaStore media, MediaLinks links, Guid userId, Guid id, TimeProvider time, CancellationToken cancellationToken)
     {
-        var found = await db.StudioRequests.AsNoTracking().Where(r => r.Id == id && r.UserId == userId)
-            .Join(db.Jobs.AsNoTracking(), r => r.JobId, j => j.Id, (r, j) => new { Request = r, j.Status, j.LastErrorCode, j.LastErrorArgs })
-            .FirstOrDefaultAsync(cancellationToken);
-        if (found is null)
+        if (await FindAsync(db, userId, id, ImageGenerationHandler.JobKind, cancellationToken) is not { } found)
         {
             return null;
         }
@@ -164,8 +313,7 @@ internal static class StudioApi
         }
         if (found.Status != JobStatus.Succeeded)
         {
-            var code = ErrorCode.Find(found.LastErrorCode) ?? (found.Status == JobStatus.Cancelled ? ErrorCode.Cancelled : ErrorCode.InternalError);
-            return ApiProblem.Of(code, found.LastErrorArgs is { } args ? JsonSerializer.Deserialize<Dictionary<string, string>>(args) : null);
+            return Failure(found);
         }
         var request = found.Request;
         if (request.MediaFileId is not { } fileId || await media.FindAsync(fileId, time.GetUtcNow(), cancellationToken) is not { } file
@@ -175,10 +323,13 @@ internal static class StudioApi
             return ApiProblem.Of(ErrorCode.NotFound, detail: $"The image of request {requestId} is no longer kept.");
         }
         return TypedResults.Ok(new ImageGenerated(requestId, Done, Convert.ToBase64String(bytes), links.For(file).Url,
-            new ImageMetadata(Math.Round((request.ProcessingMs ?? 0) / 1000.0, 3), request.ModelId, $"{file.Width}x{file.Height}")));
+            new ImageMetadata(Seconds(request.ProcessingMs), request.ModelId, $"{file.Width}x{file.Height}")));
     }
 
-    private static bool TryParseSize(string size, out int width, out int height)
+    [GeneratedRegex("^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")]
+    private static partial Regex LanguageTag();
+
+    internal static bool TryParseSize(string size, out int width, out int height)
     {
         width = height = 0;
         var parts = size.Split('x', 'X');

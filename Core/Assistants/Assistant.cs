@@ -55,6 +55,15 @@ public sealed class ThreadMessage
     public Guid? RunId { get; set; }
     public required string Metadata { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>A studio message's progress (processing, done, failed); null for the Assistants surface's messages.</summary>
+    public string? StudioStatus { get; set; }
+
+    /// <summary>The studio request working on (or last worked on) this message: its refinement, image or answer.</summary>
+    public Guid? StudioRequestId { get; set; }
+    public string? Intent { get; set; }
+    public string? RefinedPrompt { get; set; }
+    public Guid? MediaFileId { get; set; }
 }
 
 /// <summary>

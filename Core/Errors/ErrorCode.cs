@@ -67,6 +67,7 @@ public sealed record ErrorCode(string Code, int Status)
     public static readonly ErrorCode MediaTooLarge = new("media_too_large", 413);
     public static readonly ErrorCode MediaTooManyPixels = new("media_too_many_pixels", 413);
     public static readonly ErrorCode MediaLinkExpired = new("media_link_expired", 410);
+    public static readonly ErrorCode VendorBadOutput = new("vendor_bad_output", 502);
 
     public static IReadOnlyList<ErrorCode> All { get; } =
     [
@@ -81,7 +82,7 @@ public sealed record ErrorCode(string Code, int Status)
         TemplatePlaceholderMissing, TemplatePlaceholderUnknown, TemplateSyntaxInvalid, ActiveVersionNotDeletable,
         PromptTypeUnknown, TemplateVariablesInvalid, NoActiveVersion,
         ThreadRunActive, RunNotFinished,
-        MediaNotAnImage, MediaTooLarge, MediaTooManyPixels, MediaLinkExpired,
+        MediaNotAnImage, MediaTooLarge, MediaTooManyPixels, MediaLinkExpired, VendorBadOutput,
     ];
 
     /// <summary>The code a job stored (its last error), if it is one of ours.</summary>

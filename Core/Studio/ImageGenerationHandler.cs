@@ -20,10 +20,12 @@ namespace AiPrompts.Core.Studio;
 /// <summary>
 /// Runs <c>POST /v1/image/generate</c>: the image section's model (OpenAI, Hugging Face, OpenRouter, Gemini or
 /// the local one) draws the refined prompt; the picture is checked and re-encoded like an upload and written
-/// to the media store, with the request's completion and its usage row, in the job's fenced transaction.
+/// to the media store, with the request's completion and its usage row, in the job's fenced transaction. For a
+/// conversation's message, the same transaction gives the message its image and DONE.
 /// </summary>
 public sealed class ImageGenerationHandler(
-    NpgsqlDataSource dataSource, IServiceScopeFactory scopes, VendorClientFactory vendors, PromptRequestEvents events, IOptions<MediaOptions> media, TimeProvider time) : IJobHandler
+    NpgsqlDataSource dataSource, IServiceScopeFactory scopes, VendorClientFactory vendors, PromptRequestEvents events, JobScheduler scheduler,
+    IOptions<MediaOptions> media, TimeProvider time) : IJobHandler
 {
     public const string JobKind = "image_generate";
 
@@ -83,14 +85,18 @@ public sealed class ImageGenerationHandler(
         var bytes = JobStore.Command("INSERT INTO media_contents (id, bytes) VALUES ($1, $2)", fileId, image.Bytes);
         var completed = JobStore.Command("UPDATE studio_requests SET media_file_id = $2, processing_ms = $3, completed_at = $4 WHERE id = $1",
             context.Job.SubjectId, fileId, elapsed, now);
-        return JobOutcome.Succeed(file, bytes, completed, Usage(context, request, target, usage, started, UsageStatus.Succeeded, null));
+        var succeeded = Usage(context, request, target, usage, started, UsageStatus.Succeeded, null);
+        return request.MessageId is { } messageId
+            ? JobOutcome.Succeed(file, bytes, completed, succeeded, JobStore.Command(
+                "UPDATE thread_messages SET media_file_id = $2, studio_status = 'done' WHERE id = $1 AND studio_request_id = $3", messageId, fileId, context.Job.SubjectId))
+            : JobOutcome.Succeed(file, bytes, completed, succeeded);
     }
 
-    public IEnumerable<NpgsqlBatchCommand> FinalWrites(JobContext context) => [];
+    public IEnumerable<NpgsqlBatchCommand> FinalWrites(JobContext context) => [StudioSteps.FailMessage(context)];
 
-    /// <summary>The Api's bounded wait hears the end through Redis (best effort: the database is the truth).</summary>
-    public async ValueTask OnStatusChangedAsync(JobContext context, string status, CancellationToken cancellationToken) =>
-        await events.PublishStatusAsync(context.Job.SubjectId, PromptRequestStatus.FromJob(status), context.Attempt, cancellationToken);
+    /// <summary>The Api's bounded wait and a conversation's streams hear the end through Redis (best effort: the database is the truth).</summary>
+    public ValueTask OnStatusChangedAsync(JobContext context, string status, CancellationToken cancellationToken) =>
+        StudioSteps.NotifyAsync(dataSource, events, scheduler, context, status, cancellationToken);
 
     private NpgsqlBatchCommand Usage(JobContext context, Loaded request, VendorTarget target, MeteredUsage? usage, long started, string status, string? errorCode) =>
         UsageWrites.ForAttempt(context, Sections.Image, request.UserId, target, usage, time.GetElapsedTime(started), status, errorCode, time.GetUtcNow());
@@ -98,15 +104,16 @@ public sealed class ImageGenerationHandler(
     private async Task<Loaded?> LoadAsync(Guid id, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            SELECT r.user_id, u.role, u.is_disabled, r.provider_id, r.model_id, r.prompt, r.width, r.height, r.store
+            SELECT r.user_id, u.role, u.is_disabled, r.provider_id, r.model_id, r.prompt, r.width, r.height, r.store, r.message_id
             FROM studio_requests r JOIN users u ON u.id = r.user_id WHERE r.id = $1
             """);
         command.Parameters.Add(new() { Value = id, NpgsqlDbType = NpgsqlDbType.Uuid });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? new Loaded(reader.GetGuid(0), reader.GetString(1), reader.GetBoolean(2), reader.GetString(3), reader.GetString(4), reader.GetString(5), reader.GetInt32(6), reader.GetInt32(7), reader.GetBoolean(8))
+            ? new Loaded(reader.GetGuid(0), reader.GetString(1), reader.GetBoolean(2), reader.GetString(3), reader.GetString(4), reader.GetString(5), reader.GetInt32(6), reader.GetInt32(7), reader.GetBoolean(8),
+                reader.IsDBNull(9) ? null : reader.GetGuid(9))
             : null;
     }
 
-    private sealed record Loaded(Guid UserId, string Role, bool UserDisabled, string ProviderId, string ModelId, string Prompt, int Width, int Height, bool Store);
+    private sealed record Loaded(Guid UserId, string Role, bool UserDisabled, string ProviderId, string ModelId, string Prompt, int Width, int Height, bool Store, Guid? MessageId);
 }

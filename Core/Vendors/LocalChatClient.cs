@@ -11,7 +11,7 @@ namespace AiPrompts.Core.Vendors;
 /// whole product works (and is testable) with no vendor configured. It reports token usage like a vendor
 /// (about four characters a token). Given function tools, it calls one when the prompt names it (or the tool
 /// mode requires a call), with arguments built from the tool's schema; given the results, it answers with
-/// them. Given a JSON Schema, it answers with an instance of it.
+/// them. Given a JSON Schema, it answers with an instance of it that follows the prompt (<see cref="SchemaInstance"/>).
 /// </summary>
 public sealed class LocalChatClient(string modelId) : IChatClient
 {
@@ -112,8 +112,9 @@ public sealed class LocalChatClient(string modelId) : IChatClient
         }
         else if (options?.ResponseFormat is ChatResponseFormatJson { Schema: { } schema })
         {
-            // Structured output: an instance of the schema asked for, so a sandbox run needs no vendor key.
-            text = SchemaInstance.Generate(schema, $"local-{digest}");
+            // Structured output: an instance of the schema asked for, following the prompt, so a sandbox run or a
+            // studio refinement needs no vendor key.
+            text = SchemaInstance.Generate(schema, $"local-{digest}", prompt);
         }
         else if (options?.ResponseFormat is ChatResponseFormatJson)
         {

@@ -15,10 +15,15 @@ public static class SchemaInstance
 {
     private const int MaxDepth = 16;
 
-    public static string Generate(JsonElement schema, string seed) =>
-        (Build(schema, schema, seed, 0) ?? JsonValue.Create("")).ToJsonString();
+    /// <summary>
+    /// With a <paramref name="hint"/> (the prompt), the instance follows it the way a model would, still from
+    /// nothing but the text: an enum takes the choice whose words the hint uses most (else the first), a plain
+    /// string is the hint itself, and an array of plain strings holds the hint's distinct longer words.
+    /// </summary>
+    public static string Generate(JsonElement schema, string seed, string? hint = null) =>
+        (Build(schema, schema, seed, 0, string.IsNullOrWhiteSpace(hint) ? null : hint.Trim()) ?? JsonValue.Create("")).ToJsonString();
 
-    private static JsonNode? Build(JsonElement schema, JsonElement root, string seed, int depth)
+    private static JsonNode? Build(JsonElement schema, JsonElement root, string seed, int depth, string? hint)
     {
         if (schema.ValueKind == JsonValueKind.True || schema.ValueKind != JsonValueKind.Object || depth > MaxDepth)
         {
@@ -26,7 +31,7 @@ public static class SchemaInstance
         }
         if (schema.TryGetProperty("$ref", out var reference) && Resolve(root, reference.GetString()) is { } target)
         {
-            return Build(target, root, seed, depth + 1);
+            return Build(target, root, seed, depth + 1, hint);
         }
         if (schema.TryGetProperty("const", out var constant))
         {
@@ -34,13 +39,13 @@ public static class SchemaInstance
         }
         if (schema.TryGetProperty("enum", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0)
         {
-            return JsonNode.Parse(choices[0].GetRawText());
+            return JsonNode.Parse(Choose(choices, hint).GetRawText());
         }
         foreach (var keyword in (string[])["anyOf", "oneOf"])
         {
             if (schema.TryGetProperty(keyword, out var options) && options.ValueKind == JsonValueKind.Array && options.GetArrayLength() > 0)
             {
-                return Build(options[0], root, seed, depth + 1);
+                return Build(options[0], root, seed, depth + 1, hint);
             }
         }
         if (schema.TryGetProperty("allOf", out var all) && all.ValueKind == JsonValueKind.Array)
@@ -48,7 +53,7 @@ public static class SchemaInstance
             JsonObject? merged = null;
             foreach (var part in all.EnumerateArray())
             {
-                if (Build(part, root, seed, depth + 1) is JsonObject piece)
+                if (Build(part, root, seed, depth + 1, hint) is JsonObject piece)
                 {
                     merged ??= [];
                     foreach (var (name, value) in piece.ToList())
@@ -65,13 +70,13 @@ public static class SchemaInstance
         }
         return TypeOf(schema) switch
         {
-            "object" => Object(schema, root, seed, depth),
-            "array" => Array(schema, root, seed, depth),
+            "object" => Object(schema, root, seed, depth, hint),
+            "array" => Array(schema, root, seed, depth, hint),
             "integer" => JsonValue.Create((long)Number(schema, integer: true)),
             "number" => JsonValue.Create(Number(schema, integer: false)),
             "boolean" => JsonValue.Create(true),
             "null" => null,
-            _ => JsonValue.Create(Text(schema, seed)),
+            _ => JsonValue.Create(Text(schema, seed, hint)),
         };
     }
 
@@ -92,14 +97,14 @@ public static class SchemaInstance
         return schema.TryGetProperty("properties", out _) ? "object" : schema.TryGetProperty("items", out _) ? "array" : "string";
     }
 
-    private static JsonObject Object(JsonElement schema, JsonElement root, string seed, int depth)
+    private static JsonObject Object(JsonElement schema, JsonElement root, string seed, int depth, string? hint)
     {
         var result = new JsonObject();
         if (schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object)
         {
             foreach (var property in properties.EnumerateObject())
             {
-                result[property.Name] = Build(property.Value, root, $"{seed}-{property.Name}", depth + 1);
+                result[property.Name] = Build(property.Value, root, $"{seed}-{property.Name}", depth + 1, hint);
             }
         }
         if (schema.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.Array)
@@ -115,13 +120,22 @@ public static class SchemaInstance
         return result;
     }
 
-    private static JsonArray Array(JsonElement schema, JsonElement root, string seed, int depth)
+    private static JsonArray Array(JsonElement schema, JsonElement root, string seed, int depth, string? hint)
     {
+        if (hint is not null && schema.TryGetProperty("items", out var plain) && IsPlainString(plain))
+        {
+            var most = schema.TryGetProperty("maxItems", out var cap) && cap.TryGetInt32(out var c) ? Math.Clamp(c, 1, 8) : 8;
+            var words = WordsOf(hint).Where(w => w.Length > 3).Distinct(StringComparer.OrdinalIgnoreCase).Take(most).Select(w => (JsonNode?)JsonValue.Create(w)).ToArray();
+            if (words.Length > 0)
+            {
+                return [.. words];
+            }
+        }
         var count = schema.TryGetProperty("minItems", out var min) && min.TryGetInt32(out var m) ? Math.Clamp(m, 1, 100) : 1;
         var result = new JsonArray();
         for (var i = 0; i < count; i++)
         {
-            var item = schema.TryGetProperty("items", out var items) ? Build(items, root, $"{seed}-{i}", depth + 1) : JsonValue.Create(seed);
+            var item = schema.TryGetProperty("items", out var items) ? Build(items, root, $"{seed}-{i}", depth + 1, hint) : JsonValue.Create(seed);
             result.Add(item);
         }
         return result;
@@ -136,7 +150,7 @@ public static class SchemaInstance
         return integer ? Math.Ceiling(value) : value;
     }
 
-    private static string Text(JsonElement schema, string seed)
+    private static string Text(JsonElement schema, string seed, string? hint)
     {
         var text = schema.TryGetProperty("format", out var format) ? format.GetString() switch
         {
@@ -147,7 +161,7 @@ public static class SchemaInstance
             "uri" or "url" => "https://example.com/local",
             "uuid" => "00000000-0000-4000-8000-000000000000",
             _ => seed,
-        } : seed;
+        } : schema.TryGetProperty("pattern", out _) ? seed : hint ?? seed;
         var minLength = schema.TryGetProperty("minLength", out var min) && min.TryGetInt32(out var a) ? a : 0;
         var maxLength = schema.TryGetProperty("maxLength", out var max) && max.TryGetInt32(out var b) ? b : int.MaxValue;
         if (text.Length < minLength)
@@ -156,6 +170,37 @@ public static class SchemaInstance
         }
         return text.Length > maxLength ? text[..maxLength] : text;
     }
+
+    /// <summary>The enum value whose words (camelCase and snake_case split) the hint uses most; the first on a tie.</summary>
+    private static JsonElement Choose(JsonElement choices, string? hint)
+    {
+        var best = choices[0];
+        if (hint is null)
+        {
+            return best;
+        }
+        var used = WordsOf(hint).Select(w => w.ToLowerInvariant()).ToHashSet();
+        var bestScore = 0;
+        foreach (var choice in choices.EnumerateArray().Where(c => c.ValueKind == JsonValueKind.String))
+        {
+            var score = WordsOf(SplitCamel(choice.GetString()!)).Count(w => used.Contains(w.ToLowerInvariant()));
+            if (score > bestScore)
+            {
+                (best, bestScore) = (choice, score);
+            }
+        }
+        return best;
+    }
+
+    private static bool IsPlainString(JsonElement schema) =>
+        schema.ValueKind == JsonValueKind.Object && TypeOf(schema) == "string"
+        && !schema.TryGetProperty("enum", out _) && !schema.TryGetProperty("const", out _) && !schema.TryGetProperty("format", out _) && !schema.TryGetProperty("pattern", out _);
+
+    private static IEnumerable<string> WordsOf(string text) =>
+        text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Select(w => w.Trim(',', '.', ';', ':', '!', '?', '"', '\'', '(', ')')).Where(w => w.Length > 0);
+
+    private static string SplitCamel(string name) =>
+        string.Concat(name.Select((ch, i) => i > 0 && char.IsUpper(ch) ? " " + ch : ch == '_' || ch == '-' ? " " : ch.ToString()));
 
     /// <summary>A JSON pointer into the schema document (#/$defs/x, #/definitions/x); other references are not followed.</summary>
     private static JsonElement? Resolve(JsonElement root, string? reference)

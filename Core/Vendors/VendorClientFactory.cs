@@ -24,6 +24,12 @@ public sealed class VendorOptions
     /// </summary>
     public bool RecordMessageContent { get; set; }
 
+    /// <summary>
+    /// How long each call of the built-in local models takes (zero by default): set it to rehearse waits,
+    /// timeouts and a Worker lost mid-call with no vendor configured.
+    /// </summary>
+    public TimeSpan LocalLatency { get; set; } = TimeSpan.Zero;
+
     /// <summary>OpenRouter's optional app attribution headers (HTTP-Referer and X-Title).</summary>
     public OpenRouterOptions OpenRouter { get; set; } = new();
 
@@ -56,7 +62,9 @@ public sealed class VendorClientFactory(IHttpClientFactory httpClients, IOptions
     {
         IChatClient adapter = target.ProviderKind switch
         {
-            ProviderKinds.Local => new LocalChatClient(target.ModelId),
+            ProviderKinds.Local => options.Value.LocalLatency > TimeSpan.Zero
+                ? new DelayedChatClient(new LocalChatClient(target.ModelId), options.Value.LocalLatency, time)
+                : new LocalChatClient(target.ModelId),
             ProviderKinds.OpenAICompatible => OpenAIVendor.Chat(target, Http(), HeadersFor(target)),
             ProviderKinds.Anthropic => AnthropicVendor.Chat(target, Http()),
             _ => throw new NotSupportedException($"Provider kind '{target.ProviderKind}' has no chat adapter."),
@@ -75,7 +83,9 @@ public sealed class VendorClientFactory(IHttpClientFactory httpClients, IOptions
     {
         IImageGenerator adapter = target.ProviderKind switch
         {
-            ProviderKinds.Local => new LocalImageGenerator(target.ModelId),
+            ProviderKinds.Local => options.Value.LocalLatency > TimeSpan.Zero
+                ? new DelayedImageGenerator(new LocalImageGenerator(target.ModelId), options.Value.LocalLatency, time)
+                : new LocalImageGenerator(target.ModelId),
             ProviderKinds.OpenAICompatible => OpenAIVendor.Images(target, Http()),
             ProviderKinds.HuggingFace => new HuggingFaceImageGenerator(target, Http()),
             _ => throw new NotSupportedException($"Provider kind '{target.ProviderKind}' has no image adapter."),

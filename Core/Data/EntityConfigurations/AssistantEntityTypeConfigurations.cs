@@ -1,5 +1,6 @@
 using AiPrompts.Core.Assistants;
 using AiPrompts.Core.Jobs;
+using AiPrompts.Core.Media;
 using AiPrompts.Core.Users;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -39,13 +40,20 @@ internal sealed class ThreadMessageEntityTypeConfiguration : IEntityTypeConfigur
 {
     public void Configure(EntityTypeBuilder<ThreadMessage> builder)
     {
-        builder.ToTable("thread_messages", t => t.HasCheckConstraint("ck_thread_messages_role", "role IN ('user', 'assistant')"));
+        builder.ToTable("thread_messages", t =>
+        {
+            t.HasCheckConstraint("ck_thread_messages_role", "role IN ('user', 'assistant')");
+            t.HasCheckConstraint("ck_thread_messages_studio_status", "studio_status IN ('processing', 'done', 'failed')");
+        });
         builder.HasKey(m => m.Id);
         builder.Property(m => m.Seq).UseIdentityAlwaysColumn();
         builder.HasAlternateKey(m => m.Seq).HasName("thread_messages_seq_key");
         builder.Property(m => m.Metadata).HasColumnType("jsonb").HasColumnDefaultSql("'{}'::jsonb");
         builder.HasIndex(m => new { m.ThreadId, m.Seq }).HasDatabaseName("ix_thread_messages_thread");
         builder.HasOne<AssistantThread>().WithMany().HasForeignKey(m => m.ThreadId).OnDelete(DeleteBehavior.Cascade);
+        // A studio message's current step; no foreign key (the request points back at the message, which cascades).
+        builder.HasIndex(m => m.StudioRequestId).HasFilter("studio_request_id IS NOT NULL").HasDatabaseName("ix_thread_messages_studio_request");
+        builder.HasOne<MediaFile>().WithMany().HasForeignKey(m => m.MediaFileId).OnDelete(DeleteBehavior.SetNull);
     }
 }
 

@@ -1,3 +1,4 @@
+using AiPrompts.Core.Assistants;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.Media;
 using AiPrompts.Core.Studio;
@@ -39,12 +40,14 @@ internal sealed class StudioRequestEntityTypeConfiguration : IEntityTypeConfigur
 {
     public void Configure(EntityTypeBuilder<StudioRequest> builder)
     {
-        builder.ToTable("studio_requests", t => t.HasCheckConstraint("ck_studio_requests_kind", "kind IN ('image_generate')"));
+        builder.ToTable("studio_requests", t => t.HasCheckConstraint("ck_studio_requests_kind", "kind IN ('image_generate', 'prompt_refine', 'chat_reply')"));
         builder.HasKey(r => r.Id);
         builder.HasAlternateKey(r => r.JobId).HasName("studio_requests_job_id_key");
         builder.HasIndex(r => new { r.UserId, r.CreatedAt }).HasDatabaseName("ix_studio_requests_user");
         builder.HasOne<User>().WithMany().HasForeignKey(r => r.UserId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne<Job>().WithOne().HasForeignKey<StudioRequest>(r => r.JobId).OnDelete(DeleteBehavior.NoAction);
         builder.HasOne<MediaFile>().WithMany().HasForeignKey(r => r.MediaFileId).OnDelete(DeleteBehavior.SetNull);
+        builder.Property(r => r.Result).HasColumnType("jsonb");
+        builder.HasOne<ThreadMessage>().WithMany().HasForeignKey(r => r.MessageId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -322,11 +322,23 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<string>("Intent")
+                        .HasColumnType("text")
+                        .HasColumnName("intent");
+
+                    b.Property<Guid?>("MediaFileId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("media_file_id");
+
                     b.Property<string>("Metadata")
                         .IsRequired()
                         .HasColumnType("jsonb")
                         .HasColumnName("metadata")
                         .HasDefaultValueSql("'{}'::jsonb");
+
+                    b.Property<string>("RefinedPrompt")
+                        .HasColumnType("text")
+                        .HasColumnName("refined_prompt");
 
                     b.Property<string>("Role")
                         .IsRequired()
@@ -344,6 +356,14 @@ namespace AiPrompts.Core.Data.Migrations
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Seq"));
 
+                    b.Property<Guid?>("StudioRequestId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("studio_request_id");
+
+                    b.Property<string>("StudioStatus")
+                        .HasColumnType("text")
+                        .HasColumnName("studio_status");
+
                     b.Property<string>("Text")
                         .IsRequired()
                         .HasColumnType("text")
@@ -359,12 +379,18 @@ namespace AiPrompts.Core.Data.Migrations
                     b.HasAlternateKey("Seq")
                         .HasName("thread_messages_seq_key");
 
+                    b.HasIndex("StudioRequestId")
+                        .HasDatabaseName("ix_thread_messages_studio_request")
+                        .HasFilter("studio_request_id IS NOT NULL");
+
                     b.HasIndex("ThreadId", "Seq")
                         .HasDatabaseName("ix_thread_messages_thread");
 
                     b.ToTable("thread_messages", null, t =>
                         {
                             t.HasCheckConstraint("ck_thread_messages_role", "role IN ('user', 'assistant')");
+
+                            t.HasCheckConstraint("ck_thread_messages_studio_status", "studio_status IN ('processing', 'done', 'failed')");
                         });
                 });
 
@@ -1025,6 +1051,10 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("height");
 
+                    b.Property<string>("ImageUrl")
+                        .HasColumnType("text")
+                        .HasColumnName("image_url");
+
                     b.Property<Guid>("JobId")
                         .HasColumnType("uuid")
                         .HasColumnName("job_id");
@@ -1034,9 +1064,17 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("kind");
 
+                    b.Property<string>("Lang")
+                        .HasColumnType("text")
+                        .HasColumnName("lang");
+
                     b.Property<Guid?>("MediaFileId")
                         .HasColumnType("uuid")
                         .HasColumnName("media_file_id");
+
+                    b.Property<Guid?>("MessageId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("message_id");
 
                     b.Property<string>("ModelId")
                         .IsRequired()
@@ -1057,9 +1095,21 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("provider_id");
 
+                    b.Property<string>("Result")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("result");
+
                     b.Property<bool>("Store")
                         .HasColumnType("boolean")
                         .HasColumnName("store");
+
+                    b.Property<string>("Style")
+                        .HasColumnType("text")
+                        .HasColumnName("style");
+
+                    b.Property<string>("Topic")
+                        .HasColumnType("text")
+                        .HasColumnName("topic");
 
                     b.Property<Guid>("UserId")
                         .HasColumnType("uuid")
@@ -1080,7 +1130,7 @@ namespace AiPrompts.Core.Data.Migrations
 
                     b.ToTable("studio_requests", null, t =>
                         {
-                            t.HasCheckConstraint("ck_studio_requests_kind", "kind IN ('image_generate')");
+                            t.HasCheckConstraint("ck_studio_requests_kind", "kind IN ('image_generate', 'prompt_refine', 'chat_reply')");
                         });
                 });
 
@@ -1436,6 +1486,12 @@ namespace AiPrompts.Core.Data.Migrations
 
             modelBuilder.Entity("AiPrompts.Core.Assistants.ThreadMessage", b =>
                 {
+                    b.HasOne("AiPrompts.Core.Media.MediaFile", null)
+                        .WithMany()
+                        .HasForeignKey("MediaFileId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("thread_messages_media_file_id_fkey");
+
                     b.HasOne("AiPrompts.Core.Assistants.AssistantThread", null)
                         .WithMany()
                         .HasForeignKey("ThreadId")
@@ -1562,6 +1618,12 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasForeignKey("MediaFileId")
                         .OnDelete(DeleteBehavior.SetNull)
                         .HasConstraintName("studio_requests_media_file_id_fkey");
+
+                    b.HasOne("AiPrompts.Core.Assistants.ThreadMessage", null)
+                        .WithMany()
+                        .HasForeignKey("MessageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("studio_requests_message_id_fkey");
 
                     b.HasOne("AiPrompts.Core.Users.User", null)
                         .WithMany()

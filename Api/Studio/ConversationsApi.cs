@@ -1,0 +1,268 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Threading.Channels;
+using AiPrompts.Api.Assistants;
+using AiPrompts.Api.Auth;
+using AiPrompts.Api.Errors;
+using AiPrompts.Api.Media;
+using AiPrompts.Api.PromptRequests;
+using AiPrompts.Core.ApiKeys;
+using AiPrompts.Core.Assistants;
+using AiPrompts.Core.Data;
+using AiPrompts.Core.Errors;
+using AiPrompts.Core.Jobs;
+using AiPrompts.Core.Media;
+using AiPrompts.Core.PromptRequests;
+using AiPrompts.Core.Providers;
+using AiPrompts.Core.Studio;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace AiPrompts.Api.Studio;
+
+public sealed record ConversationCreate([property: JsonPropertyName("metadata")] Dictionary<string, string>? Metadata = null);
+
+/// <summary>A user message: the text, and what the refinement and the image take from it.</summary>
+public sealed record ConversationMessageCreate(
+    [property: JsonPropertyName("content")] string? Content,
+    [property: JsonPropertyName("style")] string? Style = null,
+    [property: JsonPropertyName("lang")] string? Lang = null,
+    [property: JsonPropertyName("topic")] string? Topic = null,
+    [property: JsonPropertyName("image_url")] string? ImageUrl = null,
+    [property: JsonPropertyName("size")] string? Size = null,
+    [property: JsonPropertyName("store")] bool? Store = null);
+
+public sealed record StudioError(
+    [property: JsonPropertyName("code")] string Code,
+    [property: JsonPropertyName("message")] string Message,
+    [property: JsonPropertyName("recovery_action")] string RecoveryAction);
+
+/// <summary>A message with the document's fields: intent, refined_prompt, image_url, status (PROCESSING, DONE, or FAILED with why), request_id.</summary>
+public sealed record ConversationMessage(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("conversation_id")] string ConversationId,
+    [property: JsonPropertyName("role")] string Role,
+    [property: JsonPropertyName("content")] string Content,
+    [property: JsonPropertyName("intent")] string? Intent,
+    [property: JsonPropertyName("refined_prompt")] string? RefinedPrompt,
+    [property: JsonPropertyName("image_url")] string? ImageUrl,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("request_id")] string? RequestId,
+    [property: JsonPropertyName("error")] StudioError? Error,
+    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt);
+
+public sealed record Conversation(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt,
+    [property: JsonPropertyName("metadata")] Dictionary<string, string> Metadata,
+    [property: JsonPropertyName("messages")] IReadOnlyList<ConversationMessage> Messages);
+
+public sealed record ConversationMessages([property: JsonPropertyName("data")] IReadOnlyList<ConversationMessage> Data);
+
+/// <summary>
+/// The Vietnamese document's conversation service (REQUIREMENTS §C): sessions and messages, a user message's
+/// intent, refined prompt and image worked out in the background as a chain of jobs (refine, then image or
+/// answer), never in the request. A conversation is an assistants thread (<c>thread_…</c>): one store of
+/// conversations for both surfaces, one owner rule (others get 404), and one delete that stops their work.
+/// </summary>
+internal static class ConversationsApi
+{
+    public static IEndpointRouteBuilder MapConversationsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/conversations").WithTags("Studio (the Vietnamese document's services)").RequireScope(ApiKeyScopes.Prompts);
+        group.MapPost("/", CreateAsync).WithName("CreateConversation").WithSummary("Start a conversation");
+        group.MapGet("/{conversation_id}", GetAsync).WithName("GetConversation").WithSummary("One of my conversations, with its messages");
+        group.MapDelete("/{conversation_id}", DeleteAsync).WithName("DeleteConversation").WithSummary("Delete a conversation with its messages; its work in progress stops");
+        group.MapPost("/{conversation_id}/messages", PostMessageAsync).WithName("PostConversationMessage")
+            .WithSummary("Add a user message: 202 PROCESSING while its intent, refined prompt and (for an image intent) image or (else) answer are worked out in the background");
+        group.MapGet("/{conversation_id}/messages", ListMessagesAsync).WithName("ListConversationMessages").WithSummary("A conversation's messages, oldest first");
+        group.MapGet("/{conversation_id}/messages/{message_id}", GetMessageAsync).WithName("GetConversationMessage").WithSummary("One message, as it stands");
+        group.MapGet("/{conversation_id}/events", EventsAsync).WithName("ConversationEvents").Produces<ConversationMessage>(StatusCodes.Status200OK, "text/event-stream")
+            .WithSummary("Server-sent events: each message as it is now, then again whenever it changes (event: message)");
+        return app;
+    }
+
+    internal static async Task<Created<Conversation>> CreateAsync(ConversationCreate? body, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken)
+    {
+        var thread = await store.CreateThreadAsync(principal.AiCaller().UserId, body?.Metadata, [], cancellationToken);
+        var id = OpenAIIds.Of(OpenAIIds.Thread, thread.Id);
+        return TypedResults.Created($"/v1/conversations/{id}", new Conversation(id, thread.CreatedAt, body?.Metadata ?? [], []));
+    }
+
+    internal static async Task<Results<Ok<Conversation>, ProblemHttpResult>> GetAsync(
+        string conversation_id, ClaimsPrincipal principal, ThreadStore store, MessageViews views, CancellationToken cancellationToken)
+    {
+        if (await FindAsync(conversation_id, principal, store, cancellationToken) is not { } thread)
+        {
+            return ApiProblem.Of(ErrorCode.NotFound);
+        }
+        return TypedResults.Ok(new Conversation(conversation_id, thread.CreatedAt, JsonSerializer.Deserialize<Dictionary<string, string>>(thread.Metadata) ?? [],
+            await views.ListAsync(thread.Id, cancellationToken)));
+    }
+
+    internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string conversation_id, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken) =>
+        OpenAIIds.TryParse(OpenAIIds.Thread, conversation_id, out var id) && await store.DeleteThreadAsync(principal.AiCaller().UserId, id, cancellationToken)
+            ? TypedResults.NoContent()
+            : ApiProblem.Of(ErrorCode.NotFound);
+
+    internal static async Task<Results<Accepted<ConversationMessage>, ValidationProblem, ProblemHttpResult>> PostMessageAsync(
+        string conversation_id, ConversationMessageCreate body, ClaimsPrincipal principal, ThreadStore store, AppDbContext db, AiAccess access,
+        JobScheduler scheduler, MessageViews views, IOptions<StudioOptions> options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (await FindAsync(conversation_id, principal, store, cancellationToken) is not { } thread)
+        {
+            return ApiProblem.Of(ErrorCode.NotFound);
+        }
+        var errors = new Dictionary<string, string[]>();
+        StudioApi.CheckRefinement(body.Content, body.Style, body.Lang, body.Topic, body.ImageUrl, "content", options.Value, errors);
+        if (!StudioApi.TryParseSize(body.Size ?? "1024x1024", out var width, out var height))
+        {
+            errors["size"] = ["The size is WIDTHxHEIGHT, each from 64 to 4096 pixels, e.g. 1024x1024."];
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        // The first step's model is decided now, so that a missing model or key is this call's clear refusal.
+        var caller = principal.AiCaller();
+        var (decision, refused) = await StudioApi.DecideAsync(access, caller, Sections.Content, null, null, cancellationToken);
+        if (refused is not null)
+        {
+            return refused;
+        }
+        var keep = body.Store ?? await StudioApi.StoreByDefaultAsync(db, Sections.Image, cancellationToken);
+        var (message, busy) = await store.AddMessageAsync(thread.Id, "user", body.Content!.Trim(), null, cancellationToken, async (message, ct) =>
+        {
+            var now = time.GetUtcNow();
+            var request = new StudioRequest
+            {
+                Id = Guid.CreateVersion7(now), UserId = caller.UserId, Kind = PromptRefineHandler.JobKind, ProviderId = decision.ProviderId, ModelId = decision.ModelId,
+                Prompt = message.Text, Style = Clean(body.Style), Lang = Clean(body.Lang), Topic = Clean(body.Topic), ImageUrl = Clean(body.ImageUrl),
+                Width = width, Height = height, Store = keep, MessageId = message.Id, CreatedAt = now,
+            };
+            var job = scheduler.Create(PromptRefineHandler.JobKind, request.Id, options.Value.MaxAttempts);
+            request.JobId = job.Id;
+            db.Jobs.Add(job);
+            await db.SaveChangesAsync(ct);
+            db.StudioRequests.Add(request);
+            message.StudioStatus = StudioStatus.Processing;
+            message.StudioRequestId = request.Id;
+            await db.SaveChangesAsync(ct);
+        });
+        if (busy is not null)
+        {
+            return busy;
+        }
+        await scheduler.WakeWorkersAsync(CancellationToken.None);
+        var view = (await views.FindAsync(thread.Id, message!.Id, cancellationToken))!;
+        return TypedResults.Accepted($"/v1/conversations/{conversation_id}/messages/{view.Id}", view);
+    }
+
+    internal static async Task<Results<Ok<ConversationMessages>, ProblemHttpResult>> ListMessagesAsync(
+        string conversation_id, ClaimsPrincipal principal, ThreadStore store, MessageViews views, CancellationToken cancellationToken) =>
+        await FindAsync(conversation_id, principal, store, cancellationToken) is { } thread
+            ? TypedResults.Ok(new ConversationMessages(await views.ListAsync(thread.Id, cancellationToken)))
+            : ApiProblem.Of(ErrorCode.NotFound);
+
+    internal static async Task<Results<Ok<ConversationMessage>, ProblemHttpResult>> GetMessageAsync(
+        string conversation_id, string message_id, ClaimsPrincipal principal, ThreadStore store, MessageViews views, CancellationToken cancellationToken) =>
+        await FindAsync(conversation_id, principal, store, cancellationToken) is { } thread
+        && OpenAIIds.TryParse(OpenAIIds.Message, message_id, out var id) && await views.FindAsync(thread.Id, id, cancellationToken) is { } view
+            ? TypedResults.Ok(view)
+            : ApiProblem.Of(ErrorCode.NotFound);
+
+    internal static async Task<Results<ServerSentEventsResult<ConversationMessage>, ProblemHttpResult>> EventsAsync(
+        string conversation_id, ClaimsPrincipal principal, ThreadStore store, MessageViews views, PromptRequestEvents events, TimeProvider time, CancellationToken cancellationToken) =>
+        await FindAsync(conversation_id, principal, store, cancellationToken) is { } thread
+            ? TypedResults.ServerSentEvents(ChangesAsync(thread.Id, views, events, time, cancellationToken))
+            : ApiProblem.Of(ErrorCode.NotFound);
+
+    /// <summary>
+    /// Every message once, then each one again when it changes: told through Redis by the steps' jobs, and
+    /// read again from the database every few seconds whatever Redis does. A comment line keeps idle
+    /// connections open through proxies.
+    /// </summary>
+    private static async IAsyncEnumerable<SseItem<ConversationMessage>> ChangesAsync(
+        Guid threadId, MessageViews views, PromptRequestEvents events, TimeProvider time, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+        await using var subscription = await QuickSubscription.StartAsync(events, threadId, _ =>
+        {
+            changed.Writer.TryWrite(true);
+            return ValueTask.CompletedTask;
+        });
+        var sent = new Dictionary<string, ConversationMessage>();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            foreach (var message in await views.ListAsync(threadId, cancellationToken))
+            {
+                // The signed image link changes on every read; a message is new to the stream when anything else does.
+                if (!sent.TryGetValue(message.Id, out var before) || before with { ImageUrl = null } != message with { ImageUrl = null } || (before.ImageUrl is null) != (message.ImageUrl is null))
+                {
+                    sent[message.Id] = message;
+                    yield return new SseItem<ConversationMessage>(message, "message") { EventId = $"{message.Id}:{message.Status}" };
+                }
+            }
+            using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            poll.CancelAfter(subscription.IsLive ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(1));
+            try
+            {
+                await changed.Reader.ReadAsync(poll.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Time to look anyway.
+            }
+        }
+    }
+
+    private static async Task<AssistantThread?> FindAsync(string conversationId, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken) =>
+        OpenAIIds.TryParse(OpenAIIds.Thread, conversationId, out var id) ? await store.FindThreadAsync(principal.AiCaller().UserId, id, cancellationToken) : null;
+
+    private static string? Clean(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}
+
+/// <summary>Messages as the studio shows them: a failed one with its step's localised reason, an image as a signed link.</summary>
+internal sealed class MessageViews(AppDbContext db, MediaLinks links, MessageCatalog messages, IHttpContextAccessor http, TimeProvider time)
+{
+    public async Task<IReadOnlyList<ConversationMessage>> ListAsync(Guid threadId, CancellationToken cancellationToken) =>
+        await ViewsAsync(db.ThreadMessages.AsNoTracking().Where(m => m.ThreadId == threadId), cancellationToken);
+
+    public async Task<ConversationMessage?> FindAsync(Guid threadId, Guid messageId, CancellationToken cancellationToken) =>
+        (await ViewsAsync(db.ThreadMessages.AsNoTracking().Where(m => m.ThreadId == threadId && m.Id == messageId), cancellationToken)) is [var one] ? one : null;
+
+    private async Task<IReadOnlyList<ConversationMessage>> ViewsAsync(IQueryable<ThreadMessage> query, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var rows = await query.OrderBy(m => m.Seq)
+            .Select(m => new
+            {
+                Message = m,
+                File = db.MediaFiles.FirstOrDefault(f => f.Id == m.MediaFileId && (f.ExpiresAt == null || f.ExpiresAt > now)),
+                Job = db.StudioRequests.Where(r => r.Id == m.StudioRequestId).Join(db.Jobs, r => r.JobId, j => j.Id, (r, j) => new { j.LastErrorCode, j.LastErrorArgs, j.Status }).FirstOrDefault(),
+            })
+            .ToListAsync(cancellationToken);
+        var language = http.HttpContext is { } context ? messages.ChooseLanguage(ProblemDetailsEnricher.PreferredLanguages(context.Request)) : MessageCatalog.DefaultLanguage;
+        return [.. rows.Select(row =>
+        {
+            var m = row.Message;
+            StudioError? error = null;
+            if (m.StudioStatus == StudioStatus.Failed)
+            {
+                var code = ErrorCode.Find(row.Job?.LastErrorCode) ?? (row.Job?.Status == JobStatus.Cancelled ? ErrorCode.Cancelled : ErrorCode.InternalError);
+                var args = row.Job?.LastErrorArgs is { } stored ? JsonSerializer.Deserialize<Dictionary<string, string>>(stored) : null;
+                var text = messages.Get(code.Code, language, args);
+                error = new StudioError(code.Code, text.UserMessage, text.RecoveryAction);
+            }
+            return new ConversationMessage(
+                OpenAIIds.Of(OpenAIIds.Message, m.Id), OpenAIIds.Of(OpenAIIds.Thread, m.ThreadId), m.Role, m.Text, m.Intent, m.RefinedPrompt,
+                row.File is { } file ? links.For(file).Url : null,
+                m.StudioStatus switch { StudioStatus.Processing => StudioApi.Processing, StudioStatus.Failed => StudioApi.Failed, _ => StudioApi.Done },
+                m.StudioRequestId?.ToString("N"), error, m.CreatedAt);
+        })];
+    }
+}
