@@ -98,7 +98,21 @@ public static class CoreServiceExtensions
             .Validate(o => o.ImageIntents.Count > 0 && !string.IsNullOrWhiteSpace(o.Fallback) && !o.ImageIntents.ContainsKey(o.Fallback) && o.MaxKeywords is >= 1 and <= 50,
                 "Studio:Refine needs at least one image intent, a fallback intent that is not one of them, and MaxKeywords from 1 to 50.")
             .ValidateOnStart();
-        services.AddScoped<IMediaStore, PostgresMediaStore>();
+        services.AddScoped<PostgresMediaStore>();
+        if (builder.Configuration.GetValue<string>($"{MediaOptions.Section}:Store") is MediaStorage.S3)
+        {
+            var s3 = builder.Configuration.GetSection($"{MediaOptions.Section}:S3").Get<MediaOptions.S3Options>() ?? new();
+            if (string.IsNullOrWhiteSpace(s3.Bucket))
+            {
+                throw new InvalidOperationException("Media:Store is s3, and Media:S3:Bucket is not set.");
+            }
+            services.AddSingleton(S3MediaStore.CreateClient(s3));
+            services.AddScoped<IMediaStore, S3MediaStore>();
+        }
+        else
+        {
+            services.AddScoped<IMediaStore>(sp => sp.GetRequiredService<PostgresMediaStore>());
+        }
         services.AddScoped<MediaLibrary>();
         var allowPrivate = builder.Configuration.GetValue<bool>(BaseUrlPolicy.AllowPrivateSetting);
         services.AddHttpClient(VendorClientFactory.HttpClientName)

@@ -94,7 +94,7 @@ internal static class MediaApi
         {
             return ApiProblem.Of(ErrorCode.MediaLinkExpired, new Dictionary<string, string> { ["expiresAt"] = DateTimeOffset.FromUnixTimeSeconds(until).ToString("O", CultureInfo.InvariantCulture) });
         }
-        if (await store.FindAsync(id, now, cancellationToken) is not { } file || await store.ReadAsync(id, cancellationToken) is not { } bytes)
+        if (await store.FindAsync(id, now, cancellationToken) is not { } file || await store.ReadAsync(file, cancellationToken) is not { } bytes)
         {
             return ApiProblem.Of(ErrorCode.NotFound);
         }

@@ -317,7 +317,7 @@ internal static partial class StudioApi
         }
         var request = found.Request;
         if (request.MediaFileId is not { } fileId || await media.FindAsync(fileId, time.GetUtcNow(), cancellationToken) is not { } file
-            || await media.ReadAsync(fileId, cancellationToken) is not { } bytes)
+            || await media.ReadAsync(file, cancellationToken) is not { } bytes)
         {
             // Done, but its unstored image has been deleted since.
             return ApiProblem.Of(ErrorCode.NotFound, detail: $"The image of request {requestId} is no longer kept.");

@@ -18,6 +18,9 @@ public sealed class MediaFile
 
     /// <summary>upload, or generated (by an image model).</summary>
     public required string Origin { get; set; }
+
+    /// <summary>Where the bytes are: <c>postgres</c> (media_contents) or <c>s3</c> (the bucket, under the file's id).</summary>
+    public string Storage { get; set; } = MediaStorage.Postgres;
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? ExpiresAt { get; set; }
 }
@@ -53,4 +56,32 @@ public sealed class MediaOptions
 
     /// <summary>The key that signs file URLs (base64, 32 bytes or more); unset: derived from the JWT signing key.</summary>
     public string? SigningKey { get; set; }
+
+    /// <summary>Where new files' bytes go: <c>postgres</c> (the default, nothing else to run) or <c>s3</c> (<see cref="S3"/>).</summary>
+    public string Store { get; set; } = MediaStorage.Postgres;
+
+    public S3Options S3 { get; set; } = new();
+
+    /// <summary>An S3-compatible bucket (AWS S3, MinIO, Ceph, R2, ...). Credentials: these, else the AWS SDK's usual chain.</summary>
+    public sealed class S3Options
+    {
+        /// <summary>The endpoint of an S3-compatible server; unset: AWS S3 in <see cref="Region"/>.</summary>
+        public string? ServiceUrl { get; set; }
+        public string Region { get; set; } = "us-east-1";
+        public string? Bucket { get; set; }
+        public string? AccessKey { get; set; }
+        public string? SecretKey { get; set; }
+
+        /// <summary>Bucket in the path (https://host/bucket/key), as most S3-compatible servers want.</summary>
+        public bool ForcePathStyle { get; set; } = true;
+
+        /// <summary>Put before every object key, so installations can share a bucket.</summary>
+        public string KeyPrefix { get; set; } = "media/";
+    }
+}
+
+public static class MediaStorage
+{
+    public const string Postgres = "postgres";
+    public const string S3 = "s3";
 }

@@ -74,22 +74,27 @@ public sealed class ImageGenerationHandler(
                 Usage(context, request, target, usage, started, UsageStatus.Failed, ErrorCode.VendorBadRequest.Code));
         }
         var now = time.GetUtcNow();
-        var fileId = Guid.CreateVersion7(now);
+        // The file's id is the request's: a retried attempt writes the same file again, never a second one.
+        var fileId = context.Job.SubjectId;
         var elapsed = (int)time.GetElapsedTime(started).TotalMilliseconds;
-        var file = JobStore.Command("""
-            INSERT INTO media_files (id, owner_user_id, content_type, width, height, length, origin, created_at, expires_at)
-            VALUES ($1, $2, $3, $4, $5, $6, 'generated', $7, $8)
-            """, fileId, request.UserId, image.ContentType!, image.Width, image.Height, image.Bytes.LongLength, now,
-            request.Store ? null : (DateTimeOffset?)(now + media.Value.UnstoredRetention));
-        file.Parameters[7].NpgsqlDbType = NpgsqlDbType.TimestampTz;
-        var bytes = JobStore.Command("INSERT INTO media_contents (id, bytes) VALUES ($1, $2)", fileId, image.Bytes);
+        var record = new MediaFile
+        {
+            Id = fileId, OwnerUserId = request.UserId, ContentType = image.ContentType!, Width = image.Width, Height = image.Height,
+            Length = image.Bytes.LongLength, Origin = MediaLibrary.Generated, CreatedAt = now,
+            ExpiresAt = request.Store ? null : now + media.Value.UnstoredRetention,
+        };
+        IReadOnlyList<NpgsqlBatchCommand> stored;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            stored = await scope.ServiceProvider.GetRequiredService<IMediaStore>().StageAsync(record, image.Bytes, cancellationToken);
+        }
         var completed = JobStore.Command("UPDATE studio_requests SET media_file_id = $2, processing_ms = $3, completed_at = $4 WHERE id = $1",
             context.Job.SubjectId, fileId, elapsed, now);
         var succeeded = Usage(context, request, target, usage, started, UsageStatus.Succeeded, null);
         return request.MessageId is { } messageId
-            ? JobOutcome.Succeed(file, bytes, completed, succeeded, JobStore.Command(
-                "UPDATE thread_messages SET media_file_id = $2, studio_status = 'done' WHERE id = $1 AND studio_request_id = $3", messageId, fileId, context.Job.SubjectId))
-            : JobOutcome.Succeed(file, bytes, completed, succeeded);
+            ? JobOutcome.Succeed([.. stored, completed, succeeded, JobStore.Command(
+                "UPDATE thread_messages SET media_file_id = $2, studio_status = 'done' WHERE id = $1 AND studio_request_id = $3", messageId, fileId, context.Job.SubjectId)])
+            : JobOutcome.Succeed([.. stored, completed, succeeded]);
     }
 
     public IEnumerable<NpgsqlBatchCommand> FinalWrites(JobContext context) => [StudioSteps.FailMessage(context)];

@@ -13,9 +13,11 @@ internal sealed class MediaFileEntityTypeConfiguration : IEntityTypeConfiguratio
 {
     public void Configure(EntityTypeBuilder<MediaFile> builder)
     {
+        builder.Property(f => f.Storage).HasColumnDefault(MediaStorage.Postgres);
         builder.ToTable("media_files", t =>
         {
             t.HasCheckConstraint("ck_media_files_origin", "origin IN ('upload', 'generated')");
+            t.HasCheckConstraint("ck_media_files_storage", "storage IN ('postgres', 's3')");
             t.HasCheckConstraint("ck_media_files_type", "content_type IN ('image/png', 'image/jpeg', 'image/webp')");
         });
         builder.HasKey(f => f.Id);

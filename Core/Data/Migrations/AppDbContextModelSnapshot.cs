@@ -672,6 +672,12 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("owner_user_id");
 
+                    b.Property<string>("Storage")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasDefaultValue("postgres")
+                        .HasColumnName("storage");
+
                     b.Property<int>("Width")
                         .HasColumnType("integer")
                         .HasColumnName("width");
@@ -689,6 +695,8 @@ namespace AiPrompts.Core.Data.Migrations
                     b.ToTable("media_files", null, t =>
                         {
                             t.HasCheckConstraint("ck_media_files_origin", "origin IN ('upload', 'generated')");
+
+                            t.HasCheckConstraint("ck_media_files_storage", "storage IN ('postgres', 's3')");
 
                             t.HasCheckConstraint("ck_media_files_type", "content_type IN ('image/png', 'image/jpeg', 'image/webp')");
                         });
