@@ -82,7 +82,7 @@ internal static class ConversationsApi
         group.MapGet("/{conversation_id}/messages", ListMessagesAsync).WithName("ListConversationMessages").WithSummary("A conversation's messages, oldest first");
         group.MapGet("/{conversation_id}/messages/{message_id}", GetMessageAsync).WithName("GetConversationMessage").WithSummary("One message, as it stands");
         group.MapGet("/{conversation_id}/events", EventsAsync).WithName("ConversationEvents").Produces<ConversationMessage>(StatusCodes.Status200OK, "text/event-stream")
-            .WithSummary("Server-sent events: each message as it is now, then again whenever it changes (event: message)");
+            .WithSummary("Server-sent events: ready, then each message as it is now and again whenever it changes (event: message), ping while quiet");
         return app;
     }
 
@@ -175,18 +175,20 @@ internal static class ConversationsApi
             ? TypedResults.Ok(view)
             : ApiProblem.Of(ErrorCode.NotFound);
 
-    internal static async Task<Results<ServerSentEventsResult<ConversationMessage>, ProblemHttpResult>> EventsAsync(
+    internal static async Task<Results<ServerSentEventsResult<string>, ProblemHttpResult>> EventsAsync(
         string conversation_id, ClaimsPrincipal principal, ThreadStore store, MessageViews views, PromptRequestEvents events, TimeProvider time, CancellationToken cancellationToken) =>
         await FindAsync(conversation_id, principal, store, cancellationToken) is { } thread
             ? TypedResults.ServerSentEvents(ChangesAsync(thread.Id, views, events, time, cancellationToken))
             : ApiProblem.Of(ErrorCode.NotFound);
 
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
     /// <summary>
-    /// Every message once, then each one again when it changes: told through Redis by the steps' jobs, and
-    /// read again from the database every few seconds whatever Redis does. A comment line keeps idle
-    /// connections open through proxies.
+    /// <c>ready</c> at once (the stream is open), every message once, then each one again when it changes:
+    /// told through Redis by the steps' jobs, and read again from the database every few seconds whatever
+    /// Redis does. <c>ping</c> every 15 s of quiet keeps the connection open through proxies.
     /// </summary>
-    private static async IAsyncEnumerable<SseItem<ConversationMessage>> ChangesAsync(
+    private static async IAsyncEnumerable<SseItem<string>> ChangesAsync(
         Guid threadId, MessageViews views, PromptRequestEvents events, TimeProvider time, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -195,7 +197,9 @@ internal static class ConversationsApi
             changed.Writer.TryWrite(true);
             return ValueTask.CompletedTask;
         });
+        yield return new SseItem<string>(JsonSerializer.Serialize(new { conversation_id = OpenAIIds.Of(OpenAIIds.Thread, threadId) }, Json), "ready");
         var sent = new Dictionary<string, ConversationMessage>();
+        var quietSince = time.GetTimestamp();
         while (!cancellationToken.IsCancellationRequested)
         {
             foreach (var message in await views.ListAsync(threadId, cancellationToken))
@@ -204,8 +208,14 @@ internal static class ConversationsApi
                 if (!sent.TryGetValue(message.Id, out var before) || before with { ImageUrl = null } != message with { ImageUrl = null } || (before.ImageUrl is null) != (message.ImageUrl is null))
                 {
                     sent[message.Id] = message;
-                    yield return new SseItem<ConversationMessage>(message, "message") { EventId = $"{message.Id}:{message.Status}" };
+                    quietSince = time.GetTimestamp();
+                    yield return new SseItem<string>(JsonSerializer.Serialize(message, Json), "message") { EventId = $"{message.Id}:{message.Status}" };
                 }
+            }
+            if (time.GetElapsedTime(quietSince) >= TimeSpan.FromSeconds(15))
+            {
+                quietSince = time.GetTimestamp();
+                yield return new SseItem<string>("{}", "ping");
             }
             using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             poll.CancelAfter(subscription.IsLive ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(1));

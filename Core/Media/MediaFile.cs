@@ -57,6 +57,9 @@ public sealed class MediaOptions
     /// <summary>The key that signs file URLs (base64, 32 bytes or more); unset: derived from the JWT signing key.</summary>
     public string? SigningKey { get; set; }
 
+    /// <summary>The address clients reach the Api at (e.g. https://api.example.com), for absolute file URLs; unset: the request's own.</summary>
+    public string? PublicBaseUrl { get; set; }
+
     /// <summary>Where new files' bytes go: <c>postgres</c> (the default, nothing else to run) or <c>s3</c> (<see cref="S3"/>).</summary>
     public string Store { get; set; } = MediaStorage.Postgres;
 

@@ -24,7 +24,7 @@ async function api(path, token, body) {
   return JSON.parse(text);
 }
 
-const { accessToken } = await api('/api/v1/auth/token', null, { email, password });
+const { data: { accessToken } } = await api('/api/v1/auth/token', null, { email, password });
 const conversation = await api('/v1/conversations', accessToken, { metadata: { app: 'photofun' } });
 const posted = await api(`/v1/conversations/${conversation.id}/messages`, accessToken, {
   content: 'Generate an image of a red lantern festival over Hoi An at night',
@@ -45,7 +45,7 @@ const rows = ['intent', 'refined_prompt', 'status', 'request_id', 'created_at']
 const html = `<!doctype html><html><head><meta charset="utf-8"><style>
   body { font: 15px system-ui, sans-serif; margin: 24px; background: #f4f5f7; color: #1f2328; }
   .bubble { background: #fff; border-radius: 12px; padding: 16px 20px; max-width: 820px; box-shadow: 0 1px 3px #0002; }
-  h1 { font-size: 16px; margin: 0 0 10px; } code { background: #eef; padding: 1px 4px; border-radius: 4px; }
+  h1 { font-size: 16px; margin: 0 0 10px; word-break: break-all; } code { background: #eef; padding: 1px 4px; border-radius: 4px; }
   table { border-collapse: collapse; margin: 10px 0; } th { text-align: left; padding: 3px 14px 3px 0; color: #57606a; font-weight: 600; }
   td { padding: 3px 0; } img { display: block; margin-top: 8px; border-radius: 8px; max-width: 768px; }
 </style></head><body><div class="bubble">
@@ -66,7 +66,7 @@ try {
   await page.locator('img').evaluate(img => img.complete ? null : new Promise(resolve => { img.onload = resolve; img.onerror = resolve; }));
   await page.screenshot({ path: `${out}/studio-conversation.png`, fullPage: true });
 
-  const dash = await browser.newPage({ viewport: { width: 1600, height: 900 }, colorScheme: 'light' });
+  const dash = await browser.newPage({ viewport: { width: 1600, height: 1480 }, colorScheme: 'light' }); // the trace's every span
   await dash.goto(loginUrl);
   await dash.waitForURL(`${dashboard}/**`);
   await dash.goto(`${dashboard}/traces`);

@@ -66,7 +66,7 @@ public sealed class MediaApiTests(MediaApiTests.Fixture fixture) : IClassFixture
         var (status, body) = await UploadAsync(client, Picture(320, 200, SKEncodedImageFormat.Png), "cat.png", "image/png");
         Assert.Equal(HttpStatusCode.Created, status);
         var url = body.GetProperty("file_url").GetString()!;
-        Assert.Matches("^/api/v1/files/[0-9a-f]{32}\\?expires=[0-9]+&signature=[A-Za-z0-9_-]{43}$", url);
+        Assert.Matches("^http://localhost/api/v1/files/[0-9a-f]{32}\\?expires=[0-9]+&signature=[A-Za-z0-9_-]{43}$", url);
         Assert.Equal(("image/png", 320, 200), (body.GetProperty("content_type").GetString(), body.GetProperty("width").GetInt32(), body.GetProperty("height").GetInt32()));
         Assert.Equal(JsonValueKind.Null, body.GetProperty("kept_until").ValueKind); // stored: kept until deleted
 

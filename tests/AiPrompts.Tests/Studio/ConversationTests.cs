@@ -58,6 +58,10 @@ public sealed class ConversationTests(ConversationTests.Fixture fixture) : IClas
             {
                 name = line["event: ".Length..];
             }
+            else if (line.StartsWith("data: ", StringComparison.Ordinal) && name is "ready" or "ping")
+            {
+                Assert.True(name == "ping" || seen.Count == 0, "ready comes first");
+            }
             else if (line.StartsWith("data: ", StringComparison.Ordinal))
             {
                 Assert.Equal("message", name);
