@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using AiPrompts.Tests.Infrastructure;
+
+namespace AiPrompts.Tests.Usage;
+
+/// <summary>GET /api/v1/usage and /usage/events over usage rows in the real database.</summary>
+public sealed class UsageApiTests(UsageApiTests.Fixture fixture) : IClassFixture<UsageApiTests.Fixture>
+{
+    public sealed class Fixture : ApiFactory;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private const string Window = "from=2026-11-01T00:00:00Z&to=2027-01-01T00:00:00Z";
+
+    private async Task AddAsync(Guid user, string at, string provider, string section, string status, long input, long output, decimal? cost, decimal? vendorCost)
+    {
+        await fixture.Database.ExecuteAsync("""
+            INSERT INTO usage_events (id, user_id, subject_type, section, provider_id, model_id, key_source, input_tokens, output_tokens, cost, vendor_cost, duration_ms, status, created_at)
+            VALUES (gen_random_uuid(), $1, 'prompt_request', $2, $3, 'm-1', 'personal', $4, $5, $6, $7, 100, $8, $9)
+            """, user, section, provider, input, output, cost, vendorCost, status, DateTimeOffset.Parse(at, CultureInfo.InvariantCulture));
+    }
+
+    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task Totals_are_the_sums_of_their_rows_across_a_month_boundary_in_JSON_and_CSV_and_a_user_sees_only_their_own()
+    {
+        var user = await fixture.CreateUserAsync("user");
+        var other = await fixture.CreateUserAsync("user");
+        await AddAsync(user.Id, "2026-11-30T23:59:59.999Z", "openai", "content", "succeeded", 100, 50, 0.001m, null);
+        await AddAsync(user.Id, "2026-12-01T00:00:00Z", "openrouter", "chat", "succeeded", 10, 5, 0.0002m, 0.00025m);
+        await AddAsync(user.Id, "2026-12-01T12:00:00Z", "openrouter", "chat", "failed", 0, 0, null, null);
+        await AddAsync(other.Id, "2026-12-01T08:00:00Z", "openai", "chat", "succeeded", 1000, 1000, 1m, null);
+        using var client = fixture.CreateClient(user.Token);
+
+        var report = await JsonAsync(await client.GetAsync($"/api/v1/usage?{Window}&groupBy=month", Ct));
+        var groups = report.GetProperty("groups");
+        Assert.Equal(["2026-11", "2026-12"], groups.EnumerateArray().Select(g => g.GetProperty("group").GetProperty("month").GetString()));
+        var november = groups[0].GetProperty("totals");
+        Assert.Equal((1L, 100L, 50L, 0.001m), (november.GetProperty("calls").GetInt64(), november.GetProperty("inputTokens").GetInt64(), november.GetProperty("outputTokens").GetInt64(), november.GetProperty("cost").GetDecimal()));
+        var december = groups[1].GetProperty("totals");
+        Assert.Equal((2L, 1L, 1L), (december.GetProperty("calls").GetInt64(), december.GetProperty("succeeded").GetInt64(), december.GetProperty("failed").GetInt64()));
+        Assert.Equal((0.0002m, 0.00025m, 0.00005m), (december.GetProperty("cost").GetDecimal(), december.GetProperty("vendorCost").GetDecimal(), december.GetProperty("costDifference").GetDecimal()));
+
+        // The totals are the sum of the groups, and of the rows themselves; the other user's row is not in them.
+        var totals = report.GetProperty("totals");
+        Assert.Equal(3L, totals.GetProperty("calls").GetInt64());
+        Assert.Equal(groups.EnumerateArray().Sum(g => g.GetProperty("totals").GetProperty("cost").GetDecimal()), totals.GetProperty("cost").GetDecimal());
+        Assert.Equal(await fixture.Database.ScalarAsync<long>("SELECT sum(input_tokens + output_tokens) FROM usage_events WHERE user_id = $1", user.Id),
+            totals.GetProperty("inputTokens").GetInt64() + totals.GetProperty("outputTokens").GetInt64());
+
+        // Any dimensions at once, and filters on them.
+        var byDay = await JsonAsync(await client.GetAsync($"/api/v1/usage?{Window}&groupBy=day,provider", Ct));
+        Assert.Equal(["2026-11-30/openai", "2026-12-01/openrouter"], byDay.GetProperty("groups").EnumerateArray()
+            .Select(g => $"{g.GetProperty("group").GetProperty("day").GetString()}/{g.GetProperty("group").GetProperty("provider").GetString()}"));
+        var failedOnly = await JsonAsync(await client.GetAsync($"/api/v1/usage?{Window}&status=failed&provider=openrouter", Ct));
+        Assert.Equal(1L, failedOnly.GetProperty("totals").GetProperty("calls").GetInt64());
+
+        // CSV on Accept: text/csv, one line per group.
+        using var csvRequest = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/usage?{Window}&groupBy=month,section");
+        csvRequest.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/csv"));
+        using var csvResponse = await client.SendAsync(csvRequest, Ct);
+        Assert.Equal("text/csv", csvResponse.Content.Headers.ContentType?.MediaType);
+        var lines = (await csvResponse.Content.ReadAsStringAsync(Ct)).Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(',')).ToList();
+        Assert.Equal(["month", "section", "calls", "succeeded", "failed", "inputTokens", "outputTokens", "cost", "vendorCost", "costDifference", "durationMs"], lines[0]);
+        Assert.Equal(["2026-11", "content", "1", "1", "0", "100", "50", "0.00100000", "", "", "100"], lines[1]);
+        Assert.Equal(["2026-12", "chat", "2", "1", "1", "10", "5", "0.00020000", "0.00025000", "0.00005000", "200"], lines[2]);
+
+        // Someone else's usage: refused to a user, open to a super admin.
+        await JsonAsync(await client.GetAsync($"/api/v1/usage?{Window}&userId={other.Id}", Ct), HttpStatusCode.Forbidden);
+        using var admin = fixture.CreateClient((await fixture.CreateUserAsync("super_admin")).Token);
+        var theirs = await JsonAsync(await admin.GetAsync($"/api/v1/usage?{Window}&userId={other.Id}", Ct));
+        Assert.Equal((1L, 1m), (theirs.GetProperty("totals").GetProperty("calls").GetInt64(), theirs.GetProperty("totals").GetProperty("cost").GetDecimal()));
+    }
+
+    [Fact]
+    public async Task Raw_rows_page_newest_first_and_bad_queries_are_field_errors()
+    {
+        var user = await fixture.CreateUserAsync("user");
+        await AddAsync(user.Id, "2026-12-02T10:00:00Z", "openai", "chat", "succeeded", 1, 1, 0.1m, null);
+        await AddAsync(user.Id, "2026-12-02T11:00:00Z", "openai", "chat", "succeeded", 2, 2, 0.2m, null);
+        await AddAsync(user.Id, "2026-12-02T12:00:00Z", "openai", "chat", "succeeded", 3, 3, 0.3m, null);
+        using var client = fixture.CreateClient(user.Token);
+
+        var first = await JsonAsync(await client.GetAsync($"/api/v1/usage/events?{Window}&limit=2", Ct));
+        Assert.Equal([3L, 2L], first.GetProperty("data").EnumerateArray().Select(r => r.GetProperty("inputTokens").GetInt64()));
+        var cursor = first.GetProperty("nextCursor").GetString();
+        var second = await JsonAsync(await client.GetAsync($"/api/v1/usage/events?{Window}&limit=2&cursor={cursor}", Ct));
+        Assert.Equal([1L], second.GetProperty("data").EnumerateArray().Select(r => r.GetProperty("inputTokens").GetInt64()));
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("nextCursor").ValueKind);
+
+        var bad = await JsonAsync(await client.GetAsync("/api/v1/usage?groupBy=day,colour&status=lost&from=2027-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", Ct), HttpStatusCode.BadRequest);
+        Assert.All(["groupBy", "status", "from"], field => Assert.True(bad.GetProperty("errors").TryGetProperty(field, out _), field));
+        await JsonAsync(await client.GetAsync("/api/v1/usage/events?limit=0&cursor=nope", Ct), HttpStatusCode.BadRequest);
+    }
+}
