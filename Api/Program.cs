@@ -32,7 +32,7 @@ app.MapDefaultEndpoints();
 
 // Every endpoint needs a signed-in caller unless it says AllowAnonymous, and an API key only reaches the
 // endpoints whose scope it holds (RequireScope).
-var api = app.MapGroup("").RequireAuthorization().AddEndpointFilterFactory(NumericRules.Factory);
+var api = app.MapGroup("").RequireAuthorization().AddEndpointFilter<RequestRateLimitFilter>().AddEndpointFilterFactory(NumericRules.Factory);
 api.MapRootApi();
 api.MapApiDocs();
 api.MapAuthApi();

@@ -46,6 +46,11 @@ internal static class ApplicationServiceExtensions
         services.AddSingleton<Media.MediaLinks>();
         services.AddOptions<Studio.StudioOptions>().BindConfiguration(Studio.StudioOptions.Section);
         services.AddHttpContextAccessor();
+        services.AddOptions<Auth.RequestRateLimitOptions>().BindConfiguration(Auth.RequestRateLimitOptions.Section)
+            .Validate(o => o.UserPermitLimit >= 0 && o.ApiKeyPermitLimit >= 0 && o.Window >= TimeSpan.FromSeconds(1) && o.FallbackShare is > 0 and <= 1,
+                "RateLimits: limits are 0 (none) or more, the window at least a second, the fallback share in (0, 1].")
+            .ValidateOnStart();
+        services.AddSingleton<Auth.RequestRateLimiter>();
         services.AddScoped<Studio.MessageViews>();
 
         services.AddOptions<RequestLimitsOptions>().BindConfiguration(RequestLimitsOptions.Section);

@@ -78,6 +78,9 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Keys:MasterKey", MasterKey);
         // Fake vendors listen on loopback; the SSRF tests switch this off again.
         builder.UseSetting("Ai:AllowPrivateBaseUrls", "true");
+        // Tests make many requests as one user: the request limits are counted, and high (RateLimitTests sets its own).
+        builder.UseSetting("RateLimits:UserPermitLimit", "1000000");
+        builder.UseSetting("RateLimits:ApiKeyPermitLimit", "1000000");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);
