@@ -25,7 +25,8 @@ public sealed record UsageGroup(IReadOnlyDictionary<string, string?> Group, Usag
 public sealed record UsageTotals(
     long Calls, long Succeeded, long Failed, long InputTokens, long OutputTokens, decimal Cost, decimal? VendorCost, decimal? CostDifference, long DurationMs);
 
-public sealed record UsageReport(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<string> GroupBy, UsageTotals Totals, IReadOnlyList<UsageGroup> Groups);
+/// <summary><c>Source</c>: <c>rollups</c> when the window is whole UTC days (read from the daily rollups), else <c>events</c> (the rows).</summary>
+public sealed record UsageReport(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<string> GroupBy, string Source, UsageTotals Totals, IReadOnlyList<UsageGroup> Groups);
 
 public sealed record UsageRow(
     Guid Id, DateTimeOffset CreatedAt, Guid? UserId, string SubjectType, Guid? SubjectId, Guid? JobId, int? Attempt, string Section, string Provider, string Model,
@@ -33,26 +34,40 @@ public sealed record UsageRow(
 
 /// <summary>
 /// <c>GET /api/v1/usage</c>: the usage rows every vendor call writes, added up by any of the time buckets and
-/// dimensions, filtered by time and the same dimensions; JSON, or CSV on <c>Accept: text/csv</c>.
+/// dimensions, filtered by time and the same dimensions; JSON, or CSV on <c>Accept: text/csv</c>. A window of
+/// whole UTC days is read from <c>usage_rollups</c> (kept exact by a trigger as rows are written), so a year
+/// of totals is a few rows per day; any other window from the rows.
 /// <c>GET /api/v1/usage/events</c>: the rows themselves, newest first, keyset-paged. Everyone reads their own
 /// usage; a super admin reads everyone's and may filter by <c>userId</c>.
 /// </summary>
 internal static class UsageApi
 {
-    /// <summary>What may be grouped by: the name in the query and the response, and its SQL over usage_events (nothing else reaches the SQL).</summary>
-    private static readonly Dictionary<string, string> Dimensions = new(StringComparer.Ordinal)
+    /// <summary>What may be grouped by: the name in the query and the response, and its SQL over the rows and over the rollups (nothing else reaches the SQL).</summary>
+    private static readonly Dictionary<string, (string Events, string Rollups)> Dimensions = new(StringComparer.Ordinal)
     {
-        ["day"] = "to_char(date_trunc('day', created_at, 'UTC'), 'YYYY-MM-DD')",
-        ["week"] = "to_char(date_trunc('week', created_at, 'UTC'), 'YYYY-MM-DD')",
-        ["month"] = "to_char(date_trunc('month', created_at, 'UTC'), 'YYYY-MM')",
-        ["user"] = "user_id::text",
-        ["provider"] = "provider_id",
-        ["model"] = "model_id",
-        ["section"] = "section",
-        ["keySource"] = "key_source",
-        ["status"] = "status",
-        ["subjectType"] = "subject_type",
+        ["day"] = ("to_char(date_trunc('day', created_at, 'UTC'), 'YYYY-MM-DD')", "to_char(day, 'YYYY-MM-DD')"),
+        ["week"] = ("to_char(date_trunc('week', created_at, 'UTC'), 'YYYY-MM-DD')", "to_char(date_trunc('week', day), 'YYYY-MM-DD')"),
+        ["month"] = ("to_char(date_trunc('month', created_at, 'UTC'), 'YYYY-MM')", "to_char(day, 'YYYY-MM')"),
+        ["user"] = ("user_id::text", "user_id::text"),
+        ["provider"] = ("provider_id", "provider_id"),
+        ["model"] = ("model_id", "model_id"),
+        ["section"] = ("section", "section"),
+        ["keySource"] = ("key_source", "key_source"),
+        ["status"] = ("status", "status"),
+        ["subjectType"] = ("subject_type", "subject_type"),
     };
+
+    private const string EventTotals = """
+        count(*), count(*) FILTER (WHERE status = 'succeeded'), count(*) FILTER (WHERE status = 'failed'),
+        coalesce(sum(input_tokens), 0)::bigint, coalesce(sum(output_tokens), 0)::bigint, coalesce(sum(cost), 0), sum(vendor_cost),
+        sum(vendor_cost - cost) FILTER (WHERE vendor_cost IS NOT NULL AND cost IS NOT NULL), coalesce(sum(duration_ms), 0)::bigint
+        """;
+
+    private const string RollupTotals = """
+        coalesce(sum(calls), 0)::bigint, coalesce(sum(calls) FILTER (WHERE status = 'succeeded'), 0)::bigint, coalesce(sum(calls) FILTER (WHERE status = 'failed'), 0)::bigint,
+        coalesce(sum(input_tokens), 0)::bigint, coalesce(sum(output_tokens), 0)::bigint, coalesce(sum(cost), 0), sum(vendor_cost),
+        sum(cost_difference), coalesce(sum(duration_ms), 0)::bigint
+        """;
 
     private const int MaxGroups = 10_000;
     private static readonly TimeSpan DefaultRange = TimeSpan.FromDays(30);
@@ -99,10 +114,11 @@ internal static class UsageApi
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
-            var (where, parameters) = Where(filter!);
-            var totals = (await QueryAsync(connection, [], where, parameters, cancellationToken)).Single().Totals;
-            var groups = keys.Length == 0 ? [] : await QueryAsync(connection, keys, where, parameters, cancellationToken);
-            var report = new UsageReport(filter!.From, filter.To, keys, totals, groups);
+            var rollups = IsWholeDay(filter!.From) && IsWholeDay(filter.To);
+            var (where, parameters) = Where(filter, rollups);
+            var totals = (await QueryAsync(connection, rollups, [], where, parameters, cancellationToken)).Single().Totals;
+            var groups = keys.Length == 0 ? [] : await QueryAsync(connection, rollups, keys, where, parameters, cancellationToken);
+            var report = new UsageReport(filter.From, filter.To, keys, rollups ? "rollups" : "events", totals, groups);
             return WantsCsv(http.Request)
                 ? TypedResults.File(Encoding.UTF8.GetBytes(Csv(report)), "text/csv; charset=utf-8", "usage.csv")
                 : TypedResults.Ok(report);
@@ -199,14 +215,16 @@ internal static class UsageApi
     private static string[] Split(string? list) =>
         list is null ? [] : list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    private static (string Sql, List<NpgsqlParameter> Parameters) Where(Filter filter)
+    private static bool IsWholeDay(DateTimeOffset instant) => instant.UtcTicks % TimeSpan.TicksPerDay == 0;
+
+    private static (string Sql, List<NpgsqlParameter> Parameters) Where(Filter filter, bool rollups)
     {
         var parameters = new List<NpgsqlParameter>
         {
             new() { Value = filter.From, NpgsqlDbType = NpgsqlDbType.TimestampTz },
             new() { Value = filter.To, NpgsqlDbType = NpgsqlDbType.TimestampTz },
         };
-        var sql = new StringBuilder("created_at >= $1 AND created_at < $2");
+        var sql = new StringBuilder(rollups ? "day >= ($1 AT TIME ZONE 'UTC')::date AND day < ($2 AT TIME ZONE 'UTC')::date" : "created_at >= $1 AND created_at < $2");
         if (filter.UserId is { } user)
         {
             parameters.Add(new() { Value = user, NpgsqlDbType = NpgsqlDbType.Uuid });
@@ -224,16 +242,14 @@ internal static class UsageApi
         return (sql.ToString(), parameters);
     }
 
-    private static async Task<List<UsageGroup>> QueryAsync(NpgsqlConnection connection, string[] keys, string where, List<NpgsqlParameter> parameters, CancellationToken cancellationToken)
+    private static async Task<List<UsageGroup>> QueryAsync(NpgsqlConnection connection, bool rollups, string[] keys, string where, List<NpgsqlParameter> parameters, CancellationToken cancellationToken)
     {
-        var columns = keys.Select(k => Dimensions[k]).ToArray();
+        var columns = keys.Select(k => rollups ? Dimensions[k].Rollups : Dimensions[k].Events).ToArray();
         var select = columns.Length == 0 ? "" : string.Join(", ", columns) + ", ";
         var group = columns.Length == 0 ? "" : $" GROUP BY {string.Join(", ", columns)} ORDER BY {string.Join(", ", columns)} LIMIT {MaxGroups}";
         await using var command = new NpgsqlCommand($"""
-            SELECT {select}count(*), count(*) FILTER (WHERE status = 'succeeded'), count(*) FILTER (WHERE status = 'failed'),
-                   coalesce(sum(input_tokens), 0)::bigint, coalesce(sum(output_tokens), 0)::bigint, coalesce(sum(cost), 0), sum(vendor_cost),
-                   sum(vendor_cost - cost) FILTER (WHERE vendor_cost IS NOT NULL AND cost IS NOT NULL), coalesce(sum(duration_ms), 0)::bigint
-            FROM usage_events WHERE {where}{group}
+            SELECT {select}{(rollups ? RollupTotals : EventTotals)}
+            FROM {(rollups ? "usage_rollups" : "usage_events")} WHERE {where}{group}
             """, connection);
         command.Parameters.AddRange(parameters.Select(p => p.Clone()).ToArray());
         var result = new List<UsageGroup>();

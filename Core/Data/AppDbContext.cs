@@ -33,6 +33,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbCon
     public DbSet<PromptRequest> PromptRequests => Set<PromptRequest>();
     public DbSet<PromptResponse> PromptResponses => Set<PromptResponse>();
     public DbSet<UsageEvent> UsageEvents => Set<UsageEvent>();
+    public DbSet<UsageRollup> UsageRollups => Set<UsageRollup>();
     public DbSet<PromptTemplate> PromptTemplates => Set<PromptTemplate>();
     public DbSet<PromptTemplateVersion> PromptTemplateVersions => Set<PromptTemplateVersion>();
     public DbSet<Assistant> Assistants => Set<Assistant>();

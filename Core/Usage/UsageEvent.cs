@@ -54,3 +54,32 @@ public static class UsageStatus
     /// <summary>The worker stopped the call at shutdown; the job runs again elsewhere.</summary>
     public const string Interrupted = "interrupted";
 }
+
+/// <summary>
+/// Usage added up per UTC day and every dimension a report groups by, kept exact by a trigger as each usage
+/// row is written (in the same transaction), so a report over months reads a few rows per day rather than
+/// every call. Deleting raw rows (retention) leaves it as it is.
+/// </summary>
+public sealed class UsageRollup
+{
+    public long Id { get; set; }
+    public DateOnly Day { get; set; }
+    public Guid? UserId { get; set; }
+    public required string SubjectType { get; set; }
+    public required string Section { get; set; }
+    public required string ProviderId { get; set; }
+    public required string ModelId { get; set; }
+    public required string KeySource { get; set; }
+    public required string Status { get; set; }
+    public long Calls { get; set; }
+    public long InputTokens { get; set; }
+    public long OutputTokens { get; set; }
+    public decimal Cost { get; set; }
+
+    /// <summary>The vendor-reported cost of the calls that had one (null when none did).</summary>
+    public decimal? VendorCost { get; set; }
+
+    /// <summary>Vendor minus computed cost, over the calls that had both (null when none did).</summary>
+    public decimal? CostDifference { get; set; }
+    public long DurationMs { get; set; }
+}

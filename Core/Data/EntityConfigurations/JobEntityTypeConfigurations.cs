@@ -86,3 +86,20 @@ internal sealed class UsageEventEntityTypeConfiguration : IEntityTypeConfigurati
         builder.HasOne<User>().WithMany().HasForeignKey(u => u.UserId).OnDelete(DeleteBehavior.SetNull);
     }
 }
+
+/// <summary>One row per UTC day and dimensions; the trigger of the UsageRollups migration keeps it (see <see cref="UsageRollup"/>).</summary>
+internal sealed class UsageRollupEntityTypeConfiguration : IEntityTypeConfiguration<UsageRollup>
+{
+    public void Configure(EntityTypeBuilder<UsageRollup> builder)
+    {
+        builder.ToTable("usage_rollups");
+        builder.HasKey(r => r.Id);
+        builder.Property(r => r.Id).UseIdentityAlwaysColumn();
+        builder.Property(r => r.Cost).HasPrecision(18, 8);
+        builder.Property(r => r.VendorCost).HasPrecision(18, 8);
+        builder.Property(r => r.CostDifference).HasPrecision(18, 8);
+        builder.HasIndex(r => new { r.Day, r.UserId, r.SubjectType, r.Section, r.ProviderId, r.ModelId, r.KeySource, r.Status })
+            .IsUnique().AreNullsDistinct(false).HasDatabaseName("ux_usage_rollups_dimensions");
+    }
+}
+

@@ -57,6 +57,13 @@ public sealed class UsageApiTests(UsageApiTests.Fixture fixture) : IClassFixture
         Assert.Equal(await fixture.Database.ScalarAsync<long>("SELECT sum(input_tokens + output_tokens) FROM usage_events WHERE user_id = $1", user.Id),
             totals.GetProperty("inputTokens").GetInt64() + totals.GetProperty("outputTokens").GetInt64());
 
+        // A window of whole UTC days is read from the rollups, any other from the rows: the same figures.
+        Assert.Equal("rollups", report.GetProperty("source").GetString());
+        var fromRows = await JsonAsync(await client.GetAsync("/api/v1/usage?from=2026-11-01T00:00:00.001Z&to=2026-12-31T23:59:59Z&groupBy=month", Ct));
+        Assert.Equal("events", fromRows.GetProperty("source").GetString());
+        Assert.Equal(report.GetProperty("totals").GetRawText(), fromRows.GetProperty("totals").GetRawText());
+        Assert.Equal(report.GetProperty("groups").GetRawText(), fromRows.GetProperty("groups").GetRawText());
+
         // Any dimensions at once, and filters on them.
         var byDay = await JsonAsync(await client.GetAsync($"/api/v1/usage?{Window}&groupBy=day,provider", Ct));
         Assert.Equal(["2026-11-30/openai", "2026-12-01/openrouter"], byDay.GetProperty("groups").EnumerateArray()
@@ -79,6 +86,13 @@ public sealed class UsageApiTests(UsageApiTests.Fixture fixture) : IClassFixture
         using var admin = fixture.CreateClient((await fixture.CreateUserAsync("super_admin")).Token);
         var theirs = await JsonAsync(await admin.GetAsync($"/api/v1/usage?{Window}&userId={other.Id}", Ct));
         Assert.Equal((1L, 1m), (theirs.GetProperty("totals").GetProperty("calls").GetInt64(), theirs.GetProperty("totals").GetProperty("cost").GetDecimal()));
+
+        // Raw rows deleted (retention): the rollups keep the totals, the rows are gone.
+        await fixture.Database.ExecuteAsync("DELETE FROM usage_events WHERE user_id = $1", user.Id);
+        var kept = await JsonAsync(await client.GetAsync($"/api/v1/usage?{Window}", Ct));
+        Assert.Equal(3L, kept.GetProperty("totals").GetProperty("calls").GetInt64());
+        var rowsGone = await JsonAsync(await client.GetAsync("/api/v1/usage?from=2026-11-01T00:00:00.001Z&to=2026-12-31T23:59:59Z", Ct));
+        Assert.Equal(0L, rowsGone.GetProperty("totals").GetProperty("calls").GetInt64());
     }
 
     [Fact]
