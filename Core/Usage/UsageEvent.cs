@@ -64,6 +64,12 @@ public sealed class UsageRollup
 {
     public long Id { get; set; }
     public DateOnly Day { get; set; }
+
+    /// <summary>
+    /// Which of a few rows of the same day and dimensions this is (the writing connection's, by its backend
+    /// pid): concurrent job completions for one user and model then rarely wait on one row's lock. Reads sum them.
+    /// </summary>
+    public int Shard { get; set; }
     public Guid? UserId { get; set; }
     public required string SubjectType { get; set; }
     public required string Section { get; set; }

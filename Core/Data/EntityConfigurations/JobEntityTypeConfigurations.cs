@@ -98,7 +98,7 @@ internal sealed class UsageRollupEntityTypeConfiguration : IEntityTypeConfigurat
         builder.Property(r => r.Cost).HasPrecision(18, 8);
         builder.Property(r => r.VendorCost).HasPrecision(18, 8);
         builder.Property(r => r.CostDifference).HasPrecision(18, 8);
-        builder.HasIndex(r => new { r.Day, r.UserId, r.SubjectType, r.Section, r.ProviderId, r.ModelId, r.KeySource, r.Status })
+        builder.HasIndex(r => new { r.Day, r.UserId, r.SubjectType, r.Section, r.ProviderId, r.ModelId, r.KeySource, r.Status, r.Shard })
             .IsUnique().AreNullsDistinct(false).HasDatabaseName("ux_usage_rollups_dimensions");
     }
 }

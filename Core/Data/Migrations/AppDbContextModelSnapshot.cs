@@ -1443,6 +1443,10 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("section");
 
+                    b.Property<int>("Shard")
+                        .HasColumnType("integer")
+                        .HasColumnName("shard");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasColumnType("text")
@@ -1465,11 +1469,11 @@ namespace AiPrompts.Core.Data.Migrations
                     b.HasKey("Id")
                         .HasName("usage_rollups_pkey");
 
-                    b.HasIndex("Day", "UserId", "SubjectType", "Section", "ProviderId", "ModelId", "KeySource", "Status")
+                    b.HasIndex("Day", "UserId", "SubjectType", "Section", "ProviderId", "ModelId", "KeySource", "Status", "Shard")
                         .IsUnique()
                         .HasDatabaseName("ux_usage_rollups_dimensions");
 
-                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("Day", "UserId", "SubjectType", "Section", "ProviderId", "ModelId", "KeySource", "Status"), false);
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("Day", "UserId", "SubjectType", "Section", "ProviderId", "ModelId", "KeySource", "Status", "Shard"), false);
 
                     b.ToTable("usage_rollups", (string)null);
                 });

@@ -19,6 +19,7 @@ namespace AiPrompts.Core.Data.Migrations
                     id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityAlwaysColumn),
                     day = table.Column<DateOnly>(type: "date", nullable: false),
+                    shard = table.Column<int>(type: "integer", nullable: false),
                     user_id = table.Column<Guid>(type: "uuid", nullable: true),
                     subject_type = table.Column<string>(type: "text", nullable: false),
                     section = table.Column<string>(type: "text", nullable: false),
@@ -42,21 +43,22 @@ namespace AiPrompts.Core.Data.Migrations
             migrationBuilder.CreateIndex(
                 name: "ux_usage_rollups_dimensions",
                 table: "usage_rollups",
-                columns: new[] { "day", "user_id", "subject_type", "section", "provider_id", "model_id", "key_source", "status" },
+                columns: new[] { "day", "user_id", "subject_type", "section", "provider_id", "model_id", "key_source", "status", "shard" },
                 unique: true)
                 .Annotation("Npgsql:NullsDistinct", false);
 
-            // Kept exact as usage rows are written: one upsert per inserted statement, in its transaction.
+            // Kept exact as usage rows are written: one upsert per inserted statement, in its transaction, on the row of the
+            // writing connection's shard (so concurrent completions rarely wait for each other).
             migrationBuilder.Sql("""
                 CREATE FUNCTION usage_rollup_add() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
-                    INSERT INTO usage_rollups AS r (day, user_id, subject_type, section, provider_id, model_id, key_source, status,
+                    INSERT INTO usage_rollups AS r (day, user_id, subject_type, section, provider_id, model_id, key_source, status, shard,
                         calls, input_tokens, output_tokens, cost, vendor_cost, cost_difference, duration_ms)
-                    SELECT (created_at AT TIME ZONE 'UTC')::date, user_id, subject_type, section, provider_id, model_id, key_source, status,
+                    SELECT (created_at AT TIME ZONE 'UTC')::date, user_id, subject_type, section, provider_id, model_id, key_source, status, pg_backend_pid() % 8,
                         count(*), sum(input_tokens), sum(output_tokens), coalesce(sum(cost), 0), sum(vendor_cost),
                         sum(vendor_cost - cost) FILTER (WHERE vendor_cost IS NOT NULL AND cost IS NOT NULL), sum(duration_ms)
                     FROM new_rows GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
-                    ON CONFLICT (day, user_id, subject_type, section, provider_id, model_id, key_source, status) DO UPDATE SET
+                    ON CONFLICT (day, user_id, subject_type, section, provider_id, model_id, key_source, status, shard) DO UPDATE SET
                         calls = r.calls + excluded.calls,
                         input_tokens = r.input_tokens + excluded.input_tokens,
                         output_tokens = r.output_tokens + excluded.output_tokens,
@@ -67,9 +69,9 @@ namespace AiPrompts.Core.Data.Migrations
                     RETURN NULL;
                 END $$;
 
-                INSERT INTO usage_rollups (day, user_id, subject_type, section, provider_id, model_id, key_source, status,
+                INSERT INTO usage_rollups (day, user_id, subject_type, section, provider_id, model_id, key_source, status, shard,
                     calls, input_tokens, output_tokens, cost, vendor_cost, cost_difference, duration_ms)
-                SELECT (created_at AT TIME ZONE 'UTC')::date, user_id, subject_type, section, provider_id, model_id, key_source, status,
+                SELECT (created_at AT TIME ZONE 'UTC')::date, user_id, subject_type, section, provider_id, model_id, key_source, status, 0,
                     count(*), sum(input_tokens), sum(output_tokens), coalesce(sum(cost), 0), sum(vendor_cost),
                     sum(vendor_cost - cost) FILTER (WHERE vendor_cost IS NOT NULL AND cost IS NOT NULL), sum(duration_ms)
                 FROM usage_events GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;

@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace AiPrompts.Core.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261203144816_UsageRollups")]
+    [Migration("20261203151050_UsageRollups")]
     partial class UsageRollups
     {
         /// <inheritdoc />
@@ -1446,6 +1446,10 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("section");
 
+                    b.Property<int>("Shard")
+                        .HasColumnType("integer")
+                        .HasColumnName("shard");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasColumnType("text")
@@ -1468,11 +1472,11 @@ namespace AiPrompts.Core.Data.Migrations
                     b.HasKey("Id")
                         .HasName("usage_rollups_pkey");
 
-                    b.HasIndex("Day", "UserId", "SubjectType", "Section", "ProviderId", "ModelId", "KeySource", "Status")
+                    b.HasIndex("Day", "UserId", "SubjectType", "Section", "ProviderId", "ModelId", "KeySource", "Status", "Shard")
                         .IsUnique()
                         .HasDatabaseName("ux_usage_rollups_dimensions");
 
-                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("Day", "UserId", "SubjectType", "Section", "ProviderId", "ModelId", "KeySource", "Status"), false);
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("Day", "UserId", "SubjectType", "Section", "ProviderId", "ModelId", "KeySource", "Status", "Shard"), false);
 
                     b.ToTable("usage_rollups", (string)null);
                 });
