@@ -119,10 +119,7 @@ internal static class ConversationsApi
         }
         var errors = new Dictionary<string, string[]>();
         StudioApi.CheckRefinement(body.Content, body.Style, body.Lang, body.Topic, body.ImageUrl, "content", options.Value, errors);
-        if (!StudioApi.TryParseSize(body.Size ?? "1024x1024", out var width, out var height))
-        {
-            errors["size"] = ["The size is WIDTHxHEIGHT, each from 64 to 4096 pixels, e.g. 1024x1024."];
-        }
+        var (width, height) = StudioApi.CheckSize(body.Size, errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -141,7 +138,7 @@ internal static class ConversationsApi
             var request = new StudioRequest
             {
                 Id = Guid.CreateVersion7(now), UserId = caller.UserId, Kind = PromptRefineHandler.JobKind, ProviderId = decision.ProviderId, ModelId = decision.ModelId,
-                Prompt = message.Text, Style = Clean(body.Style), Lang = Clean(body.Lang), Topic = Clean(body.Topic), ImageUrl = Clean(body.ImageUrl),
+                Prompt = message.Text, Style = StudioApi.Clean(body.Style), Lang = StudioApi.Clean(body.Lang), Topic = StudioApi.Clean(body.Topic), ImageUrl = StudioApi.Clean(body.ImageUrl),
                 Width = width, Height = height, Store = keep, MessageId = message.Id, CreatedAt = now,
             };
             var job = scheduler.Create(PromptRefineHandler.JobKind, request.Id, options.Value.MaxAttempts);
@@ -232,8 +229,6 @@ internal static class ConversationsApi
 
     private static async Task<AssistantThread?> FindAsync(string conversationId, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken) =>
         OpenAIIds.TryParse(OpenAIIds.Thread, conversationId, out var id) ? await store.FindThreadAsync(principal.AiCaller().UserId, id, cancellationToken) : null;
-
-    private static string? Clean(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }
 
 /// <summary>Messages as the studio shows them: a failed one with its step's localised reason, an image as a signed link.</summary>

@@ -124,10 +124,7 @@ internal static partial class StudioApi
         {
             errors["refined_prompt"] = [$"The refined prompt is longer than {options.Value.MaxPromptLength} characters."];
         }
-        if (!TryParseSize(body.Size ?? "1024x1024", out var width, out var height))
-        {
-            errors["size"] = ["The size is WIDTHxHEIGHT, each from 64 to 4096 pixels, e.g. 1024x1024."];
-        }
+        var (width, height) = CheckSize(body.Size, errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -288,7 +285,7 @@ internal static partial class StudioApi
 
     private static double Seconds(int? milliseconds) => Math.Round((milliseconds ?? 0) / 1000.0, 3);
 
-    private static string? Clean(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+    internal static string? Clean(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     private sealed record Found(StudioRequest Request, string Status, string? LastErrorCode, string? LastErrorArgs);
 
@@ -329,7 +326,17 @@ internal static partial class StudioApi
     [GeneratedRegex("^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")]
     private static partial Regex LanguageTag();
 
-    internal static bool TryParseSize(string size, out int width, out int height)
+    /// <summary>An image size (WIDTHxHEIGHT, default 1024x1024), or a field error.</summary>
+    internal static (int Width, int Height) CheckSize(string? size, Dictionary<string, string[]> errors)
+    {
+        if (!TryParseSize(size ?? "1024x1024", out var width, out var height))
+        {
+            errors["size"] = ["The size is WIDTHxHEIGHT, each from 64 to 4096 pixels, e.g. 1024x1024."];
+        }
+        return (width, height);
+    }
+
+    private static bool TryParseSize(string size, out int width, out int height)
     {
         width = height = 0;
         var parts = size.Split('x', 'X');

@@ -143,6 +143,10 @@ public static class StudioSteps
     public static async ValueTask NotifyAsync(NpgsqlDataSource dataSource, PromptRequestEvents events, JobScheduler scheduler, JobContext context, string status, CancellationToken cancellationToken)
     {
         await events.PublishStatusAsync(context.Job.SubjectId, PromptRequestStatus.FromJob(status), context.Attempt, cancellationToken);
+        if (!JobStatus.IsFinal(status))
+        {
+            return; // a message changes only when a step ends: no lookup for the others
+        }
         Guid? conversation;
         try
         {

@@ -36,7 +36,7 @@ public sealed class OpenAISdkTests(OpenAISdkTests.Fixture fixture) : IClassFixtu
         var admin = await fixture.CreateUserAsync("admin");
         var adminKey = await KeyAsync(admin, "admin");
         var strangerKey = await KeyAsync(await fixture.CreateUserAsync("user"), "prompts");
-        var clients = Path.Combine(RepositoryRoot(), "tests", "sdk-clients");
+        var clients = Path.Combine(TestEnvironment.RepositoryRoot, "tests", "sdk-clients");
         Assert.True(Directory.Exists(Path.Combine(clients, "node_modules", "openai")), "run scripts/test (it installs tests/sdk-clients with npm ci)");
 
         using var node = Process.Start(new ProcessStartInfo("node", [Path.Combine(clients, "assistants.mjs"), fixture.Address.ToString(), adminKey, strangerKey])
@@ -120,17 +120,5 @@ public sealed class OpenAISdkTests(OpenAISdkTests.Fixture fixture) : IClassFixtu
         Assert.Equal("limit", seen.GetProperty("invalid").GetProperty("param").GetString());
         Assert.True(seen.GetProperty("deleted").GetBoolean());
         Assert.True(seen.GetProperty("assistantDeleted").GetBoolean());
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Aspire.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new DirectoryNotFoundException("The repository root (Aspire.sln) is not above the test binaries.");
     }
 }
