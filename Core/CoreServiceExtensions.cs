@@ -10,6 +10,8 @@ using AiPrompts.Core.Keys;
 using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Providers;
 using AiPrompts.Core.Studio;
+using AiPrompts.Core.Budgets;
+using AiPrompts.Core.Usage;
 using AiPrompts.Core.Caching;
 using AiPrompts.Core.Vendors;
 using Microsoft.EntityFrameworkCore;
@@ -56,7 +58,9 @@ public static class CoreServiceExtensions
             // heartbeat would otherwise fill the dashboard with a root trace a second.
             dataSource.ConfigureTracing(tracing => tracing.ConfigureCommandFilter(_ => Activity.Current is not null));
         });
-        builder.Services.AddDbContextPool<AppDbContext>((sp, options) => options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
+        // Interceptors the host adds (the Api's job admission) join every context of the pool.
+        builder.Services.AddDbContextPool<AppDbContext>((sp, options) => options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>())
+            .AddInterceptors(sp.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>()));
         // EF's traces and metrics. The data source's check stands for Postgres, and the job engine owns
         // retries (an execution strategy would also refuse the explicit transactions used here).
         builder.EnrichNpgsqlDbContext<AppDbContext>(settings =>
@@ -91,6 +95,13 @@ public static class CoreServiceExtensions
         services.AddOptions<PromptRequestOptions>().BindConfiguration(PromptRequestOptions.Section);
         services.AddSingleton<JobStore>();
         services.AddSingleton<JobScheduler>();
+        services.AddOptions<BudgetOptions>().BindConfiguration(BudgetOptions.Section);
+        services.AddSingleton<ChargeEstimator>();
+        services.AddOptions<UsageRetentionOptions>().BindConfiguration(UsageRetentionOptions.Section)
+            .Validate(o => o.RawRetention is null || o.RawRetention > TimeSpan.Zero, "Usage:RawRetention is a positive time span, or empty to keep raw rows.")
+            .Validate(o => o.RollupRetention is null || o.RollupRetention > TimeSpan.Zero, "Usage:RollupRetention is a positive time span, or empty to keep rollups.")
+            .Validate(o => o.SweepInterval >= TimeSpan.FromSeconds(1) && o.SweepBatchSize >= 1, "Usage:SweepInterval is at least a second and SweepBatchSize at least 1.");
+        services.AddSingleton<UsageRetention>();
         services.AddSingleton(new PromptTypes(builder.Configuration)); // fails start-up on a bad prompt type
         services.AddSingleton<PromptRequestEvents>();
         services.AddOptions<MediaOptions>().BindConfiguration(MediaOptions.Section);

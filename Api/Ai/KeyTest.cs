@@ -143,8 +143,10 @@ internal static class KeyTest
     /// <summary>A key test is a real vendor call, paid for like any other: it gets its usage row.</summary>
     private static async Task RecordAsync(Services services, AiCaller caller, VendorTarget target, string capability, MeteredUsage? usage, TimeSpan elapsed, string? errorCode)
     {
-        services.Db.UsageEvents.Add(UsageEvent.ForCall(SubjectType, capability, caller.UserId, target, usage, elapsed,
-            errorCode is null ? UsageStatus.Succeeded : UsageStatus.Failed, errorCode, services.Time.GetUtcNow()));
+        var row = UsageEvent.ForCall(SubjectType, capability, caller.UserId, target, usage, elapsed,
+            errorCode is null ? UsageStatus.Succeeded : UsageStatus.Failed, errorCode, services.Time.GetUtcNow());
+        row.ApiKeyId = caller.ApiKeyId;
+        services.Db.UsageEvents.Add(row);
         await services.Db.SaveChangesAsync(CancellationToken.None); // the call was made: its row is written even if the caller left
     }
 }

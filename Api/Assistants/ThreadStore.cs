@@ -4,6 +4,7 @@ using AiPrompts.Api.Input;
 using AiPrompts.Api.PromptRequests;
 using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Assistants;
+using AiPrompts.Core.Budgets;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
@@ -72,7 +73,7 @@ internal sealed record RunView(AssistantRun Run, Job Job, DateTimeOffset Now)
 }
 
 /// <summary>Threads, messages and runs for the API: checks, the one-active-run rule, and starting a run as a job.</summary>
-internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler scheduler, IOptions<AssistantOptions> options, TimeProvider time)
+internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler scheduler, ChargeEstimator charges, IOptions<AssistantOptions> options, TimeProvider time)
 {
     /// <summary>The built-in assistant's fixed id (asst_0193a000000070008000000000000001).</summary>
     public static readonly Guid BuiltInAssistant = new("0193a000-0000-7000-8000-000000000001");
@@ -378,7 +379,9 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
         var now = time.GetUtcNow();
         await InsertMessagesAsync(threadId, userMessage is null ? additionalMessages ?? [] : [("user", userMessage, null), .. additionalMessages ?? []], now, cancellationToken);
         var id = Guid.CreateVersion7(now);
-        var job = scheduler.Create(AssistantRunHandler.JobKind, id, options.Value.MaxAttempts);
+        // Expected use: the new text and instructions, and the answer's limit (the thread's history is settled at what it used).
+        var text = string.Join('\n', [request.Instructions ?? assistant.Instructions, request.AdditionalInstructions, userMessage, .. (additionalMessages ?? []).Select(m => m.Text)]);
+        var job = scheduler.Create(AssistantRunHandler.JobKind, id, options.Value.MaxAttempts, charges.For(caller, decision.Model, text, request.MaxCompletionTokens));
         db.Jobs.Add(job);
         var run = new AssistantRun
         {
@@ -441,7 +444,7 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
     /// The outputs for a run that requires action: every call answered, before the run expires. The run goes
     /// on as a new job, with this round of calls and outputs as its context.
     /// </summary>
-    public async Task<ProblemHttpResult?> SubmitToolOutputsAsync(RunView run, IReadOnlyList<(string CallId, string Output)> outputs, CancellationToken cancellationToken)
+    public async Task<ProblemHttpResult?> SubmitToolOutputsAsync(AiCaller caller, RunView run, IReadOnlyList<(string CallId, string Output)> outputs, CancellationToken cancellationToken)
     {
         if (run.Status == RunStatus.Expired)
         {
@@ -460,7 +463,9 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
                 ["tool_outputs"] = [$"One output for each tool call, no more: {string.Join(", ", expected)}."],
             });
         }
-        var job = scheduler.Create(AssistantRunHandler.JobKind, run.Run.Id, options.Value.MaxAttempts);
+        var model = await db.Models.AsNoTracking().FirstOrDefaultAsync(m => m.ProviderId == run.Run.ProviderId && m.ModelId == run.Run.ModelId, cancellationToken);
+        var job = scheduler.Create(AssistantRunHandler.JobKind, run.Run.Id, options.Value.MaxAttempts,
+            charges.For(caller, model, string.Join('\n', outputs.Select(o => o.Output)), run.Run.MaxCompletionTokens));
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.Jobs.Add(job);
         await db.SaveChangesAsync(cancellationToken);

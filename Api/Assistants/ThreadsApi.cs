@@ -451,7 +451,8 @@ internal static class ThreadsApi
         string thread_id, string run_id, ToolOutputsSubmit body, HttpContext http, ClaimsPrincipal principal, ThreadStore store, PromptRequestEvents events,
         IOptions<AssistantOptions> options, CancellationToken cancellationToken)
     {
-        var userId = principal.AiCaller().UserId;
+        var caller = principal.AiCaller();
+        var userId = caller.UserId;
         if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || !OpenAIIds.TryParse(OpenAIIds.Run, run_id, out var runId)
             || await store.FindRunAsync(userId, threadId, runId, cancellationToken) is not { } run)
         {
@@ -476,7 +477,7 @@ internal static class ThreadsApi
         {
             return TypedResults.ValidationProblem(errors);
         }
-        if (await store.SubmitToolOutputsAsync(run, outputs, cancellationToken) is { } refusal)
+        if (await store.SubmitToolOutputsAsync(caller, run, outputs, cancellationToken) is { } refusal)
         {
             return refusal;
         }

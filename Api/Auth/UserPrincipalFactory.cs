@@ -97,5 +97,6 @@ internal static class ClaimsPrincipalExtensions
 internal static class AiCallerExtensions
 {
     public static AiPrompts.Core.Providers.AiCaller AiCaller(this ClaimsPrincipal principal) =>
-        new(principal.UserId(), principal.FindFirst(AppClaims.Role)?.Value ?? throw new InvalidOperationException("The principal has no role."));
+        new(principal.UserId(), principal.FindFirst(AppClaims.Role)?.Value ?? throw new InvalidOperationException("The principal has no role."),
+            Guid.TryParse(principal.FindFirst(AppClaims.ApiKeyId)?.Value, out var key) ? key : null);
 }

@@ -110,7 +110,7 @@ internal static class ErrorResponses
         var statuses = new SortedSet<int> { 400, 414, 415, 431 };
         if (!metadata.OfType<IAllowAnonymous>().Any())
         {
-            statuses.UnionWith([401, 403]);
+            statuses.UnionWith([401, 403, 429]); // 429: the rate limits count every signed-in request; budgets refuse new model work
         }
         if (description.ParameterDescriptions.Any(p => p.Source.Id == "Path"))
         {

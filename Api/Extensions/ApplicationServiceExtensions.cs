@@ -47,10 +47,13 @@ internal static class ApplicationServiceExtensions
         services.AddOptions<Studio.StudioOptions>().BindConfiguration(Studio.StudioOptions.Section);
         services.AddHttpContextAccessor();
         services.AddOptions<Auth.RequestRateLimitOptions>().BindConfiguration(Auth.RequestRateLimitOptions.Section)
-            .Validate(o => o.UserPermitLimit >= 0 && o.ApiKeyPermitLimit >= 0 && o.Window >= TimeSpan.FromSeconds(1) && o.FallbackShare is > 0 and <= 1,
+            .Validate(o => o.UserPermitLimit >= 0 && o.ApiKeyPermitLimit >= 0 && o.UserTokenLimit >= 0 && o.ApiKeyTokenLimit >= 0
+                && o.Window >= TimeSpan.FromSeconds(1) && o.FallbackShare is > 0 and <= 1,
                 "RateLimits: limits are 0 (none) or more, the window at least a second, the fallback share in (0, 1].")
             .ValidateOnStart();
         services.AddSingleton<Auth.RequestRateLimiter>();
+        services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor, Budgets.BudgetAdmission>();
+        services.AddExceptionHandler<Budgets.AdmissionExceptionHandler>();
         services.AddScoped<Studio.MessageViews>();
 
         services.AddOptions<RequestLimitsOptions>().BindConfiguration(RequestLimitsOptions.Section);
@@ -60,7 +63,7 @@ internal static class ApplicationServiceExtensions
         services.AddCors(cors => cors.AddPolicy(CorsPolicy, policy =>
         {
             policy.WithOrigins(origins).AllowAnyHeader().AllowAnyMethod()
-                .WithExposedHeaders("Retry-After", "Location", "Content-Language", "openai-poll-after-ms")
+                .WithExposedHeaders("Retry-After", "Location", "Content-Language", "openai-poll-after-ms", "RateLimit", "RateLimit-Policy", Budgets.BudgetAdmission.WarningHeader)
                 .SetPreflightMaxAge(TimeSpan.FromMinutes(10));
         }));
         return builder;

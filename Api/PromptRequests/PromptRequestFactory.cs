@@ -1,5 +1,6 @@
 using AiPrompts.Api.Errors;
 using AiPrompts.Api.Input;
+using AiPrompts.Core.Budgets;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.PromptRequests;
@@ -29,7 +30,7 @@ internal sealed record NewPromptRequest(
 /// Makes a prompt request and its job: decides provider, model and key for the caller (a refusal is the
 /// usual localised problem) and adds both rows to the unit of work. The caller saves, then wakes the workers.
 /// </summary>
-internal sealed class PromptRequestFactory(AppDbContext db, AiAccess access, JobScheduler scheduler, IOptions<PromptRequestOptions> options, TimeProvider time)
+internal sealed class PromptRequestFactory(AppDbContext db, AiAccess access, JobScheduler scheduler, ChargeEstimator charges, IOptions<PromptRequestOptions> options, TimeProvider time)
 {
     public async Task<(PromptRequest? Request, Job? Job, ProblemHttpResult? Refusal)> AddAsync(AiCaller caller, NewPromptRequest spec, CancellationToken cancellationToken)
     {
@@ -69,7 +70,7 @@ internal sealed class PromptRequestFactory(AppDbContext db, AiAccess access, Job
 
         var now = time.GetUtcNow();
         var id = Guid.CreateVersion7(now);
-        var job = scheduler.Create(PromptRequestHandler.JobKind, id, options.Value.MaxAttempts);
+        var job = scheduler.Create(PromptRequestHandler.JobKind, id, options.Value.MaxAttempts, charges.For(caller, decision.Model, spec.PromptText));
         db.Jobs.Add(job);
         var request = new PromptRequest
         {

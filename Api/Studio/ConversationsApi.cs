@@ -11,6 +11,7 @@ using AiPrompts.Api.Media;
 using AiPrompts.Api.PromptRequests;
 using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Assistants;
+using AiPrompts.Core.Budgets;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
@@ -111,7 +112,7 @@ internal static class ConversationsApi
 
     internal static async Task<Results<Accepted<ConversationMessage>, ValidationProblem, ProblemHttpResult>> PostMessageAsync(
         string conversation_id, ConversationMessageCreate body, ClaimsPrincipal principal, ThreadStore store, AppDbContext db, AiAccess access,
-        JobScheduler scheduler, MessageViews views, IOptions<StudioOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        JobScheduler scheduler, MessageViews views, ChargeEstimator charges, IOptions<StudioOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         if (await FindAsync(conversation_id, principal, store, cancellationToken) is not { } thread)
         {
@@ -141,7 +142,8 @@ internal static class ConversationsApi
                 Prompt = message.Text, Style = StudioApi.Clean(body.Style), Lang = StudioApi.Clean(body.Lang), Topic = StudioApi.Clean(body.Topic), ImageUrl = StudioApi.Clean(body.ImageUrl),
                 Width = width, Height = height, Store = keep, MessageId = message.Id, CreatedAt = now,
             };
-            var job = scheduler.Create(PromptRefineHandler.JobKind, request.Id, options.Value.MaxAttempts);
+            // The message is admitted against the budgets as a whole here; its later steps reserve nothing more.
+            var job = scheduler.Create(PromptRefineHandler.JobKind, request.Id, options.Value.MaxAttempts, charges.For(caller, decision.Model, message.Text));
             request.JobId = job.Id;
             db.Jobs.Add(job);
             await db.SaveChangesAsync(ct);

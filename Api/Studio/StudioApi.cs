@@ -9,6 +9,7 @@ using AiPrompts.Api.Input;
 using AiPrompts.Api.Media;
 using AiPrompts.Api.PromptRequests;
 using AiPrompts.Core.ApiKeys;
+using AiPrompts.Core.Budgets;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
@@ -113,7 +114,7 @@ internal static partial class StudioApi
 
     internal static async Task<Results<Ok<ImageGenerated>, Accepted<StudioPending>, ValidationProblem, ProblemHttpResult>> GenerateAsync(
         ImageGenerate body, ClaimsPrincipal principal, AppDbContext db, AiAccess access, JobScheduler scheduler, PromptRequestEvents events,
-        IMediaStore media, MediaLinks links, IOptions<StudioOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        IMediaStore media, MediaLinks links, ChargeEstimator charges, IOptions<StudioOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(body.RefinedPrompt))
@@ -140,7 +141,7 @@ internal static partial class StudioApi
         {
             UserId = caller.UserId, Kind = ImageGenerationHandler.JobKind, ProviderId = decision.ProviderId, ModelId = decision.ModelId,
             Prompt = body.RefinedPrompt!, Width = width, Height = height, Store = body.Store ?? await StoreByDefaultAsync(db, Sections.Image, cancellationToken),
-        }, cancellationToken);
+        }, charges.For(caller, decision.Model, body.RefinedPrompt), cancellationToken);
         return await AnswerAsync(db, media, links, caller.UserId, id, time, cancellationToken) switch
         {
             { } answer => answer,
@@ -150,7 +151,7 @@ internal static partial class StudioApi
 
     internal static async Task<Results<Ok<PromptRefined>, Accepted<StudioPending>, ValidationProblem, ProblemHttpResult>> RefineAsync(
         PromptRefine body, ClaimsPrincipal principal, AppDbContext db, AiAccess access, JobScheduler scheduler, PromptRequestEvents events,
-        IOptions<StudioOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        ChargeEstimator charges, IOptions<StudioOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         CheckRefinement(body.Prompt, body.Style, body.Lang, body.Topic, body.ImageUrl, "prompt", options.Value, errors);
@@ -168,7 +169,7 @@ internal static partial class StudioApi
         {
             UserId = caller.UserId, Kind = PromptRefineHandler.JobKind, ProviderId = decision.ProviderId, ModelId = decision.ModelId,
             Prompt = body.Prompt!.Trim(), Style = Clean(body.Style), Lang = Clean(body.Lang), Topic = Clean(body.Topic), ImageUrl = Clean(body.ImageUrl), Store = true,
-        }, cancellationToken);
+        }, charges.For(caller, decision.Model, body.Prompt), cancellationToken);
         return await RefinedAsync(db, caller.UserId, id, cancellationToken) switch
         {
             { } answer => answer,
@@ -228,14 +229,15 @@ internal static partial class StudioApi
     }
 
     /// <summary>Inserts the request with its job, wakes the workers, and waits up to Studio:Wait for the job to end.</summary>
-    private static async Task<Guid> SubmitAsync(AppDbContext db, JobScheduler scheduler, PromptRequestEvents events, StudioOptions options, TimeProvider time, StudioRequest request, CancellationToken cancellationToken)
+    private static async Task<Guid> SubmitAsync(AppDbContext db, JobScheduler scheduler, PromptRequestEvents events, StudioOptions options, TimeProvider time, StudioRequest request,
+        JobCharge charge, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         request.Id = Guid.CreateVersion7(now);
         request.CreatedAt = now;
         // Listening before the job exists: its end cannot be missed.
         await using var finished = await FinishSignal.StartAsync(events, request.Id);
-        var job = scheduler.Create(request.Kind, request.Id, options.MaxAttempts);
+        var job = scheduler.Create(request.Kind, request.Id, options.MaxAttempts, charge);
         request.JobId = job.Id;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {

@@ -23,14 +23,16 @@ public sealed record UsageGroup(IReadOnlyDictionary<string, string?> Group, Usag
 /// the cost the vendor reported (where it does, e.g. OpenRouter) and the difference where both are known.
 /// </summary>
 public sealed record UsageTotals(
-    long Calls, long Succeeded, long Failed, long InputTokens, long OutputTokens, decimal Cost, decimal? VendorCost, decimal? CostDifference, long DurationMs);
+    long Calls, long Succeeded, long Failed, long InputTokens, long OutputTokens, decimal Cost, decimal? VendorCost, decimal? CostDifference, long DurationMs,
+    long CachedInputTokens, long ReasoningTokens);
 
 /// <summary><c>Source</c>: <c>rollups</c> when the window is whole UTC days (read from the daily rollups), else <c>events</c> (the rows).</summary>
 public sealed record UsageReport(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<string> GroupBy, string Source, UsageTotals Totals, IReadOnlyList<UsageGroup> Groups);
 
 public sealed record UsageRow(
     Guid Id, DateTimeOffset CreatedAt, Guid? UserId, string SubjectType, Guid? SubjectId, Guid? JobId, int? Attempt, string Section, string Provider, string Model,
-    string KeySource, long InputTokens, long OutputTokens, decimal? Cost, decimal? VendorCost, int DurationMs, string Status, string? ErrorCode);
+    string KeySource, long InputTokens, long OutputTokens, decimal? Cost, decimal? VendorCost, int DurationMs, string Status, string? ErrorCode,
+    Guid? ApiKeyId, string? Purpose, long CachedInputTokens, long ReasoningTokens);
 
 /// <summary>
 /// <c>GET /api/v1/usage</c>: the usage rows every vendor call writes, added up by any of the time buckets and
@@ -49,6 +51,8 @@ internal static class UsageApi
         ["week"] = ("to_char(date_trunc('week', created_at, 'UTC'), 'YYYY-MM-DD')", "to_char(date_trunc('week', day), 'YYYY-MM-DD')"),
         ["month"] = ("to_char(date_trunc('month', created_at, 'UTC'), 'YYYY-MM')", "to_char(day, 'YYYY-MM')"),
         ["user"] = ("user_id::text", "user_id::text"),
+        ["apiKey"] = ("api_key_id::text", "api_key_id::text"),
+        ["purpose"] = ("purpose", "purpose"),
         ["provider"] = ("provider_id", "provider_id"),
         ["model"] = ("model_id", "model_id"),
         ["section"] = ("section", "section"),
@@ -60,13 +64,15 @@ internal static class UsageApi
     private const string EventTotals = """
         count(*), count(*) FILTER (WHERE status = 'succeeded'), count(*) FILTER (WHERE status = 'failed'),
         coalesce(sum(input_tokens), 0)::bigint, coalesce(sum(output_tokens), 0)::bigint, coalesce(sum(cost), 0), sum(vendor_cost),
-        sum(vendor_cost - cost) FILTER (WHERE vendor_cost IS NOT NULL AND cost IS NOT NULL), coalesce(sum(duration_ms), 0)::bigint
+        sum(vendor_cost - cost) FILTER (WHERE vendor_cost IS NOT NULL AND cost IS NOT NULL), coalesce(sum(duration_ms), 0)::bigint,
+        coalesce(sum(cached_input_tokens), 0)::bigint, coalesce(sum(reasoning_tokens), 0)::bigint
         """;
 
     private const string RollupTotals = """
         coalesce(sum(calls), 0)::bigint, coalesce(sum(calls) FILTER (WHERE status = 'succeeded'), 0)::bigint, coalesce(sum(calls) FILTER (WHERE status = 'failed'), 0)::bigint,
         coalesce(sum(input_tokens), 0)::bigint, coalesce(sum(output_tokens), 0)::bigint, coalesce(sum(cost), 0), sum(vendor_cost),
-        sum(cost_difference), coalesce(sum(duration_ms), 0)::bigint
+        sum(cost_difference), coalesce(sum(duration_ms), 0)::bigint,
+        coalesce(sum(cached_input_tokens), 0)::bigint, coalesce(sum(reasoning_tokens), 0)::bigint
         """;
 
     private const int MaxGroups = 10_000;
@@ -76,19 +82,20 @@ internal static class UsageApi
     {
         var group = app.MapGroup("/api/v1/usage").WithTags("Usage").RequireScope(ApiKeyScopes.Prompts);
         group.MapGet("/", ReportAsync).WithName("GetUsage").Produces<UsageReport>(StatusCodes.Status200OK, "application/json", "text/csv")
-            .WithSummary("Usage totals grouped by any of day, week, month, user, provider, model, section, keySource, status, subjectType (groupBy=a,b), filtered by from/to and the same fields; CSV on Accept: text/csv");
+            .WithSummary("Usage totals grouped by any of day, week, month, user, apiKey, purpose, provider, model, section, keySource, status, subjectType (groupBy=a,b), filtered by from/to and the same fields; CSV on Accept: text/csv");
         group.MapGet("/events", EventsAsync).WithName("ListUsageEvents")
             .WithSummary("The usage rows themselves (one per vendor call attempt), newest first, keyset-paged (limit, cursor) with the same filters");
         return app;
     }
 
     /// <summary>The filters both endpoints take, checked.</summary>
-    internal sealed record Filter(DateTimeOffset From, DateTimeOffset To, Guid? UserId, string[] Providers, string[] Models, string[] Sections, string[] KeySources, string[] Statuses, string[] SubjectTypes);
+    internal sealed record Filter(DateTimeOffset From, DateTimeOffset To, Guid? UserId, string[] Providers, string[] Models, string[] Sections, string[] KeySources, string[] Statuses, string[] SubjectTypes,
+        Guid? ApiKeyId = null, string[]? Purposes = null);
 
     internal static async Task<Results<Ok<UsageReport>, FileContentHttpResult, ValidationProblem, ProblemHttpResult>> ReportAsync(
         HttpContext http, ClaimsPrincipal principal, AppDbContext db, TimeProvider time, CancellationToken cancellationToken,
         string? groupBy = null, DateTimeOffset? from = null, DateTimeOffset? to = null, Guid? userId = null, string? provider = null, string? model = null,
-        string? section = null, string? keySource = null, string? status = null, string? subjectType = null)
+        string? section = null, string? keySource = null, string? status = null, string? subjectType = null, Guid? apiKeyId = null, string? purpose = null)
     {
         var errors = new Dictionary<string, string[]>();
         string[] keys = Split(groupBy);
@@ -100,7 +107,10 @@ internal static class UsageApi
         {
             errors["groupBy"] = ["Each grouping is named once."];
         }
-        var filter = Check(principal, time, errors, from, to, userId, provider, model, section, keySource, status, subjectType, out var refusal);
+        var filter = Check(principal, time, errors, from, to, userId, provider, model, section, keySource, status, subjectType, out var refusal)! with
+        {
+            ApiKeyId = apiKeyId, Purposes = Split(purpose),
+        };
         if (errors.Count > 0)
         {
             return ApiProblem.Validation(errors);
@@ -132,7 +142,8 @@ internal static class UsageApi
     internal static async Task<Results<Ok<PageEnvelope<UsageRow>>, ValidationProblem, ProblemHttpResult>> EventsAsync(
         ClaimsPrincipal principal, AppDbContext db, TimeProvider time, CancellationToken cancellationToken,
         DateTimeOffset? from = null, DateTimeOffset? to = null, Guid? userId = null, string? provider = null, string? model = null,
-        string? section = null, string? keySource = null, string? status = null, string? subjectType = null, int? limit = null, string? cursor = null)
+        string? section = null, string? keySource = null, string? status = null, string? subjectType = null, int? limit = null, string? cursor = null,
+        Guid? apiKeyId = null, string? purpose = null)
     {
         var errors = new Dictionary<string, string[]>();
         var size = limit ?? 50;
@@ -154,7 +165,7 @@ internal static class UsageApi
         {
             return refusal;
         }
-        var f = filter!;
+        var f = filter! with { ApiKeyId = apiKeyId, Purposes = Split(purpose) };
         var query = db.UsageEvents.AsNoTracking().Where(u => u.CreatedAt >= f.From && u.CreatedAt < f.To);
         if (f.UserId is { } owner)
         {
@@ -166,6 +177,14 @@ internal static class UsageApi
         query = In(query, f.KeySources, u => u.KeySource);
         query = In(query, f.Statuses, u => u.Status);
         query = In(query, f.SubjectTypes, u => u.SubjectType);
+        if (f.ApiKeyId is { } key)
+        {
+            query = query.Where(u => u.ApiKeyId == key);
+        }
+        if (f.Purposes is { Length: > 0 } purposes)
+        {
+            query = query.Where(u => u.Purpose != null && purposes.Contains(u.Purpose));
+        }
         if (after is { } a)
         {
             query = query.Where(u => u.CreatedAt < a.CreatedAt || (u.CreatedAt == a.CreatedAt && u.Id.CompareTo(a.Id) < 0));
@@ -173,7 +192,8 @@ internal static class UsageApi
         var page = await query.OrderByDescending(u => u.CreatedAt).ThenByDescending(u => u.Id).Take(size + 1).ToListAsync(cancellationToken);
         var next = page.Count > size ? KeysetCursor.Of(page[size - 1].CreatedAt, page[size - 1].Id) : null;
         return TypedResults.Ok(new PageEnvelope<UsageRow>([.. page.Take(size).Select(u => new UsageRow(u.Id, u.CreatedAt, u.UserId, u.SubjectType, u.SubjectId, u.JobId, u.Attempt,
-            u.Section, u.ProviderId, u.ModelId, u.KeySource, u.InputTokens, u.OutputTokens, u.Cost, u.VendorCost, u.DurationMs, u.Status, u.ErrorCode))], next));
+            u.Section, u.ProviderId, u.ModelId, u.KeySource, u.InputTokens, u.OutputTokens, u.Cost, u.VendorCost, u.DurationMs, u.Status, u.ErrorCode,
+            u.ApiKeyId, u.Purpose, u.CachedInputTokens, u.ReasoningTokens))], next));
     }
 
     private static IQueryable<UsageEvent> In(IQueryable<UsageEvent> query, string[] values, System.Linq.Expressions.Expression<Func<UsageEvent, string>> field)
@@ -230,8 +250,13 @@ internal static class UsageApi
             parameters.Add(new() { Value = user, NpgsqlDbType = NpgsqlDbType.Uuid });
             sql.Append(CultureInfo.InvariantCulture, $" AND user_id = ${parameters.Count}");
         }
+        if (filter.ApiKeyId is { } key)
+        {
+            parameters.Add(new() { Value = key, NpgsqlDbType = NpgsqlDbType.Uuid });
+            sql.Append(CultureInfo.InvariantCulture, $" AND api_key_id = ${parameters.Count}");
+        }
         foreach (var (column, values) in (ReadOnlySpan<(string, string[])>)[("provider_id", filter.Providers), ("model_id", filter.Models), ("section", filter.Sections),
-            ("key_source", filter.KeySources), ("status", filter.Statuses), ("subject_type", filter.SubjectTypes)])
+            ("key_source", filter.KeySources), ("status", filter.Statuses), ("subject_type", filter.SubjectTypes), ("purpose", filter.Purposes ?? [])])
         {
             if (values.Length > 0)
             {
@@ -263,7 +288,7 @@ internal static class UsageApi
             }
             var n = keys.Length;
             result.Add(new UsageGroup(values, new UsageTotals(reader.GetInt64(n), reader.GetInt64(n + 1), reader.GetInt64(n + 2), reader.GetInt64(n + 3), reader.GetInt64(n + 4),
-                reader.GetDecimal(n + 5), Nullable(reader, n + 6), Nullable(reader, n + 7), reader.GetInt64(n + 8))));
+                reader.GetDecimal(n + 5), Nullable(reader, n + 6), Nullable(reader, n + 7), reader.GetInt64(n + 8), reader.GetInt64(n + 9), reader.GetInt64(n + 10))));
         }
         return result;
     }
@@ -277,13 +302,13 @@ internal static class UsageApi
     internal static string Csv(UsageReport report)
     {
         var csv = new StringBuilder();
-        string[] metrics = ["calls", "succeeded", "failed", "inputTokens", "outputTokens", "cost", "vendorCost", "costDifference", "durationMs"];
+        string[] metrics = ["calls", "succeeded", "failed", "inputTokens", "outputTokens", "cost", "vendorCost", "costDifference", "durationMs", "cachedInputTokens", "reasoningTokens"];
         csv.AppendJoin(',', report.GroupBy.Concat(metrics).Select(Quote)).Append("\r\n");
         IEnumerable<UsageGroup> rows = report.GroupBy.Count == 0 ? [new UsageGroup(new Dictionary<string, string?>(), report.Totals)] : report.Groups;
         foreach (var row in rows)
         {
             var t = row.Totals;
-            object?[] values = [.. report.GroupBy.Select(k => row.Group[k]), t.Calls, t.Succeeded, t.Failed, t.InputTokens, t.OutputTokens, t.Cost, t.VendorCost, t.CostDifference, t.DurationMs];
+            object?[] values = [.. report.GroupBy.Select(k => row.Group[k]), t.Calls, t.Succeeded, t.Failed, t.InputTokens, t.OutputTokens, t.Cost, t.VendorCost, t.CostDifference, t.DurationMs, t.CachedInputTokens, t.ReasoningTokens];
             csv.AppendJoin(',', values.Select(v => Quote(Convert.ToString(v, CultureInfo.InvariantCulture) ?? ""))).Append("\r\n");
         }
         return csv.ToString();

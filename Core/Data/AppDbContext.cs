@@ -1,6 +1,7 @@
 using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Assistants;
 using AiPrompts.Core.Audit;
+using AiPrompts.Core.Budgets;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.Media;
 using AiPrompts.Core.Studio;
@@ -43,6 +44,9 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbCon
     public DbSet<MediaFile> MediaFiles => Set<MediaFile>();
     public DbSet<MediaContent> MediaContents => Set<MediaContent>();
     public DbSet<StudioRequest> StudioRequests => Set<StudioRequest>();
+    public DbSet<Budget> Budgets => Set<Budget>();
+    public DbSet<BudgetHold> BudgetHolds => Set<BudgetHold>();
+    public DbSet<BudgetAlert> BudgetAlerts => Set<BudgetAlert>();
 
     /// <summary>
     /// An index exists where the schema declares one: foreign keys get none of their own. Every point in time

@@ -69,11 +69,14 @@ public sealed record ErrorCode(string Code, int Status)
     public static readonly ErrorCode MediaLinkExpired = new("media_link_expired", 410);
     public static readonly ErrorCode VendorBadOutput = new("vendor_bad_output", 502);
 
+    // Budgets
+    public static readonly ErrorCode BudgetExceeded = new("budget_exceeded", 429);
+
     public static IReadOnlyList<ErrorCode> All { get; } =
     [
         BadRequest, ValidationFailed, Unauthorized, InvalidCredentials, Forbidden, NotFound, MethodNotAllowed,
         Conflict, EmailTaken, PayloadTooLarge, UnsupportedMediaType, UriTooLong, HeadersTooLarge, LastSuperAdmin, CannotChangeSelf,
-        RateLimited, InternalError, ServiceUnavailable,
+        RateLimited, BudgetExceeded, InternalError, ServiceUnavailable,
         ProviderDisabled, ModelUnavailable, ModelLacksCapability, KeyMissing, SharedKeyNotAllowed, InvalidBaseUrl,
         ProviderExists, KeyDecryptionFailed, CatalogueInvalid,
         VendorInvalidKey, VendorNoCredit, VendorRateLimited, VendorModelNotFound, VendorContentFiltered,

@@ -24,6 +24,20 @@ public sealed class Job
     /// <summary>The W3C traceparent of the request that enqueued the job, so the work joins that trace.</summary>
     public string? TraceParent { get; set; }
 
+    /// <summary>Who the work is for and the API key they came with: their budgets are charged, the usage rows say so.</summary>
+    public Guid? UserId { get; set; }
+    public Guid? ApiKeyId { get; set; }
+
+    /// <summary>The expected use (<see cref="Budgets.JobCharge"/>) reserved against the budgets when the row is inserted; null for work no budget admits.</summary>
+    public decimal? ReservedCost { get; set; }
+    public long? ReservedTokens { get; set; }
+
+    /// <summary>Which holds the insert took (1: the user's, 2: the API key's), so that the job's end releases exactly those. Set by the database.</summary>
+    public int BudgetScopes { get; set; }
+
+    /// <summary>A soft budget threshold this job's reservation crossed (JSON), set by the database and read back on insert.</summary>
+    public string? BudgetWarning { get; set; }
+
     public bool IsFinished => JobStatus.IsFinal(Status);
 }
 

@@ -26,7 +26,7 @@ public interface IJobHandler
 }
 
 /// <summary>The job as a worker claimed it.</summary>
-public sealed record ClaimedJob(Guid Id, string Kind, Guid SubjectId, int Attempt, int MaxAttempts, string? PreviousOwner, string? LastErrorCode, string? LastErrorMessage, string? TraceParent = null);
+public sealed record ClaimedJob(Guid Id, string Kind, Guid SubjectId, int Attempt, int MaxAttempts, string? PreviousOwner, string? LastErrorCode, string? LastErrorMessage, string? TraceParent = null, Guid? ApiKeyId = null);
 
 /// <summary>Why a running attempt was told to stop.</summary>
 public enum StopReason

@@ -11,11 +11,16 @@ namespace AiPrompts.Core.Jobs;
 /// </summary>
 public sealed partial class JobScheduler(ISubscriber redis, TimeProvider time, ILogger<JobScheduler> logger)
 {
-    public Job Create(string kind, Guid subjectId, int maxAttempts)
+    /// <summary>A job row for the unit of work; with a <paramref name="charge"/>, its insert is admitted against the caller's budgets.</summary>
+    public Job Create(string kind, Guid subjectId, int maxAttempts, Budgets.JobCharge? charge = null)
     {
         var now = time.GetUtcNow();
         return new Job
         {
+            UserId = charge?.UserId,
+            ApiKeyId = charge?.ApiKeyId,
+            ReservedCost = charge?.Cost,
+            ReservedTokens = charge?.Tokens,
             Id = Guid.CreateVersion7(now),
             Kind = kind,
             SubjectId = subjectId,

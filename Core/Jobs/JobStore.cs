@@ -29,7 +29,7 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
                 started_at = coalesce(j.started_at, $1), updated_at = $1
             FROM next
             WHERE j.id = next.id
-            RETURNING j.id, j.kind, j.subject_id, j.attempt, j.max_attempts, next.previous_owner, j.last_error_code, j.last_error_message, j.trace_parent
+            RETURNING j.id, j.kind, j.subject_id, j.attempt, j.max_attempts, next.previous_owner, j.last_error_code, j.last_error_message, j.trace_parent, j.api_key_id
             """);
         command.Parameters.Add(new() { Value = now, NpgsqlDbType = NpgsqlDbType.TimestampTz });
         command.Parameters.Add(new() { Value = limit });
@@ -44,7 +44,8 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
                 reader.IsDBNull(5) ? null : reader.GetString(5),
                 reader.IsDBNull(6) ? null : reader.GetString(6),
                 reader.IsDBNull(7) ? null : reader.GetString(7),
-                reader.IsDBNull(8) ? null : reader.GetString(8)));
+                reader.IsDBNull(8) ? null : reader.GetString(8),
+                reader.IsDBNull(9) ? null : reader.GetGuid(9)));
         }
         return jobs;
     }

@@ -156,7 +156,7 @@ public sealed partial class PromptRequestHandler(
     }
 
     private NpgsqlBatchCommand Usage(JobContext context, LoadedRequest request, VendorTarget target, MeteredUsage? usage, long started, string status, string? errorCode) =>
-        UsageWrites.ForAttempt(context, request.Section, request.UserId, target, usage, time.GetElapsedTime(started), status, errorCode, time.GetUtcNow());
+        UsageWrites.ForAttempt(context, request.Section, request.UserId, target, usage, time.GetElapsedTime(started), status, errorCode, time.GetUtcNow(), request.Purpose);
 
     private static int Milliseconds(TimeSpan duration) => (int)Math.Min(int.MaxValue, Math.Round(duration.TotalMilliseconds));
 
@@ -164,7 +164,7 @@ public sealed partial class PromptRequestHandler(
     {
         await using var command = dataSource.CreateCommand("""
             SELECT r.user_id, u.role, u.is_disabled, r.prompt_type, r.section, r.provider_id, r.model_id, r.prompt_text, r.store,
-                   r.template_version, r.sandbox, t.output_schema::text
+                   r.template_version, r.sandbox, t.output_schema::text, r.purpose_code
             FROM prompt_requests r JOIN users u ON u.id = r.user_id
             LEFT JOIN prompt_templates t ON r.sandbox AND t.prompt_type = r.prompt_type
             WHERE r.id = $1
@@ -178,12 +178,13 @@ public sealed partial class PromptRequestHandler(
         return new LoadedRequest(
             reader.GetGuid(0), reader.GetString(1), reader.GetBoolean(2), reader.GetString(3), reader.GetString(4),
             reader.GetString(5), reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7), reader.GetBoolean(8),
-            reader.IsDBNull(9) ? null : reader.GetInt32(9), reader.GetBoolean(10), reader.IsDBNull(11) ? null : reader.GetString(11));
+            reader.IsDBNull(9) ? null : reader.GetInt32(9), reader.GetBoolean(10), reader.IsDBNull(11) ? null : reader.GetString(11),
+            reader.IsDBNull(12) ? null : reader.GetString(12));
     }
 
     private sealed record LoadedRequest(
         Guid UserId, string Role, bool UserDisabled, string PromptType, string Section, string ProviderId, string ModelId, string? PromptText, bool Store,
-        int? TemplateVersion, bool Sandbox, string? OutputSchema);
+        int? TemplateVersion, bool Sandbox, string? OutputSchema, string? Purpose);
 
     [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "The answer of prompt request {RequestId} (store: false) could not be kept in Redis: {Reason}")]
     private static partial void LogNotRetained(ILogger logger, Guid requestId, string reason);

@@ -7,8 +7,8 @@ using Microsoft.Extensions.Configuration;
 
 namespace AiPrompts.Core.Providers;
 
-/// <summary>The caller as resolution sees them.</summary>
-public sealed record AiCaller(Guid UserId, string Role);
+/// <summary>The caller as resolution sees them: the user, their role, and the API key they came with (null when signed in).</summary>
+public sealed record AiCaller(Guid UserId, string Role, Guid? ApiKeyId = null);
 
 /// <summary>The answer for one (section or capability, provider, model): usable with which key, or why not.</summary>
 public sealed record AccessDecision(

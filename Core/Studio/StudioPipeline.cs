@@ -101,15 +101,19 @@ public static class StudioStatus
 /// </summary>
 public static class StudioSteps
 {
-    /// <summary>The request and job of the next step (the job first: the request refers to it).</summary>
+    /// <summary>
+    /// The request and job of the next step (the job first: the request refers to it). The step is for the same user
+    /// and API key; it reserves nothing, since the message was admitted against the budgets as a whole at its first step.
+    /// </summary>
     public static IEnumerable<NpgsqlBatchCommand> Next(JobContext context, StudioNext next, DateTimeOffset now)
     {
         var jobId = Guid.CreateVersion7(now);
         var job = JobStore.Command("""
-            INSERT INTO jobs (id, kind, subject_id, status, max_attempts, run_after, created_at, updated_at, trace_parent)
-            VALUES ($1, $2, $3, 'queued', $4, $5, $5, $5, $6)
+            INSERT INTO jobs (id, kind, subject_id, status, max_attempts, run_after, created_at, updated_at, trace_parent, user_id, api_key_id)
+            VALUES ($1, $2, $3, 'queued', $4, $5, $5, $5, $6, $7, $8)
             """, jobId, next.Kind, next.Id, context.Job.MaxAttempts, now,
-            Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : context.Job.TraceParent);
+            Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : context.Job.TraceParent, next.UserId, context.Job.ApiKeyId);
+        job.Parameters[7].NpgsqlDbType = NpgsqlDbType.Uuid;
         job.Parameters[5].NpgsqlDbType = NpgsqlDbType.Text;
         yield return job;
         var request = JobStore.Command("""

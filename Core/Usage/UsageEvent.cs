@@ -7,6 +7,12 @@ public sealed class UsageEvent
 {
     public Guid Id { get; set; }
     public Guid? UserId { get; set; }
+
+    /// <summary>The API key the request came with (null when signed in).</summary>
+    public Guid? ApiKeyId { get; set; }
+
+    /// <summary>Why, as the caller's purpose code said (prompt requests).</summary>
+    public string? Purpose { get; set; }
     public Guid? JobId { get; set; }
     public int? Attempt { get; set; }
     public required string SubjectType { get; set; }
@@ -17,6 +23,12 @@ public sealed class UsageEvent
     public required string KeySource { get; set; }
     public long InputTokens { get; set; }
     public long OutputTokens { get; set; }
+
+    /// <summary>Of the input tokens, those the vendor read from its prompt cache.</summary>
+    public long CachedInputTokens { get; set; }
+
+    /// <summary>Of the output tokens, those the model spent reasoning.</summary>
+    public long ReasoningTokens { get; set; }
     public decimal? Cost { get; set; }
     public decimal? VendorCost { get; set; }
     public int DurationMs { get; set; }
@@ -36,6 +48,8 @@ public sealed class UsageEvent
         KeySource = target.KeySource.ToString().ToLowerInvariant(),
         InputTokens = usage?.InputTokens ?? 0,
         OutputTokens = usage?.OutputTokens ?? 0,
+        CachedInputTokens = usage?.CachedInputTokens ?? 0,
+        ReasoningTokens = usage?.ReasoningTokens ?? 0,
         Cost = usage?.Cost,
         VendorCost = usage?.VendorCost,
         DurationMs = (int)Math.Min(int.MaxValue, Math.Round((usage?.Duration ?? elapsed).TotalMilliseconds)),
@@ -71,6 +85,8 @@ public sealed class UsageRollup
     /// </summary>
     public int Shard { get; set; }
     public Guid? UserId { get; set; }
+    public Guid? ApiKeyId { get; set; }
+    public string? Purpose { get; set; }
     public required string SubjectType { get; set; }
     public required string Section { get; set; }
     public required string ProviderId { get; set; }
@@ -80,6 +96,8 @@ public sealed class UsageRollup
     public long Calls { get; set; }
     public long InputTokens { get; set; }
     public long OutputTokens { get; set; }
+    public long CachedInputTokens { get; set; }
+    public long ReasoningTokens { get; set; }
     public decimal Cost { get; set; }
 
     /// <summary>The vendor-reported cost of the calls that had one (null when none did).</summary>

@@ -7,8 +7,11 @@ namespace AiPrompts.Core.Vendors;
 
 #pragma warning disable MEAI001 // IImageGenerator and ITextToSpeechClient are experimental in Microsoft.Extensions.AI.Abstractions 10.x.
 
-/// <summary>What one call used and cost. Cost comes from the catalogue prices; VendorCost is what the vendor reported, when it does.</summary>
-public sealed record MeteredUsage(long InputTokens, long OutputTokens, decimal? Cost, decimal? VendorCost, TimeSpan Duration)
+/// <summary>
+/// What one call used and cost. Cost comes from the catalogue prices; VendorCost is what the vendor reported, when it does.
+/// Cached input tokens are part of the input tokens, reasoning tokens part of the output tokens, as the vendors count them.
+/// </summary>
+public sealed record MeteredUsage(long InputTokens, long OutputTokens, decimal? Cost, decimal? VendorCost, TimeSpan Duration, long CachedInputTokens = 0, long ReasoningTokens = 0)
 {
     public const string Key = "aiprompts.usage";
 
@@ -24,7 +27,7 @@ public sealed record MeteredUsage(long InputTokens, long OutputTokens, decimal? 
     {
         var input = usage?.InputTokenCount ?? 0;
         var output = usage?.OutputTokenCount ?? 0;
-        return new MeteredUsage(input, output, prices.CostOf(input, output), vendorCost, duration);
+        return new MeteredUsage(input, output, prices.CostOf(input, output), vendorCost, duration, usage?.CachedInputTokenCount ?? 0, usage?.ReasoningTokenCount ?? 0);
     }
 
     internal static void Attach(ImageGenerationResponse response, MeteredUsage usage) => Images.AddOrUpdate(response, usage);

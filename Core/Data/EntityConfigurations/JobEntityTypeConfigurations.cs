@@ -28,6 +28,10 @@ internal sealed class JobEntityTypeConfiguration : IEntityTypeConfiguration<Job>
         builder.Property(j => j.Attempt).HasColumnDefault(0);
         builder.Property(j => j.CancelRequested).HasColumnDefault(false);
         builder.Property(j => j.LastErrorArgs).HasColumnType("jsonb");
+        builder.Property(j => j.ReservedCost).HasPrecision(18, 8);
+        builder.Property(j => j.BudgetScopes).HasColumnDefault(0);
+        // Written by the budget_reserve trigger as the row is inserted, and read back by the insert.
+        builder.Property(j => j.BudgetWarning).ValueGeneratedOnAdd();
         // What a claim reads: queued work that is due, and running work whose lease expired (rescue).
         builder.HasIndex(j => j.RunAfter).HasFilter("status = 'queued'").HasDatabaseName("ix_jobs_queued");
         builder.HasIndex(j => j.LeaseExpiresAt).HasFilter("status = 'running'").HasDatabaseName("ix_jobs_running");
@@ -83,6 +87,9 @@ internal sealed class UsageEventEntityTypeConfiguration : IEntityTypeConfigurati
         builder.HasIndex(u => new { u.JobId, u.Attempt }).IsUnique().HasFilter("job_id IS NOT NULL").HasDatabaseName("ux_usage_events_attempt");
         builder.HasIndex(u => new { u.UserId, u.CreatedAt }).IsDescending(false, true).HasDatabaseName("ix_usage_events_user");
         builder.HasIndex(u => u.CreatedAt).IsDescending(true).HasDatabaseName("ix_usage_events_created");
+        builder.HasIndex(u => new { u.ApiKeyId, u.CreatedAt }).IsDescending(false, true).HasFilter("api_key_id IS NOT NULL").HasDatabaseName("ix_usage_events_api_key");
+        builder.Property(u => u.CachedInputTokens).HasColumnDefault(0L);
+        builder.Property(u => u.ReasoningTokens).HasColumnDefault(0L);
         builder.HasOne<User>().WithMany().HasForeignKey(u => u.UserId).OnDelete(DeleteBehavior.SetNull);
     }
 }
@@ -98,8 +105,13 @@ internal sealed class UsageRollupEntityTypeConfiguration : IEntityTypeConfigurat
         builder.Property(r => r.Cost).HasPrecision(18, 8);
         builder.Property(r => r.VendorCost).HasPrecision(18, 8);
         builder.Property(r => r.CostDifference).HasPrecision(18, 8);
-        builder.HasIndex(r => new { r.Day, r.UserId, r.SubjectType, r.Section, r.ProviderId, r.ModelId, r.KeySource, r.Status, r.Shard })
+        builder.HasIndex(r => new { r.Day, r.UserId, r.ApiKeyId, r.Purpose, r.SubjectType, r.Section, r.ProviderId, r.ModelId, r.KeySource, r.Status, r.Shard })
             .IsUnique().AreNullsDistinct(false).HasDatabaseName("ux_usage_rollups_dimensions");
+        // What a budget check reads: one user's or one API key's days of this month.
+        builder.HasIndex(r => new { r.UserId, r.Day }).HasDatabaseName("ix_usage_rollups_user_day");
+        builder.HasIndex(r => new { r.ApiKeyId, r.Day }).HasFilter("api_key_id IS NOT NULL").HasDatabaseName("ix_usage_rollups_api_key_day");
+        builder.Property(r => r.CachedInputTokens).HasColumnDefault(0L);
+        builder.Property(r => r.ReasoningTokens).HasColumnDefault(0L);
     }
 }
 

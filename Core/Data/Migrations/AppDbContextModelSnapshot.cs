@@ -447,6 +447,137 @@ namespace AiPrompts.Core.Data.Migrations
                     b.ToTable("audit_logs", (string)null);
                 });
 
+            modelBuilder.Entity("AiPrompts.Core.Budgets.Budget", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("ApiKeyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("api_key_id");
+
+                    b.Property<decimal?>("CostPerDay")
+                        .HasPrecision(18, 8)
+                        .HasColumnType("numeric(18,8)")
+                        .HasColumnName("cost_per_day");
+
+                    b.Property<decimal?>("CostPerMonth")
+                        .HasPrecision(18, 8)
+                        .HasColumnType("numeric(18,8)")
+                        .HasColumnName("cost_per_month");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Role")
+                        .HasColumnType("text")
+                        .HasColumnName("role");
+
+                    b.Property<string>("Scope")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("scope");
+
+                    b.Property<int>("SoftPercent")
+                        .HasColumnType("integer")
+                        .HasDefaultValue(80)
+                        .HasColumnName("soft_percent");
+
+                    b.Property<long?>("TokensPerDay")
+                        .HasColumnType("bigint")
+                        .HasColumnName("tokens_per_day");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<Guid?>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("budgets_pkey");
+
+                    b.HasIndex("ApiKeyId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_budgets_api_key")
+                        .HasFilter("scope = 'api_key'");
+
+                    b.HasIndex("Role")
+                        .IsUnique()
+                        .HasDatabaseName("ux_budgets_role")
+                        .HasFilter("scope = 'role'");
+
+                    b.HasIndex("UserId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_budgets_user")
+                        .HasFilter("scope = 'user'");
+
+                    b.ToTable("budgets", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_budgets_limits", "coalesce(cost_per_day, 0) >= 0 AND coalesce(cost_per_month, 0) >= 0 AND coalesce(tokens_per_day, 0) >= 0");
+
+                            t.HasCheckConstraint("ck_budgets_scope", "(scope = 'user' AND user_id IS NOT NULL AND api_key_id IS NULL AND role IS NULL) OR (scope = 'api_key' AND api_key_id IS NOT NULL AND user_id IS NULL AND role IS NULL) OR (scope = 'role' AND role IS NOT NULL AND user_id IS NULL AND api_key_id IS NULL)");
+
+                            t.HasCheckConstraint("ck_budgets_soft_percent", "soft_percent BETWEEN 1 AND 100");
+                        });
+                });
+
+            modelBuilder.Entity("AiPrompts.Core.Budgets.BudgetAlert", b =>
+                {
+                    b.Property<Guid>("BudgetId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("budget_id");
+
+                    b.Property<string>("Period")
+                        .HasColumnType("text")
+                        .HasColumnName("period");
+
+                    b.Property<string>("LimitName")
+                        .HasColumnType("text")
+                        .HasColumnName("limit_name");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.HasKey("BudgetId", "Period", "LimitName")
+                        .HasName("budget_alerts_pkey");
+
+                    b.ToTable("budget_alerts", (string)null);
+                });
+
+            modelBuilder.Entity("AiPrompts.Core.Budgets.BudgetHold", b =>
+                {
+                    b.Property<string>("SubjectKind")
+                        .HasColumnType("text")
+                        .HasColumnName("subject_kind");
+
+                    b.Property<Guid>("SubjectId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("subject_id");
+
+                    b.Property<decimal>("Cost")
+                        .HasPrecision(18, 8)
+                        .HasColumnType("numeric(18,8)")
+                        .HasColumnName("cost");
+
+                    b.Property<long>("Tokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("tokens");
+
+                    b.HasKey("SubjectKind", "SubjectId")
+                        .HasName("budget_holds_pkey");
+
+                    b.ToTable("budget_holds", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_budget_holds_kind", "subject_kind IN ('user', 'api_key')");
+                        });
+                });
+
             modelBuilder.Entity("AiPrompts.Core.Jobs.Job", b =>
                 {
                     b.Property<Guid>("Id")
@@ -454,10 +585,24 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<Guid?>("ApiKeyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("api_key_id");
+
                     b.Property<int>("Attempt")
                         .HasColumnType("integer")
                         .HasDefaultValue(0)
                         .HasColumnName("attempt");
+
+                    b.Property<int>("BudgetScopes")
+                        .HasColumnType("integer")
+                        .HasDefaultValue(0)
+                        .HasColumnName("budget_scopes");
+
+                    b.Property<string>("BudgetWarning")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .HasColumnName("budget_warning");
 
                     b.Property<bool>("CancelRequested")
                         .HasColumnType("boolean")
@@ -501,6 +646,15 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("max_attempts");
 
+                    b.Property<decimal?>("ReservedCost")
+                        .HasPrecision(18, 8)
+                        .HasColumnType("numeric(18,8)")
+                        .HasColumnName("reserved_cost");
+
+                    b.Property<long?>("ReservedTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("reserved_tokens");
+
                     b.Property<DateTimeOffset>("RunAfter")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("run_after");
@@ -525,6 +679,10 @@ namespace AiPrompts.Core.Data.Migrations
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
+
+                    b.Property<Guid?>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
 
                     b.HasKey("Id")
                         .HasName("jobs_pkey");
@@ -1284,9 +1442,18 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<Guid?>("ApiKeyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("api_key_id");
+
                     b.Property<int?>("Attempt")
                         .HasColumnType("integer")
                         .HasColumnName("attempt");
+
+                    b.Property<long>("CachedInputTokens")
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("cached_input_tokens");
 
                     b.Property<decimal?>("Cost")
                         .HasPrecision(18, 8)
@@ -1332,6 +1499,15 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("provider_id");
 
+                    b.Property<string>("Purpose")
+                        .HasColumnType("text")
+                        .HasColumnName("purpose");
+
+                    b.Property<long>("ReasoningTokens")
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("reasoning_tokens");
+
                     b.Property<string>("Section")
                         .IsRequired()
                         .HasColumnType("text")
@@ -1367,6 +1543,11 @@ namespace AiPrompts.Core.Data.Migrations
                         .IsDescending()
                         .HasDatabaseName("ix_usage_events_created");
 
+                    b.HasIndex("ApiKeyId", "CreatedAt")
+                        .IsDescending(false, true)
+                        .HasDatabaseName("ix_usage_events_api_key")
+                        .HasFilter("api_key_id IS NOT NULL");
+
                     b.HasIndex("JobId", "Attempt")
                         .IsUnique()
                         .HasDatabaseName("ux_usage_events_attempt")
@@ -1392,6 +1573,15 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasColumnName("id");
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<Guid?>("ApiKeyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("api_key_id");
+
+                    b.Property<long>("CachedInputTokens")
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("cached_input_tokens");
 
                     b.Property<long>("Calls")
                         .HasColumnType("bigint")
@@ -1438,6 +1628,15 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("provider_id");
 
+                    b.Property<string>("Purpose")
+                        .HasColumnType("text")
+                        .HasColumnName("purpose");
+
+                    b.Property<long>("ReasoningTokens")
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("reasoning_tokens");
+
                     b.Property<string>("Section")
                         .IsRequired()
                         .HasColumnType("text")
@@ -1469,11 +1668,18 @@ namespace AiPrompts.Core.Data.Migrations
                     b.HasKey("Id")
                         .HasName("usage_rollups_pkey");
 
-                    b.HasIndex("Day", "UserId", "SubjectType", "Section", "ProviderId", "ModelId", "KeySource", "Status", "Shard")
+                    b.HasIndex("ApiKeyId", "Day")
+                        .HasDatabaseName("ix_usage_rollups_api_key_day")
+                        .HasFilter("api_key_id IS NOT NULL");
+
+                    b.HasIndex("UserId", "Day")
+                        .HasDatabaseName("ix_usage_rollups_user_day");
+
+                    b.HasIndex("Day", "UserId", "ApiKeyId", "Purpose", "SubjectType", "Section", "ProviderId", "ModelId", "KeySource", "Status", "Shard")
                         .IsUnique()
                         .HasDatabaseName("ux_usage_rollups_dimensions");
 
-                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("Day", "UserId", "SubjectType", "Section", "ProviderId", "ModelId", "KeySource", "Status", "Shard"), false);
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("Day", "UserId", "ApiKeyId", "Purpose", "SubjectType", "Section", "ProviderId", "ModelId", "KeySource", "Status", "Shard"), false);
 
                     b.ToTable("usage_rollups", (string)null);
                 });
@@ -1609,6 +1815,31 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasForeignKey("ActorUserId")
                         .OnDelete(DeleteBehavior.SetNull)
                         .HasConstraintName("audit_logs_actor_user_id_fkey");
+                });
+
+            modelBuilder.Entity("AiPrompts.Core.Budgets.Budget", b =>
+                {
+                    b.HasOne("AiPrompts.Core.ApiKeys.ApiKey", null)
+                        .WithMany()
+                        .HasForeignKey("ApiKeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("budgets_api_key_id_fkey");
+
+                    b.HasOne("AiPrompts.Core.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("budgets_user_id_fkey");
+                });
+
+            modelBuilder.Entity("AiPrompts.Core.Budgets.BudgetAlert", b =>
+                {
+                    b.HasOne("AiPrompts.Core.Budgets.Budget", null)
+                        .WithMany()
+                        .HasForeignKey("BudgetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("budget_alerts_budget_id_fkey");
                 });
 
             modelBuilder.Entity("AiPrompts.Core.Keys.ProviderKey", b =>

@@ -51,7 +51,9 @@ public sealed class RequestRateLimitTests(RequestRateLimitTests.Fixture fixture)
             Assert.Equal($"\"user\";q={UserLimit};w=3600", one.Headers.GetValues("RateLimit-Policy").Single());
             Assert.Matches($"^\"user\";r=0;t={retryAfter}$", one.Headers.GetValues("RateLimit").Single());
             var allowed = responses.First(r => r.StatusCode == HttpStatusCode.Accepted);
-            Assert.Matches("^\"user\";r=[0-9]+;t=[0-9]+$", allowed.Headers.GetValues("RateLimit").Single());
+            // A submit queues model work: its expected tokens are counted too, under their own policy.
+            Assert.Matches("^\"user\";r=[0-9]+;t=[0-9]+, \"user-tokens\";r=[0-9]+;t=[0-9]+$", allowed.Headers.GetValues("RateLimit").Single());
+            Assert.Matches("^\"user\";q=50;w=3600, \"user-tokens\";q=[0-9]+;w=3600$", allowed.Headers.GetValues("RateLimit-Policy").Single());
         }
         finally
         {

@@ -81,6 +81,8 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         // Tests make many requests as one user: the request limits are counted, and high (RateLimitTests sets its own).
         builder.UseSetting("RateLimits:UserPermitLimit", "1000000");
         builder.UseSetting("RateLimits:ApiKeyPermitLimit", "1000000");
+        builder.UseSetting("RateLimits:UserTokenLimit", "2000000000");
+        builder.UseSetting("RateLimits:ApiKeyTokenLimit", "2000000000");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);

@@ -77,9 +77,9 @@ public sealed class UsageApiTests(UsageApiTests.Fixture fixture) : IClassFixture
         using var csvResponse = await client.SendAsync(csvRequest, Ct);
         Assert.Equal("text/csv", csvResponse.Content.Headers.ContentType?.MediaType);
         var lines = (await csvResponse.Content.ReadAsStringAsync(Ct)).Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(',')).ToList();
-        Assert.Equal(["month", "section", "calls", "succeeded", "failed", "inputTokens", "outputTokens", "cost", "vendorCost", "costDifference", "durationMs"], lines[0]);
-        Assert.Equal(["2026-11", "content", "1", "1", "0", "100", "50", "0.00100000", "", "", "100"], lines[1]);
-        Assert.Equal(["2026-12", "chat", "2", "1", "1", "10", "5", "0.00020000", "0.00025000", "0.00005000", "200"], lines[2]);
+        Assert.Equal(["month", "section", "calls", "succeeded", "failed", "inputTokens", "outputTokens", "cost", "vendorCost", "costDifference", "durationMs", "cachedInputTokens", "reasoningTokens"], lines[0]);
+        Assert.Equal(["2026-11", "content", "1", "1", "0", "100", "50", "0.00100000", "", "", "100", "0", "0"], lines[1]);
+        Assert.Equal(["2026-12", "chat", "2", "1", "1", "10", "5", "0.00020000", "0.00025000", "0.00005000", "200", "0", "0"], lines[2]);
 
         // Someone else's usage: refused to a user, open to a super admin.
         await JsonAsync(await client.GetAsync($"/api/v1/usage?{Window}&userId={other.Id}", Ct), HttpStatusCode.Forbidden);
@@ -114,5 +114,37 @@ public sealed class UsageApiTests(UsageApiTests.Fixture fixture) : IClassFixture
         var bad = await JsonAsync(await client.GetAsync("/api/v1/usage?groupBy=day,colour&status=lost&from=2027-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", Ct), HttpStatusCode.BadRequest);
         Assert.All(["groupBy", "status", "from"], field => Assert.True(bad.GetProperty("errors").TryGetProperty(field, out _), field));
         await JsonAsync(await client.GetAsync("/api/v1/usage/events?limit=0&cursor=nope", Ct), HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Retention_deletes_old_raw_rows_in_batches_and_keeps_their_rollups_until_the_rollups_own_retention()
+    {
+        var user = await fixture.CreateUserAsync("user");
+        for (var i = 0; i < 7; i++)
+        {
+            await AddAsync(user.Id, $"2025-06-0{i + 1}T10:00:00Z", "openai", "chat", "succeeded", 10, 10, 0.5m, null);
+        }
+        await AddAsync(user.Id, "2026-12-01T10:00:00Z", "openai", "chat", "succeeded", 1, 1, 0.25m, null);
+        using var client = fixture.CreateClient(user.Token);
+        const string year = "from=2025-01-01T00:00:00Z&to=2027-01-01T00:00:00Z";
+        var before = await JsonAsync(await client.GetAsync($"/api/v1/usage?{year}", Ct));
+        Assert.Equal((8L, 3.75m), (before.GetProperty("totals").GetProperty("calls").GetInt64(), before.GetProperty("totals").GetProperty("cost").GetDecimal()));
+
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(fixture.Database.ConnectionString);
+        var now = DateTimeOffset.Parse("2026-12-04T00:00:00Z", CultureInfo.InvariantCulture);
+        var rawOnly = new AiPrompts.Core.Usage.UsageRetention(dataSource, Microsoft.Extensions.Options.Options.Create(
+            new AiPrompts.Core.Usage.UsageRetentionOptions { RawRetention = TimeSpan.FromDays(365), SweepBatchSize = 3 }));
+        var (rows, rollups) = await rawOnly.SweepAsync(now, Ct);
+        Assert.True(rows >= 7, $"{rows} rows deleted");
+        Assert.Equal(0L, rollups);
+        Assert.Equal(1L, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM usage_events WHERE user_id = $1", user.Id));
+        var kept = await JsonAsync(await client.GetAsync($"/api/v1/usage?{year}", Ct));
+        Assert.Equal(before.GetProperty("totals").GetRawText(), kept.GetProperty("totals").GetRawText());
+
+        var both = new AiPrompts.Core.Usage.UsageRetention(dataSource, Microsoft.Extensions.Options.Options.Create(
+            new AiPrompts.Core.Usage.UsageRetentionOptions { RawRetention = TimeSpan.FromDays(365), RollupRetention = TimeSpan.FromDays(365) }));
+        Assert.True((await both.SweepAsync(now, Ct)).Rollups >= 7);
+        var after = await JsonAsync(await client.GetAsync($"/api/v1/usage?{year}", Ct));
+        Assert.Equal((1L, 0.25m), (after.GetProperty("totals").GetProperty("calls").GetInt64(), after.GetProperty("totals").GetProperty("cost").GetDecimal()));
     }
 }

@@ -1,0 +1,39 @@
+using AiPrompts.Core.Providers;
+
+namespace AiPrompts.Core.Budgets;
+
+/// <summary>
+/// Who a job is for and what it is expected to use: the tokens of its prompt and of the answer it may write,
+/// priced from the catalogue. The job row carries it; the database reserves it against the caller's budgets
+/// when the row is inserted (refusing the insert past a hard limit) and releases it when the job ends.
+/// </summary>
+public sealed record JobCharge(Guid UserId, Guid? ApiKeyId, long Tokens, decimal Cost)
+{
+    /// <summary>Four characters a token: the usual rule of thumb for English text, a little generous for most others.</summary>
+    public const int CharactersPerToken = 4;
+
+    /// <summary>What a call to <paramref name="model"/> with <paramref name="text"/> and an answer of at most <paramref name="outputTokens"/> is expected to use.</summary>
+    public static JobCharge Estimate(AiCaller caller, AiModel? model, string? text, long outputTokens)
+    {
+        var input = InputTokens(text);
+        return new JobCharge(caller.UserId, caller.ApiKeyId, input + outputTokens, model?.Prices.CostOf(input, outputTokens) ?? 0m);
+    }
+
+    public static long InputTokens(string? text) => text is null ? 0 : (text.Length + CharactersPerToken - 1) / CharactersPerToken;
+}
+
+/// <summary>Budgets' settings.</summary>
+public sealed class BudgetOptions
+{
+    public const string Section = "Budgets";
+
+    /// <summary>The answer length a job is expected to use when the request sets none (tokens).</summary>
+    public int DefaultOutputTokens { get; set; } = 1024;
+}
+
+/// <summary>The charge of a job the caller asks for, from the model's catalogue prices and the budgets' settings.</summary>
+public sealed class ChargeEstimator(Microsoft.Extensions.Options.IOptions<BudgetOptions> options)
+{
+    public JobCharge For(AiCaller caller, AiModel? model, string? text, long? maxOutputTokens = null) =>
+        JobCharge.Estimate(caller, model, text, maxOutputTokens ?? options.Value.DefaultOutputTokens);
+}
