@@ -171,8 +171,8 @@ internal static class BudgetsApi
         await using var command = dataSource.CreateCommand($"""
             SELECT coalesce(sum(r.cost) FILTER (WHERE r.day = $2), 0), coalesce(sum(r.cost), 0),
                    coalesce(sum(r.input_tokens + r.output_tokens) FILTER (WHERE r.day = $2), 0)::bigint,
-                   coalesce((SELECT h.cost FROM budget_holds h WHERE h.subject_kind = $4 AND h.subject_id = $1), 0),
-                   coalesce((SELECT h.tokens FROM budget_holds h WHERE h.subject_kind = $4 AND h.subject_id = $1), 0)
+                   coalesce((SELECT sum(h.cost) FROM budget_holds h WHERE h.subject_kind = $4 AND h.subject_id = $1), 0),
+                   coalesce((SELECT sum(h.tokens) FROM budget_holds h WHERE h.subject_kind = $4 AND h.subject_id = $1), 0)::bigint
             FROM usage_rollups r WHERE r.{column} = $1 AND r.day >= $3 AND r.day <= $2
             """);
         var today = DateOnly.FromDateTime(now.UtcDateTime);

@@ -34,12 +34,15 @@ public static class BudgetScopes
 /// <summary>
 /// What the queued and running jobs of one user or one API key have reserved and not yet settled: each job adds
 /// its estimate when it is inserted, and takes it off again when it ends, however it ends (the triggers of the
-/// Budgets migration). What was spent is in the usage rollups.
+/// Budgets migration). What was spent is in the usage rollups. The subject's reserved amount is the sum of its rows:
+/// admissions add to shard 0, whose row lock is the subject's gate; releases subtract on the releasing connection's
+/// shard (1 to 8), so a job's completion never waits for that gate.
 /// </summary>
 public sealed class BudgetHold
 {
     public required string SubjectKind { get; set; }
     public Guid SubjectId { get; set; }
+    public int Shard { get; set; }
     public decimal Cost { get; set; }
     public long Tokens { get; set; }
 }

@@ -38,7 +38,7 @@ internal sealed class BudgetHoldEntityTypeConfiguration : IEntityTypeConfigurati
     public void Configure(EntityTypeBuilder<BudgetHold> builder)
     {
         builder.ToTable("budget_holds", t => t.HasCheckConstraint("ck_budget_holds_kind", "subject_kind IN ('user', 'api_key')"));
-        builder.HasKey(h => new { h.SubjectKind, h.SubjectId });
+        builder.HasKey(h => new { h.SubjectKind, h.SubjectId, h.Shard });
         builder.Property(h => h.Cost).HasPrecision(18, 8);
     }
 }

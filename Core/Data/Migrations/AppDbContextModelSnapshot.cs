@@ -560,6 +560,10 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("subject_id");
 
+                    b.Property<int>("Shard")
+                        .HasColumnType("integer")
+                        .HasColumnName("shard");
+
                     b.Property<decimal>("Cost")
                         .HasPrecision(18, 8)
                         .HasColumnType("numeric(18,8)")
@@ -569,7 +573,7 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("tokens");
 
-                    b.HasKey("SubjectKind", "SubjectId")
+                    b.HasKey("SubjectKind", "SubjectId", "Shard")
                         .HasName("budget_holds_pkey");
 
                     b.ToTable("budget_holds", null, t =>

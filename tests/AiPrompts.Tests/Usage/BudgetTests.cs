@@ -47,10 +47,10 @@ public sealed class BudgetTests(BudgetTests.Fixture fixture) : IClassFixture<Bud
     }
 
     private Task<decimal> HeldCostAsync(string kind, Guid subject) =>
-        fixture.Database.ScalarAsync<decimal>("SELECT coalesce((SELECT cost FROM budget_holds WHERE subject_kind = $1 AND subject_id = $2), 0)", kind, subject);
+        fixture.Database.ScalarAsync<decimal>("SELECT coalesce(sum(cost), 0) FROM budget_holds WHERE subject_kind = $1 AND subject_id = $2", kind, subject);
 
     private Task<long> HeldTokensAsync(string kind, Guid subject) =>
-        fixture.Database.ScalarAsync<long>("SELECT coalesce((SELECT tokens FROM budget_holds WHERE subject_kind = $1 AND subject_id = $2), 0)", kind, subject);
+        fixture.Database.ScalarAsync<long>("SELECT coalesce(sum(tokens), 0)::bigint FROM budget_holds WHERE subject_kind = $1 AND subject_id = $2", kind, subject);
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
     {

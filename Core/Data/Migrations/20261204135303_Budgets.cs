@@ -112,12 +112,13 @@ namespace AiPrompts.Core.Data.Migrations
                 {
                     subject_kind = table.Column<string>(type: "text", nullable: false),
                     subject_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    shard = table.Column<int>(type: "integer", nullable: false),
                     cost = table.Column<decimal>(type: "numeric(18,8)", precision: 18, scale: 8, nullable: false),
                     tokens = table.Column<long>(type: "bigint", nullable: false)
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("budget_holds_pkey", x => new { x.subject_kind, x.subject_id });
+                    table.PrimaryKey("budget_holds_pkey", x => new { x.subject_kind, x.subject_id, x.shard });
                     table.CheckConstraint("ck_budget_holds_kind", "subject_kind IN ('user', 'api_key')");
                 });
 
@@ -222,7 +223,6 @@ namespace AiPrompts.Core.Data.Migrations
                 column: "user_id",
                 unique: true,
                 filter: "scope = 'user'");
-
             // The rollups gain the API key, the purpose and the cached and reasoning tokens (same trigger, new dimensions).
             migrationBuilder.Sql("""
                 CREATE OR REPLACE FUNCTION usage_rollup_add() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -278,11 +278,14 @@ namespace AiPrompts.Core.Data.Migrations
                         FROM budgets x WHERE x.scope = 'api_key' AND x.api_key_id = NEW.api_key_id
                         ORDER BY bit
                     LOOP
-                        INSERT INTO budget_holds AS h (subject_kind, subject_id, cost, tokens)
-                        VALUES (CASE b.bit WHEN 1 THEN 'user' ELSE 'api_key' END, CASE b.bit WHEN 1 THEN NEW.user_id ELSE NEW.api_key_id END,
+                        -- Shard 0 is the subject's gate: its row lock orders the subject's admissions until commit.
+                        INSERT INTO budget_holds AS h (subject_kind, subject_id, shard, cost, tokens)
+                        VALUES (CASE b.bit WHEN 1 THEN 'user' ELSE 'api_key' END, CASE b.bit WHEN 1 THEN NEW.user_id ELSE NEW.api_key_id END, 0,
                             NEW.reserved_cost, coalesce(NEW.reserved_tokens, 0))
-                        ON CONFLICT (subject_kind, subject_id) DO UPDATE SET cost = h.cost + excluded.cost, tokens = h.tokens + excluded.tokens
-                        RETURNING h.cost, h.tokens INTO held_cost, held_tokens;
+                        ON CONFLICT (subject_kind, subject_id, shard) DO UPDATE SET cost = h.cost + excluded.cost, tokens = h.tokens + excluded.tokens;
+                        SELECT sum(x.cost), sum(x.tokens) INTO held_cost, held_tokens FROM budget_holds x
+                        WHERE x.subject_kind = CASE b.bit WHEN 1 THEN 'user' ELSE 'api_key' END
+                          AND x.subject_id = CASE b.bit WHEN 1 THEN NEW.user_id ELSE NEW.api_key_id END;
                         NEW.budget_scopes := NEW.budget_scopes | b.bit;
                         IF b.bit = 1 THEN
                             SELECT coalesce(sum(r.cost) FILTER (WHERE r.day = today), 0), coalesce(sum(r.cost), 0),
@@ -324,17 +327,17 @@ namespace AiPrompts.Core.Data.Migrations
                 END $$;
 
                 -- A job's end, however it comes (a worker's fenced completion, a cancel, a rescue that runs out of attempts, a
-                -- deletion), gives back exactly what its insert held; what it spent is in the usage rows written meanwhile.
+                -- deletion), gives back exactly what its insert held; what it spent is in the usage rows written meanwhile. The
+                -- release goes on the releasing connection's shard (only the sum counts), never the gate, so completions do not
+                -- wait for admissions; an admission that reads before a release commits only sees more held than there is.
                 CREATE FUNCTION budget_release() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
-                    IF OLD.budget_scopes & 1 <> 0 THEN
-                        UPDATE budget_holds SET cost = cost - OLD.reserved_cost, tokens = tokens - coalesce(OLD.reserved_tokens, 0)
-                        WHERE subject_kind = 'user' AND subject_id = OLD.user_id;
-                    END IF;
-                    IF OLD.budget_scopes & 2 <> 0 THEN
-                        UPDATE budget_holds SET cost = cost - OLD.reserved_cost, tokens = tokens - coalesce(OLD.reserved_tokens, 0)
-                        WHERE subject_kind = 'api_key' AND subject_id = OLD.api_key_id;
-                    END IF;
+                    INSERT INTO budget_holds AS h (subject_kind, subject_id, shard, cost, tokens)
+                    SELECT s.kind, s.subject, 1 + pg_backend_pid() % 8, -OLD.reserved_cost, -coalesce(OLD.reserved_tokens, 0)
+                    FROM (VALUES ('user', OLD.user_id, 1), ('api_key', OLD.api_key_id, 2)) AS s(kind, subject, bit)
+                    WHERE OLD.budget_scopes & s.bit <> 0
+                    ORDER BY s.bit
+                    ON CONFLICT (subject_kind, subject_id, shard) DO UPDATE SET cost = h.cost + excluded.cost, tokens = h.tokens + excluded.tokens;
                     RETURN NULL;
                 END $$;
 
@@ -376,7 +379,6 @@ namespace AiPrompts.Core.Data.Migrations
                     RETURN NULL;
                 END $$;
                 """);
-
             migrationBuilder.DropTable(
                 name: "budget_alerts");
 

@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace AiPrompts.Core.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261204115828_Budgets")]
+    [Migration("20261204135303_Budgets")]
     partial class Budgets
     {
         /// <inheritdoc />
@@ -563,6 +563,10 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("subject_id");
 
+                    b.Property<int>("Shard")
+                        .HasColumnType("integer")
+                        .HasColumnName("shard");
+
                     b.Property<decimal>("Cost")
                         .HasPrecision(18, 8)
                         .HasColumnType("numeric(18,8)")
@@ -572,7 +576,7 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("tokens");
 
-                    b.HasKey("SubjectKind", "SubjectId")
+                    b.HasKey("SubjectKind", "SubjectId", "Shard")
                         .HasName("budget_holds_pkey");
 
                     b.ToTable("budget_holds", null, t =>
