@@ -75,7 +75,7 @@ pg_init_cluster() {
   echo "$home"
 }
 
-# start_postgres DIR PORT PASSWORD: a cluster listening on 127.0.0.1:PORT only.
+# start_postgres DIR PORT PASSWORD: a cluster listening on 127.0.0.1:PORT only (PG_OPTIONS: more server options).
 start_postgres() {
   local dir=$1 port=$2 password=$3 bin run home
   bin=$(pg_bin_dir) || die "PostgreSQL binaries not found"
@@ -87,7 +87,7 @@ start_postgres() {
   fi
   log "starting PostgreSQL on 127.0.0.1:$port"
   $run "$bin/pg_ctl" -D "$home/pgdata" -l "$home/postgres.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $home -c max_connections=300 -c fsync=${PG_FSYNC:-on} -c shared_buffers=256MB" \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $home -c max_connections=300 -c fsync=${PG_FSYNC:-on} -c shared_buffers=256MB ${PG_OPTIONS:-}" \
     start >/dev/null || { tail -20 "$home/postgres.log" >&2; die "PostgreSQL did not start"; }
 }
 

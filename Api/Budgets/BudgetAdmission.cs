@@ -7,29 +7,74 @@ using AiPrompts.Core.Jobs;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Npgsql;
 
 namespace AiPrompts.Api.Budgets;
 
 /// <summary>
 /// Every job the Api queues with a charge passes here, whichever surface queues it: before the insert its expected
-/// tokens are counted against the per-minute token limits (Redis, every instance); the insert itself is admitted
-/// against the budgets by the database (the budget_reserve trigger), which refuses it past a hard limit and sets
-/// a warning past a soft threshold; after the insert that warning becomes the answer's <c>Budget-Warning</c> header.
+/// tokens are counted against the per-minute token limits (Redis, every instance), then it is admitted against the
+/// budgets by the database in a short transaction of its own (<see cref="BudgetReservations"/>), which refuses it past a
+/// hard limit and notes a warning past a soft threshold; the job's insert takes that reservation over (a save that
+/// fails gives it back at once). After the insert the warning becomes the answer's <c>Budget-Warning</c> header.
 /// </summary>
-internal sealed class BudgetAdmission(RequestRateLimiter limiter, IHttpContextAccessor accessor) : SaveChangesInterceptor
+internal sealed class BudgetAdmission(RequestRateLimiter limiter, BudgetReservations reservations, IHttpContextAccessor accessor) : SaveChangesInterceptor
 {
     public const string WarningHeader = "Budget-Warning";
 
     public override async ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
     {
-        foreach (var entry in eventData.Context?.ChangeTracker.Entries<Job>() ?? [])
+        var jobs = Charged(eventData.Context).ToList();
+        foreach (var job in jobs)
         {
-            if (entry.State == EntityState.Added && entry.Entity is { UserId: { } user, ReservedTokens: { } tokens })
+            await limiter.TakeTokensAsync(accessor.HttpContext, job.UserId!.Value, job.ApiKeyId, job.ReservedTokens!.Value, cancellationToken);
+        }
+        var reserved = new List<Guid>(jobs.Count);
+        try
+        {
+            foreach (var job in jobs)
             {
-                await limiter.TakeTokensAsync(accessor.HttpContext, user, entry.Entity.ApiKeyId, tokens, cancellationToken);
+                await reservations.ReserveAsync(job.Id, new JobCharge(job.UserId!.Value, job.ApiKeyId, job.ReservedTokens!.Value, job.ReservedCost!.Value), job.CreatedAt, cancellationToken);
+                reserved.Add(job.Id);
             }
         }
+        catch
+        {
+            // One of several refused (or the database failed): those already admitted are given back before the refusal is answered.
+            await CancelAsync(reserved);
+            throw;
+        }
         return result;
+    }
+
+    public override async Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken cancellationToken = default) =>
+        await CancelAsync([.. Charged(eventData.Context).Select(j => j.Id)]);
+
+    public override async Task SaveChangesCanceledAsync(DbContextEventData eventData, CancellationToken cancellationToken = default) =>
+        await CancelAsync([.. Charged(eventData.Context).Select(j => j.Id)]);
+
+    /// <summary>The jobs this save adds that carry a charge.</summary>
+    private static IEnumerable<Job> Charged(DbContext? context) =>
+        context?.ChangeTracker.Entries<Job>().Where(e => e.State == EntityState.Added && e.Entity is { UserId: not null, ReservedTokens: not null, ReservedCost: not null })
+            .Select(e => e.Entity) ?? [];
+
+    /// <summary>
+    /// Gives back the reservations of jobs that were not saved, whatever the request's own cancellation says; one that
+    /// cannot be given back now (the database is down) is given back by the Worker's sweep.
+    /// </summary>
+    private async Task CancelAsync(IReadOnlyList<Guid> jobs)
+    {
+        foreach (var job in jobs)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await reservations.CancelAsync(job, timeout.Token);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or OperationCanceledException)
+            {
+            }
+        }
     }
 
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result) =>

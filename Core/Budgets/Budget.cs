@@ -36,7 +36,7 @@ public static class BudgetScopes
 /// its estimate when it is inserted, and takes it off again when it ends, however it ends (the triggers of the
 /// Budgets migration). What was spent is in the usage rollups. The subject's reserved amount is the sum of its rows:
 /// admissions add to shard 0, whose row lock is the subject's gate; releases subtract on the releasing connection's
-/// shard (1 to 8), so a job's completion never waits for that gate.
+/// shard (1 to 1024), so a job's completion waits neither for that gate nor for other completions.
 /// </summary>
 public sealed class BudgetHold
 {
@@ -45,6 +45,28 @@ public sealed class BudgetHold
     public int Shard { get; set; }
     public decimal Cost { get; set; }
     public long Tokens { get; set; }
+}
+
+/// <summary>
+/// A job admitted against the budgets before its row is written (<c>budget_reserve_ahead</c>, called by the Api just before
+/// it saves the job): the estimate is already in the holds, and the job's insert takes this row over instead of passing the
+/// gate again. One the job's insert never claimed (the saving failed, or the Api died in between) is given back by
+/// <c>budget_reservation_cancel</c> at once, or by the Worker's sweep once it is older than <c>Budgets:ReservationTimeout</c>.
+/// </summary>
+public sealed class BudgetReservation
+{
+    public Guid JobId { get; set; }
+    public Guid UserId { get; set; }
+    public Guid? ApiKeyId { get; set; }
+
+    /// <summary>Which holds the estimate was added to: 1 the user's, 2 the API key's (as <c>jobs.budget_scopes</c>).</summary>
+    public int Scopes { get; set; }
+    public decimal Cost { get; set; }
+    public long Tokens { get; set; }
+
+    /// <summary>The soft-threshold warning of the admission, if any (becomes the job's <c>budget_warning</c>).</summary>
+    public string? Warning { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
 }
 
 /// <summary>A soft threshold crossed: one row per budget, limit and period, so the audit log says it once.</summary>

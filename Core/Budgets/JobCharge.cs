@@ -29,6 +29,15 @@ public sealed class BudgetOptions
 
     /// <summary>The answer length a job is expected to use when the request sets none (tokens).</summary>
     public int DefaultOutputTokens { get; set; } = 1024;
+
+    /// <summary>
+    /// How long a job's admission made ahead of its insert may wait to be taken over by that insert; the Worker gives back
+    /// older ones (their Api died in between). Far longer than any save takes.
+    /// </summary>
+    public TimeSpan ReservationTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often the Worker looks for such reservations (one statement).</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>The charge of a job the caller asks for, from the model's catalogue prices and the budgets' settings.</summary>

@@ -46,6 +46,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbCon
     public DbSet<StudioRequest> StudioRequests => Set<StudioRequest>();
     public DbSet<Budget> Budgets => Set<Budget>();
     public DbSet<BudgetHold> BudgetHolds => Set<BudgetHold>();
+    public DbSet<BudgetReservation> BudgetReservations => Set<BudgetReservation>();
     public DbSet<BudgetAlert> BudgetAlerts => Set<BudgetAlert>();
 
     /// <summary>

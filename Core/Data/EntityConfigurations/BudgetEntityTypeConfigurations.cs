@@ -43,6 +43,18 @@ internal sealed class BudgetHoldEntityTypeConfiguration : IEntityTypeConfigurati
     }
 }
 
+/// <summary>Admissions made ahead of their job's insert; written and removed only by the budget functions.</summary>
+internal sealed class BudgetReservationEntityTypeConfiguration : IEntityTypeConfiguration<BudgetReservation>
+{
+    public void Configure(EntityTypeBuilder<BudgetReservation> builder)
+    {
+        builder.ToTable("budget_reservations");
+        builder.HasKey(r => r.JobId);
+        builder.Property(r => r.Cost).HasPrecision(18, 8);
+        builder.HasIndex(r => r.CreatedAt).HasDatabaseName("ix_budget_reservations_created");
+    }
+}
+
 /// <summary>One row per budget, limit and period whose soft threshold was crossed.</summary>
 internal sealed class BudgetAlertEntityTypeConfiguration : IEntityTypeConfiguration<BudgetAlert>
 {

@@ -582,6 +582,51 @@ namespace AiPrompts.Core.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("AiPrompts.Core.Budgets.BudgetReservation", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<Guid?>("ApiKeyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("api_key_id");
+
+                    b.Property<decimal>("Cost")
+                        .HasPrecision(18, 8)
+                        .HasColumnType("numeric(18,8)")
+                        .HasColumnName("cost");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<int>("Scopes")
+                        .HasColumnType("integer")
+                        .HasColumnName("scopes");
+
+                    b.Property<long>("Tokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("tokens");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.Property<string>("Warning")
+                        .HasColumnType("text")
+                        .HasColumnName("warning");
+
+                    b.HasKey("JobId")
+                        .HasName("budget_reservations_pkey");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_budget_reservations_created");
+
+                    b.ToTable("budget_reservations", (string)null);
+                });
+
             modelBuilder.Entity("AiPrompts.Core.Jobs.Job", b =>
                 {
                     b.Property<Guid>("Id")

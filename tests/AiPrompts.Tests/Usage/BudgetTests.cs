@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using AiPrompts.Core.Budgets;
 using AiPrompts.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Http;
 
 namespace AiPrompts.Tests.Usage;
@@ -84,6 +86,8 @@ public sealed class BudgetTests(BudgetTests.Fixture fixture) : IClassFixture<Bud
             Assert.Equal(fits, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM prompt_requests WHERE user_id = $1", user.Id));
             Assert.Equal(fits, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM jobs WHERE user_id = $1", user.Id));
             Assert.Equal(estimate * fits, await HeldTokensAsync("user", user.Id));
+            // Each admitted job was admitted ahead of its insert, which took the reservation over; the refused left none.
+            Assert.Equal(0L, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM budget_reservations WHERE user_id = $1", user.Id));
 
             var body = await JsonAsync(refused[0], HttpStatusCode.TooManyRequests);
             Assert.Equal("budget_exceeded", body.GetProperty("code").GetString());
@@ -284,6 +288,46 @@ public sealed class BudgetTests(BudgetTests.Fixture fixture) : IClassFixture<Bud
         Assert.Equal(0m, await HeldCostAsync("user", user.Id));
         Assert.Equal(0L, await HeldTokensAsync("user", user.Id));
         Assert.Equal(2L, await fixture.Database.ScalarAsync<long>("SELECT attempt FROM jobs WHERE subject_id = $1", id));
+    }
+
+    [Fact]
+    public async Task An_admission_whose_job_is_never_saved_is_given_back_at_once_when_the_save_fails_and_by_the_Worker_after_an_Api_crash()
+    {
+        var user = await fixture.CreateUserAsync("user");
+        const string text = "one key, ten submits";
+        var estimate = Estimate(text);
+        await SetBudgetAsync($"users/{user.Id}", new { tokensPerDay = estimate * 100 });
+        using var client = fixture.CreateClient(user.Token);
+        var key = $"key-{Guid.NewGuid():N}";
+
+        // Ten submits with one Idempotency-Key at once: each is admitted before its save, one job is saved, and a save that
+        // loses the race to the key gives its admission back before it replays the winner.
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 10).Select(async _ =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/prompt-requests") { Content = JsonContent.Create(new { promptType = "text", promptText = text }) };
+            request.Headers.Add("Idempotency-Key", key);
+            using var response = await client.SendAsync(request, Ct);
+            return response.StatusCode;
+        }));
+        Assert.All(statuses, s => Assert.Equal(HttpStatusCode.Accepted, s));
+        Assert.Equal(1L, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM jobs WHERE user_id = $1", user.Id));
+        Assert.Equal(estimate, await HeldTokensAsync("user", user.Id));
+        Assert.Equal(0L, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM budget_reservations WHERE user_id = $1", user.Id));
+
+        // An Api that died between admitting a job and saving it: the admission holds until the Worker's sweep gives it back.
+        var reservations = fixture.Services.GetRequiredService<BudgetReservations>();
+        await reservations.ReserveAsync(Guid.CreateVersion7(), new JobCharge(user.Id, null, estimate, 0m), DateTimeOffset.UtcNow - TimeSpan.FromMinutes(5), Ct);
+        Assert.Equal(estimate * 2, await HeldTokensAsync("user", user.Id));
+        await using (await fixture.StartWorkerAsync(new Dictionary<string, string> { ["Budgets__SweepInterval"] = "00:00:01" }))
+        {
+            await WaitUntilAsync(async () => await fixture.Database.ScalarAsync<long>(
+                "SELECT count(*) FROM budget_reservations WHERE user_id = $1", user.Id) == 0, TimeSpan.FromSeconds(20), "the Worker's sweep");
+            await WaitUntilAsync(async () => await fixture.Database.ScalarAsync<string>(
+                "SELECT status FROM jobs WHERE user_id = $1", user.Id) == "succeeded", TimeSpan.FromSeconds(20), "the saved job to run");
+        }
+        // The job's end gave its own reservation back, the sweep the orphan's: nothing is held.
+        Assert.Equal(0L, await HeldTokensAsync("user", user.Id));
+        Assert.Equal(0m, await HeldCostAsync("user", user.Id));
     }
 }
 
