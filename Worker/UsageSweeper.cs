@@ -3,7 +3,10 @@ using Microsoft.Extensions.Options;
 
 namespace AiPrompts.Worker;
 
-/// <summary>Applies the usage retention (<c>Usage:RawRetention</c>, <c>Usage:RollupRetention</c>) every <c>Usage:SweepInterval</c>.</summary>
+/// <summary>
+/// Every <c>Usage:SweepInterval</c>: makes the raw usage rows' monthly partitions ahead of the clock, then applies the
+/// usage retention (<c>Usage:RawRetention</c>, <c>Usage:RollupRetention</c>).
+/// </summary>
 internal sealed partial class UsageSweeper(UsageRetention retention, SchemaGate schema, IOptions<UsageRetentionOptions> options, TimeProvider time, ILogger<UsageSweeper> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -14,6 +17,7 @@ internal sealed partial class UsageSweeper(UsageRetention retention, SchemaGate 
         {
             try
             {
+                await retention.EnsurePartitionsAsync(time.GetUtcNow(), stoppingToken);
                 var (rows, rollups) = await retention.SweepAsync(time.GetUtcNow(), stoppingToken);
                 if (rows + rollups > 0)
                 {

@@ -21,9 +21,25 @@ public sealed class UsageRetentionOptions
     public int SweepBatchSize { get; set; } = 5_000;
 }
 
-/// <summary>Deletes usage past its retention, oldest first, in batches; the rollups are untouched by raw-row deletion.</summary>
+/// <summary>
+/// Keeps the monthly partitions of the raw usage rows ahead of the clock, and deletes usage past its retention: whole
+/// months of raw rows by dropping their partitions, the rest oldest first in batches. The rollups are untouched by
+/// raw-row deletion.
+/// </summary>
 public sealed class UsageRetention(NpgsqlDataSource dataSource, IOptions<UsageRetentionOptions> options)
 {
+    /// <summary>Months of partitions made ahead of the current one.</summary>
+    public const int PartitionsAhead = 2;
+
+    /// <summary>Makes the partitions of this month and the next <see cref="PartitionsAhead"/> that are missing.</summary>
+    public async Task EnsurePartitionsAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT usage_events_ensure_partitions($1, $2)");
+        command.Parameters.Add(new NpgsqlParameter { Value = now, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = PartitionsAhead });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>Answers how many raw rows and rollup rows were deleted.</summary>
     public async Task<(long Rows, long Rollups)> SweepAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -31,9 +47,16 @@ public sealed class UsageRetention(NpgsqlDataSource dataSource, IOptions<UsageRe
         long rows = 0, rollups = 0;
         if (settings.RawRetention is { } raw)
         {
-            rows = await DeleteInBatchesAsync("""
-                DELETE FROM usage_events WHERE id IN (SELECT id FROM usage_events WHERE created_at < $1 ORDER BY created_at LIMIT $2)
-                """, new NpgsqlParameter { Value = now - raw, NpgsqlDbType = NpgsqlDbType.TimestampTz }, settings.SweepBatchSize, cancellationToken);
+            var before = new NpgsqlParameter { Value = now - raw, NpgsqlDbType = NpgsqlDbType.TimestampTz };
+            await using (var drop = dataSource.CreateCommand("SELECT usage_events_drop_partitions($1)"))
+            {
+                drop.Parameters.Add(before.Clone());
+                rows = (long)(await drop.ExecuteScalarAsync(cancellationToken))!;
+            }
+            rows += await DeleteInBatchesAsync("""
+                DELETE FROM usage_events WHERE (id, created_at) IN
+                    (SELECT id, created_at FROM usage_events WHERE created_at < $1 ORDER BY created_at LIMIT $2)
+                """, before, settings.SweepBatchSize, cancellationToken);
         }
         if (settings.RollupRetention is { } kept)
         {

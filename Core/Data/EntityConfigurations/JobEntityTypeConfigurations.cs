@@ -71,7 +71,11 @@ internal sealed class PromptResponseEntityTypeConfiguration : IEntityTypeConfigu
     }
 }
 
-/// <summary>One row per attempt that called a vendor, written with the attempt's outcome. Kept whatever `store` says.</summary>
+/// <summary>
+/// One row per attempt that called a vendor, written with the attempt's outcome. Kept whatever `store` says. The table is
+/// partitioned by month of <c>created_at</c> (the UsagePartitions migration, by hand: EF Core does not model partitions),
+/// so its key includes <c>created_at</c>, and one row per job attempt is a unique index of each partition.
+/// </summary>
 internal sealed class UsageEventEntityTypeConfiguration : IEntityTypeConfiguration<UsageEvent>
 {
     public void Configure(EntityTypeBuilder<UsageEvent> builder)
@@ -81,10 +85,9 @@ internal sealed class UsageEventEntityTypeConfiguration : IEntityTypeConfigurati
             t.HasCheckConstraint("usage_events_key_source_check", "key_source IN ('none', 'personal', 'shared')");
             t.HasCheckConstraint("usage_events_status_check", "status IN ('succeeded', 'failed', 'cancelled', 'interrupted')");
         });
-        builder.HasKey(u => u.Id);
+        builder.HasKey(u => new { u.Id, u.CreatedAt });
         builder.Property(u => u.Cost).HasPrecision(18, 8);
         builder.Property(u => u.VendorCost).HasPrecision(18, 8);
-        builder.HasIndex(u => new { u.JobId, u.Attempt }).IsUnique().HasFilter("job_id IS NOT NULL").HasDatabaseName("ux_usage_events_attempt");
         builder.HasIndex(u => new { u.UserId, u.CreatedAt }).IsDescending(false, true).HasDatabaseName("ix_usage_events_user");
         builder.HasIndex(u => u.CreatedAt).IsDescending(true).HasDatabaseName("ix_usage_events_created");
         builder.HasIndex(u => new { u.ApiKeyId, u.CreatedAt }).IsDescending(false, true).HasFilter("api_key_id IS NOT NULL").HasDatabaseName("ix_usage_events_api_key");

@@ -1487,9 +1487,12 @@ namespace AiPrompts.Core.Data.Migrations
             modelBuilder.Entity("AiPrompts.Core.Usage.UsageEvent", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
 
                     b.Property<Guid?>("ApiKeyId")
                         .HasColumnType("uuid")
@@ -1508,10 +1511,6 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasPrecision(18, 8)
                         .HasColumnType("numeric(18,8)")
                         .HasColumnName("cost");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("created_at");
 
                     b.Property<int>("DurationMs")
                         .HasColumnType("integer")
@@ -1585,7 +1584,7 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasColumnType("numeric(18,8)")
                         .HasColumnName("vendor_cost");
 
-                    b.HasKey("Id")
+                    b.HasKey("Id", "CreatedAt")
                         .HasName("usage_events_pkey");
 
                     b.HasIndex("CreatedAt")
@@ -1596,11 +1595,6 @@ namespace AiPrompts.Core.Data.Migrations
                         .IsDescending(false, true)
                         .HasDatabaseName("ix_usage_events_api_key")
                         .HasFilter("api_key_id IS NOT NULL");
-
-                    b.HasIndex("JobId", "Attempt")
-                        .IsUnique()
-                        .HasDatabaseName("ux_usage_events_attempt")
-                        .HasFilter("job_id IS NOT NULL");
 
                     b.HasIndex("UserId", "CreatedAt")
                         .IsDescending(false, true)

@@ -117,6 +117,60 @@ public sealed class UsageApiTests(UsageApiTests.Fixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Raw_rows_are_partitioned_by_month_a_month_without_its_partition_moves_into_it_when_made_and_retention_drops_whole_months()
+    {
+        // The migration made the partitions of this month and the two after it; rows of other months go to the default partition.
+        Assert.Equal(1L, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM pg_partitioned_table WHERE partrelid = 'usage_events'::regclass"));
+        Assert.Equal(3L, await fixture.Database.ScalarAsync<long>("""
+            SELECT count(to_regclass('usage_events_p' || to_char(date_trunc('month', now() AT TIME ZONE 'UTC') + make_interval(months => i), 'YYYYMM')))
+            FROM generate_series(0, 2) AS i
+            """));
+        var user = await fixture.CreateUserAsync("user");
+        await AddAsync(user.Id, "2024-03-01T00:00:00Z", "openai", "chat", "succeeded", 10, 10, 0.5m, null);
+        await AddAsync(user.Id, "2024-03-31T23:59:59.999Z", "openai", "chat", "succeeded", 20, 20, 0.25m, null);
+        await AddAsync(user.Id, "2024-04-01T00:00:00Z", "openai", "chat", "succeeded", 30, 30, 0.125m, null);
+        Assert.Equal(3L, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM usage_events_default WHERE user_id = $1", user.Id));
+        using var client = fixture.CreateClient(user.Token);
+        const string window = "from=2024-01-01T00:00:00Z&to=2024-12-31T23:59:59Z";
+        var before = await JsonAsync(await client.GetAsync($"/api/v1/usage?{window}&groupBy=month", Ct));
+        Assert.Equal("events", before.GetProperty("source").GetString());
+
+        // Making March's partition (as the Worker's sweep does for the months ahead) moves March's rows out of the default one,
+        // to the millisecond of the boundary; nothing is counted twice.
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(fixture.Database.ConnectionString);
+        var retention = new AiPrompts.Core.Usage.UsageRetention(dataSource, Microsoft.Extensions.Options.Options.Create(
+            new AiPrompts.Core.Usage.UsageRetentionOptions { RawRetention = TimeSpan.FromDays(30) }));
+        await retention.EnsurePartitionsAsync(DateTimeOffset.Parse("2024-03-15T00:00:00Z", CultureInfo.InvariantCulture), Ct);
+        Assert.Equal(2L, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM usage_events_p202403 WHERE user_id = $1", user.Id));
+        Assert.Equal(1L, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM usage_events_p202404 WHERE user_id = $1", user.Id));
+        Assert.Equal(0L, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM usage_events_default WHERE user_id = $1", user.Id));
+        var after = await JsonAsync(await client.GetAsync($"/api/v1/usage?{window}&groupBy=month", Ct));
+        Assert.Equal(before.GetProperty("groups").GetRawText(), after.GetProperty("groups").GetRawText());
+        Assert.Equal((3L, 0.875m), (after.GetProperty("totals").GetProperty("calls").GetInt64(), after.GetProperty("totals").GetProperty("cost").GetDecimal()));
+
+        // One row per job attempt, in a month's partition as anywhere.
+        var job = Guid.NewGuid();
+        const string attemptRow = """
+            INSERT INTO usage_events (id, user_id, job_id, attempt, subject_type, section, provider_id, model_id, key_source, input_tokens, output_tokens, duration_ms, status, created_at)
+            VALUES (gen_random_uuid(), $1, $2, 1, 'prompt_request', 'chat', 'openai', 'm-1', 'personal', 1, 1, 1, 'succeeded', '2024-03-10T00:00:00Z')
+            """;
+        await fixture.Database.ExecuteAsync(attemptRow, user.Id, job);
+        var duplicate = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => fixture.Database.ExecuteAsync(attemptRow, user.Id, job));
+        Assert.Equal(Npgsql.PostgresErrorCodes.UniqueViolation, duplicate.SqlState);
+
+        // Retention (30 days before May 15: April 15) drops the months that ended before its cut-off whole (March, with its 3
+        // rows) and deletes row by row in the month it falls in (April 1's row); the rollups keep every total.
+        var (rows, _) = await retention.SweepAsync(DateTimeOffset.Parse("2024-05-15T00:00:00Z", CultureInfo.InvariantCulture), Ct);
+        Assert.True(rows >= 4, $"{rows} rows deleted");
+        Assert.Equal(0L, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM pg_class WHERE relname = 'usage_events_p202403'"));
+        Assert.Equal(1L, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM pg_class WHERE relname = 'usage_events_p202404'"));
+        Assert.Equal(0L, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM usage_events WHERE user_id = $1", user.Id));
+        var kept = await JsonAsync(await client.GetAsync("/api/v1/usage?from=2024-01-01T00:00:00Z&to=2025-01-01T00:00:00Z", Ct));
+        Assert.Equal("rollups", kept.GetProperty("source").GetString());
+        Assert.Equal(4L, kept.GetProperty("totals").GetProperty("calls").GetInt64());
+    }
+
+    [Fact]
     public async Task Retention_deletes_old_raw_rows_in_batches_and_keeps_their_rollups_until_the_rollups_own_retention()
     {
         var user = await fixture.CreateUserAsync("user");
