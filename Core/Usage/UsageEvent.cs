@@ -81,7 +81,7 @@ public sealed class UsageRollup
 
     /// <summary>
     /// Which of a few rows of the same day and dimensions this is (the writing connection's, by its backend
-    /// pid): concurrent job completions for one user and model then rarely wait on one row's lock. Reads sum them.
+    /// pid, modulo 1024): concurrent job completions for one user and model then do not wait on one row's lock. Reads sum them.
     /// </summary>
     public int Shard { get; set; }
     public Guid? UserId { get; set; }
