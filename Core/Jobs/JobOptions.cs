@@ -17,8 +17,14 @@ public sealed class JobOptions
     /// <summary>How often a busy worker extends its leases and learns of cancellations (one query for all its jobs).</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How often an idle worker looks for work without being woken through Redis (one query each time).</summary>
+    /// <summary>How often an idle worker looks for work while it cannot hear Redis's wake-ups (one query each time).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How often an idle worker subscribed to Redis's wake-ups still looks for work: a safety net for a lost wake-up,
+    /// and how soon an expired lease of a dead worker's job is noticed (on top of the lease) when nothing else wakes it.
+    /// </summary>
+    public TimeSpan IdlePollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Attempts before a job fails with its last error.</summary>
     public int MaxAttempts { get; set; } = 5;

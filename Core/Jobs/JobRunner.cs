@@ -17,7 +17,8 @@ namespace AiPrompts.Core.Jobs;
 /// rescues jobs whose worker died (in the same claim query), retries transient failures with backoff,
 /// and stops attempts that are cancelled, whose lease was lost, or that outlive the shutdown grace.
 /// An idle runner is woken through Redis when a job is enqueued and otherwise polls once per
-/// <see cref="JobOptions.PollInterval"/>: one query.
+/// <see cref="JobOptions.IdlePollInterval"/> (one query), or once per <see cref="JobOptions.PollInterval"/> while its
+/// Redis subscription is down.
 /// </summary>
 public sealed partial class JobRunner
 {
@@ -158,14 +159,30 @@ public sealed partial class JobRunner
 
     private TimeSpan UntilNextDue()
     {
+        var poll = IdlePoll();
         var due = Interlocked.Read(ref _nextDueTicks);
         if (due == long.MaxValue)
         {
-            return _options.PollInterval;
+            return poll;
         }
         var wait = new DateTimeOffset(due, TimeSpan.Zero) - _time.GetUtcNow();
-        return wait <= TimeSpan.Zero ? TimeSpan.Zero : wait < _options.PollInterval ? wait : _options.PollInterval;
+        return wait <= TimeSpan.Zero ? TimeSpan.Zero : wait < poll ? wait : poll;
     }
+
+    /// <summary>The idle poll: the long one while Redis's wake-ups can reach this runner, the short one while they cannot.</summary>
+    private TimeSpan IdlePoll()
+    {
+        try
+        {
+            return _redis.IsConnected(WakeChannel) ? Max(_options.IdlePollInterval, _options.PollInterval) : _options.PollInterval;
+        }
+        catch (Exception ex) when (ex.IsRedisFailure() || ex is ObjectDisposedException)
+        {
+            return _options.PollInterval;
+        }
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private async Task WaitForWorkAsync(TimeSpan timeout, CancellationToken stoppingToken)
     {

@@ -15,6 +15,7 @@ public class JobsFactory : AiFactory
         ["Jobs:LeaseDuration"] = "00:00:05",
         ["Jobs:HeartbeatInterval"] = "00:00:00.500",
         ["Jobs:PollInterval"] = "00:00:01",
+        ["Jobs:IdlePollInterval"] = "00:00:01",
         ["Jobs:RetryBaseDelay"] = "00:00:00.050",
         ["Jobs:RetryMaxDelay"] = "00:00:00.200",
         ["Jobs:ShutdownGrace"] = "00:00:02",

@@ -19,6 +19,7 @@ public sealed class JobEngineResilienceTests(JobEngineResilienceTests.Fixture fi
             ["Jobs:LeaseDuration"] = "00:00:02",
             ["Jobs:HeartbeatInterval"] = "00:00:00.300",
             ["Jobs:PollInterval"] = "00:00:00.500",
+            ["Jobs:IdlePollInterval"] = "00:00:00.500",
             ["Jobs:RetryBaseDelay"] = "00:00:00.050",
             ["Jobs:RetryMaxDelay"] = "00:00:00.200",
             ["Jobs:ShutdownGrace"] = "00:00:04", // the short jobs (1 s) finish within it even on a loaded machine

@@ -23,6 +23,7 @@ public sealed class BudgetTests(BudgetTests.Fixture fixture) : IClassFixture<Bud
             ["Jobs:LeaseDuration"] = "00:00:02",
             ["Jobs:HeartbeatInterval"] = "00:00:00.300",
             ["Jobs:PollInterval"] = "00:00:00.500",
+            ["Jobs:IdlePollInterval"] = "00:00:00.500",
             ["Jobs:RetryBaseDelay"] = "00:00:00.020",
             ["Jobs:RetryMaxDelay"] = "00:00:00.050",
             ["Jobs:ShutdownGrace"] = "00:00:02",
