@@ -7,7 +7,7 @@ namespace AiPrompts.Core.Jobs;
 /// <summary>The job engine's SQL: claim (with rescue), heartbeat, and the fenced state changes. One round trip each.</summary>
 public sealed class JobStore(NpgsqlDataSource dataSource)
 {
-    /// <summary>SQLSTATE raised by job_fence when the caller no longer holds the lease.</summary>
+    /// <summary>SQLSTATE raised by job_transition (and job_fence) when the caller no longer holds the lease.</summary>
     public const string LeaseLostState = "AJ001";
 
     /// <summary>
@@ -74,15 +74,14 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Moves a claimed job to <paramref name="transition"/> and applies <paramref name="writes"/>, all in one
-    /// implicit transaction, fenced: if this worker no longer holds the lease for this attempt, nothing is
-    /// written and <see cref="JobLeaseLostException"/> is thrown.
+    /// implicit transaction, fenced: the state change (job_transition) comes first and raises if this worker no
+    /// longer holds the lease for this attempt, so nothing is written and <see cref="JobLeaseLostException"/> is thrown.
     /// </summary>
     public async Task ApplyAsync(ClaimedJob job, string owner, JobTransition transition, IEnumerable<NpgsqlBatchCommand> writes, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var batch = new NpgsqlBatch(connection);
-        batch.BatchCommands.Add(Command("SELECT job_fence($1, $2, $3)", job.Id, job.Attempt, owner));
-        batch.BatchCommands.Add(transition.ToCommand(job.Id));
+        batch.BatchCommands.Add(transition.ToCommand(job.Id, job.Attempt, owner));
         foreach (var write in writes)
         {
             batch.BatchCommands.Add(write);
@@ -121,22 +120,14 @@ public sealed record JobTransition(string Status, DateTimeOffset Now, DateTimeOf
 
     public static JobTransition Requeue(DateTimeOffset now, DateTimeOffset runAfter, JobError? error, bool giveBackAttempt) => new(JobStatus.Queued, now, runAfter, error, giveBackAttempt);
 
-    internal NpgsqlBatchCommand ToCommand(Guid id)
+    /// <summary>The fenced state change: one call of job_transition, which raises AJ001 when the lease is no longer held.</summary>
+    internal NpgsqlBatchCommand ToCommand(Guid id, int attempt, string owner)
     {
         var args = Error?.Args is { Count: > 0 } a ? JsonSerializer.Serialize(a) : null;
-        var command = Status == JobStatus.Queued
-            ? JobStore.Command("""
-                UPDATE jobs SET status = 'queued', run_after = $2, lease_owner = NULL, lease_expires_at = NULL,
-                    max_attempts = max_attempts + $3, last_error_code = coalesce($4, last_error_code),
-                    last_error_message = coalesce($5, last_error_message), last_error_args = coalesce($6::jsonb, last_error_args), updated_at = $7
-                WHERE id = $1
-                """, id, RunAfter ?? Now, GiveBackAttempt ? 1 : 0, Error?.Code, Error?.Message, args, Now)
-            : JobStore.Command("""
-                UPDATE jobs SET status = $2, finished_at = $3, lease_owner = NULL, lease_expires_at = NULL,
-                    last_error_code = $4, last_error_message = $5, last_error_args = $6::jsonb, updated_at = $3
-                WHERE id = $1
-                """, id, Status, Now, Error?.Code, Error?.Message, args);
-        foreach (var index in (int[])[3, 4, 5])
+        var command = JobStore.Command("SELECT job_transition($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)",
+            id, attempt, owner, Status, Now, Status == JobStatus.Queued ? RunAfter ?? Now : null, GiveBackAttempt ? 1 : 0, Error?.Code, Error?.Message, args);
+        command.Parameters[5].NpgsqlDbType = NpgsqlDbType.TimestampTz;
+        foreach (var index in (int[])[7, 8, 9])
         {
             command.Parameters[index].NpgsqlDbType = NpgsqlDbType.Text;
         }

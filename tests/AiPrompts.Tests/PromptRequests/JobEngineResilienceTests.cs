@@ -234,4 +234,38 @@ public sealed class JobEngineResilienceTests(JobEngineResilienceTests.Fixture fi
             Assert.Equal("after restart", done.GetProperty("response").GetProperty("text").GetString());
         }
     }
+
+    [Fact]
+    public async Task A_worker_whose_lease_was_taken_writes_nothing_and_the_rescuer_finishes_the_job()
+    {
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(fixture.Database.ConnectionString);
+        var store = new AiPrompts.Core.Jobs.JobStore(dataSource);
+        var id = Guid.CreateVersion7();
+        var kind = $"fence-{id:N}";
+        await fixture.Database.ExecuteAsync("""
+            INSERT INTO jobs (id, kind, subject_id, status, attempt, max_attempts, run_after, cancel_requested, created_at, updated_at, budget_scopes)
+            VALUES ($1, $2, $1, 'queued', 0, 5, '2020-01-01T00:00:00Z', false, now(), now(), 0)
+            """, id, kind);
+        var now = DateTimeOffset.UtcNow;
+        // Claims from the year 2020's point of view, so only this test's job is due; the first lease ends at once.
+        var early = DateTimeOffset.Parse("2020-01-01T00:00:01Z", System.Globalization.CultureInfo.InvariantCulture);
+        var first = Assert.Single(await store.ClaimAsync("first", 1, early, TimeSpan.FromSeconds(1), Ct));
+        var second = Assert.Single(await store.ClaimAsync("second", 1, early.AddSeconds(5), TimeSpan.FromMinutes(1), Ct));
+        Assert.Equal((id, 1, id, 2, "first"), (first.Id, first.Attempt, second.Id, second.Attempt, second.PreviousOwner));
+
+        // The first worker's late outcome: refused as a whole, its other writes included.
+        var write = AiPrompts.Core.Jobs.JobStore.Command("UPDATE jobs SET last_error_message = 'written by the late worker' WHERE id = $1", id);
+        await Assert.ThrowsAsync<AiPrompts.Core.Jobs.JobLeaseLostException>(() =>
+            store.ApplyAsync(first, "first", AiPrompts.Core.Jobs.JobTransition.Final("succeeded", now, null), [write], Ct));
+        Assert.Equal("running/second/", await fixture.Database.ScalarAsync<string>(
+            "SELECT status || '/' || lease_owner || '/' || coalesce(last_error_message, '') FROM jobs WHERE id = $1", id));
+
+        // The rescuer's outcome applies, with its writes; the same outcome again is refused (the lease ended with it).
+        var retry = AiPrompts.Core.Jobs.JobTransition.Requeue(now, now.AddMinutes(1), AiPrompts.Core.Jobs.JobError.Of(AiPrompts.Core.Errors.ErrorCode.ServiceUnavailable, "try later"), giveBackAttempt: false);
+        await store.ApplyAsync(second, "second", retry, [AiPrompts.Core.Jobs.JobStore.Command("UPDATE jobs SET trace_parent = 'rescued' WHERE id = $1", id)], Ct);
+        Assert.Equal("queued//service_unavailable/try later/rescued", await fixture.Database.ScalarAsync<string>(
+            "SELECT status || '/' || coalesce(lease_owner, '') || '/' || last_error_code || '/' || last_error_message || '/' || trace_parent FROM jobs WHERE id = $1", id));
+        await Assert.ThrowsAsync<AiPrompts.Core.Jobs.JobLeaseLostException>(() =>
+            store.ApplyAsync(second, "second", AiPrompts.Core.Jobs.JobTransition.Final("succeeded", now, null), [], Ct));
+    }
 }
