@@ -16,8 +16,9 @@ internal sealed partial class UsageSweeper(UsageRetention retention, SchemaGate 
 
     protected override async Task SweepAsync(CancellationToken stoppingToken)
     {
-        await retention.EnsurePartitionsAsync(Time.GetUtcNow(), stoppingToken);
-        var (rows, rollups) = await retention.SweepAsync(Time.GetUtcNow(), stoppingToken);
+        var now = Time.GetUtcNow();
+        await retention.EnsurePartitionsAsync(now, stoppingToken);
+        var (rows, rollups) = await retention.SweepAsync(now, stoppingToken);
         if (rows + rollups > 0)
         {
             LogSwept(Logger, rows, rollups);

@@ -78,7 +78,7 @@ internal sealed class BudgetAdmission(RequestRateLimiter limiter, BudgetReservat
     }
 
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result) =>
-        eventData.Context?.ChangeTracker.Entries<Job>().Any(e => e.State == EntityState.Added && e.Entity.ReservedTokens is not null) == true
+        Charged(eventData.Context).Any()
             ? throw new InvalidOperationException("A job with a charge is saved with SaveChangesAsync, which counts its tokens.")
             : result;
 

@@ -5,7 +5,7 @@ namespace AiPrompts.Core.Budgets;
 /// <summary>
 /// Who a job is for and what it is expected to use: the tokens of its prompt and of the answer it may write,
 /// priced from the catalogue. The job row carries it; the database reserves it against the caller's budgets
-/// when the row is inserted (refusing the insert past a hard limit) and releases it when the job ends.
+/// as the row is saved (refusing it past a hard limit) and releases it when the job ends.
 /// </summary>
 public sealed record JobCharge(Guid UserId, Guid? ApiKeyId, long Tokens, decimal Cost)
 {

@@ -19,7 +19,8 @@ namespace AiPrompts.Core.Data;
 /// <summary>
 /// The schema: the model says it all (checks, defaults, partial and descending indexes, constraint names)
 /// and the migrations in Data/Migrations are made from it with dotnet-ef; SQL in a migration only for what
-/// a model cannot say (the job_fence function). A test checks that the model has no pending changes.
+/// a model cannot say (the job engine's fenced functions, the budget and usage triggers, the monthly partitions of
+/// usage_events). A test checks that the model has no pending changes.
 /// </summary>
 public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbContext(options)
 {

@@ -28,7 +28,7 @@ public sealed class Job
     public Guid? UserId { get; set; }
     public Guid? ApiKeyId { get; set; }
 
-    /// <summary>The expected use (<see cref="Budgets.JobCharge"/>) reserved against the budgets when the row is inserted; null for work no budget admits.</summary>
+    /// <summary>The expected use (<see cref="Budgets.JobCharge"/>) reserved against the budgets as the row is saved (just before, or by its insert); null for work no budget admits.</summary>
     public decimal? ReservedCost { get; set; }
     public long? ReservedTokens { get; set; }
 

@@ -10,7 +10,7 @@ namespace AiPrompts.Core.Data.EntityConfigurations;
 /// <summary>
 /// One row per unit of background work. status is the one state machine every API surface maps to its own
 /// words. attempt counts claims; a worker may finish a job only while attempt and lease_owner still match
-/// its claim (the job_fence function of the baseline migration), so a worker that lost its lease cannot
+/// its claim (the job_transition function of the FencedTransition migration), so a worker that lost its lease cannot
 /// overwrite a result.
 /// </summary>
 internal sealed class JobEntityTypeConfiguration : IEntityTypeConfiguration<Job>
