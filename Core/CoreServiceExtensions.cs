@@ -102,6 +102,13 @@ public static class CoreServiceExtensions
         services.AddOptions<PromptRequestOptions>().BindConfiguration(PromptRequestOptions.Section);
         services.AddSingleton<JobStore>();
         services.AddSingleton<JobScheduler>();
+        // Every kind of job, known to both hosts: the Worker runs them, and a cancellation anywhere applies their final writes.
+        services.AddSingleton<IJobHandler, PromptRequestHandler>();
+        services.AddSingleton<IJobHandler, Assistants.AssistantRunHandler>();
+        services.AddSingleton<IJobHandler, ImageGenerationHandler>();
+        services.AddSingleton<IJobHandler, PromptRefineHandler>();
+        services.AddSingleton<IJobHandler, ChatReplyHandler>();
+        services.AddSingleton<JobCancellation>();
         services.AddOptions<BudgetOptions>().BindConfiguration(BudgetOptions.Section)
             .Validate(o => o.DefaultOutputTokens >= 0 && o.ReservationTimeout >= TimeSpan.FromSeconds(10) && o.SweepInterval >= TimeSpan.FromSeconds(1),
                 "Budgets:DefaultOutputTokens is 0 or more, ReservationTimeout at least 10 seconds and SweepInterval at least a second.")
@@ -114,7 +121,8 @@ public static class CoreServiceExtensions
             .Validate(o => o.SweepInterval >= TimeSpan.FromSeconds(1) && o.SweepBatchSize >= 1, "Usage:SweepInterval is at least a second and SweepBatchSize at least 1.");
         services.AddSingleton<UsageRetention>();
         services.AddSingleton(new PromptTypes(builder.Configuration)); // fails start-up on a bad prompt type
-        services.AddSingleton<PromptRequestEvents>();
+        services.AddSingleton<JobEvents>();
+        services.AddSingleton<RetainedTexts>();
         services.AddOptions<MediaOptions>().BindConfiguration(MediaOptions.Section);
         services.AddOptions<RefineOptions>().BindConfiguration(RefineOptions.Section)
             .Validate(o => o.ImageIntents.Count > 0 && !string.IsNullOrWhiteSpace(o.Fallback) && !o.ImageIntents.ContainsKey(o.Fallback) && o.MaxKeywords is >= 1 and <= 50,

@@ -17,11 +17,6 @@ internal static class WorkerServiceExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SchemaGate>());
         builder.Services.AddHealthChecks().AddCheck<SchemaGate>("schema", HealthStatus.Unhealthy, ["ready"]);
 
-        builder.Services.AddSingleton<IJobHandler, PromptRequestHandler>();
-        builder.Services.AddSingleton<IJobHandler, AssistantRunHandler>();
-        builder.Services.AddSingleton<IJobHandler, ImageGenerationHandler>();
-        builder.Services.AddSingleton<IJobHandler, PromptRefineHandler>();
-        builder.Services.AddSingleton<IJobHandler, ChatReplyHandler>();
         builder.Services.AddSingleton<JobRunner>();
         builder.Services.AddHostedService<JobWorker>();
         builder.Services.AddHostedService<MediaSweeper>();

@@ -4,7 +4,8 @@ using System.Text.Json;
 using System.Threading.Channels;
 using System.Diagnostics;
 using AiPrompts.Api.Errors;
-using AiPrompts.Api.PromptRequests;
+using AiPrompts.Api.Jobs;
+using AiPrompts.Core.Jobs;
 using AiPrompts.Core.Assistants;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.PromptRequests;
@@ -21,10 +22,10 @@ namespace AiPrompts.Api.Assistants;
 /// <c>[DONE]</c>. The database says when the run has ended. When the stream itself cannot go on (the run was
 /// deleted, the database failed) it ends with <c>error</c>, in the error shape the SDKs read.
 /// </summary>
-internal sealed partial class RunStream(RunView created, ThreadStore store, PromptRequestEvents events, HttpContext http, ILogger<RunStream> logger)
+internal sealed partial class RunStream(RunView created, ThreadStore store, JobEvents events, HttpContext http, ILogger<RunStream> logger)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private readonly Channel<PromptRequestEvent> _queue = Channel.CreateUnbounded<PromptRequestEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<JobEvent> _queue = Channel.CreateUnbounded<JobEvent>(new UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>The events; an exception while producing them becomes the stream's <c>error</c> event.</summary>
     public async IAsyncEnumerable<SseItem<string>> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
@@ -57,7 +58,9 @@ internal sealed partial class RunStream(RunView created, ThreadStore store, Prom
     private async IAsyncEnumerable<SseItem<string>> EventsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var runId = created.Run.Id;
-        await using var subscription = await QuickSubscription.StartAsync(events, runId, e =>
+        // The job this stream follows: the run's current one (submit_tool_outputs gives a run a new job, and a new stream).
+        var jobId = created.Job.Id;
+        await using var subscription = await QuickSubscription.StartAsync(events, jobId, e =>
         {
             _queue.Writer.TryWrite(e);
             return ValueTask.CompletedTask;
@@ -82,7 +85,7 @@ internal sealed partial class RunStream(RunView created, ThreadStore store, Prom
         while (true)
         {
             var next = await ReadOrTimeoutAsync(subscription.IsLive ? TimeSpan.FromSeconds(1) : TimeSpan.FromMilliseconds(250), cancellationToken);
-            if (next is { Type: PromptRequestEvent.DeltaType, Offset: { } offset, Text: { } text } && next.Attempt >= attempt)
+            if (next is { Type: JobEvent.DeltaType, Offset: { } offset, Text: { } text } && next.Attempt >= attempt)
             {
                 if (next.Attempt > attempt)
                 {
@@ -91,7 +94,7 @@ internal sealed partial class RunStream(RunView created, ThreadStore store, Prom
                 }
                 if (offset > sent)
                 {
-                    text = await events.ReadPartialAsync(runId, attempt, cancellationToken) ?? "";
+                    text = await events.ReadPartialAsync(jobId, attempt, cancellationToken) ?? "";
                     offset = 0;
                 }
                 if (!inProgress)
@@ -171,7 +174,7 @@ internal sealed partial class RunStream(RunView created, ThreadStore store, Prom
         }
     }
 
-    private async Task<PromptRequestEvent?> ReadOrTimeoutAsync(TimeSpan wait, CancellationToken cancellationToken)
+    private async Task<JobEvent?> ReadOrTimeoutAsync(TimeSpan wait, CancellationToken cancellationToken)
     {
         if (_queue.Reader.TryRead(out var ready))
         {

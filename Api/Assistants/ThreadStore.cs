@@ -1,7 +1,7 @@
 using System.Text.Json;
 using AiPrompts.Api.Errors;
 using AiPrompts.Api.Input;
-using AiPrompts.Api.PromptRequests;
+using AiPrompts.Api.Jobs;
 using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Assistants;
 using AiPrompts.Core.Budgets;
@@ -73,7 +73,7 @@ internal sealed record RunView(AssistantRun Run, Job Job, DateTimeOffset Now)
 }
 
 /// <summary>Threads, messages and runs for the API: checks, the one-active-run rule, and starting a run as a job.</summary>
-internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler scheduler, ChargeEstimator charges, IOptions<AssistantOptions> options, TimeProvider time)
+internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler scheduler, JobCancellation cancellation, ChargeEstimator charges, IOptions<AssistantOptions> options, TimeProvider time)
 {
     /// <summary>The built-in assistant's fixed id (asst_0193a000000070008000000000000001).</summary>
     public static readonly Guid BuiltInAssistant = new("0193a000-0000-7000-8000-000000000001");
@@ -292,7 +292,7 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
         }
         foreach (var job in working)
         {
-            await CancelJobAsync(job, CancellationToken.None);
+            await cancellation.CancelAsync(job, CancellationToken.None);
         }
         return true;
     }
@@ -349,7 +349,8 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
     /// Starts a run (with the user's message first, for /chat) in one transaction under the thread's row lock,
     /// so two requests never start two runs on one thread; then wakes the Worker.
     /// </summary>
-    public async Task<(AssistantRun? Run, ProblemHttpResult? Refusal)> StartRunAsync(AiCaller caller, Guid threadId, RunCreate request, string? userMessage, CancellationToken cancellationToken,
+    /// <returns>The run as it was created (queued), not as it is by the time the caller answers: a fast Worker may have claimed it already.</returns>
+    public async Task<(RunView? Run, ProblemHttpResult? Refusal)> StartRunAsync(AiCaller caller, Guid threadId, RunCreate request, string? userMessage, CancellationToken cancellationToken,
         IReadOnlyList<(string Role, string Text, Dictionary<string, string>? Metadata)>? additionalMessages = null)
     {
         var assistant = await AssistantForAsync(caller, request.AssistantId, cancellationToken);
@@ -408,7 +409,7 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         await scheduler.WakeWorkersAsync(CancellationToken.None);
-        return (run, null);
+        return (new RunView(run, job, now), null);
     }
 
     public async Task<RunView?> FindRunAsync(Guid userId, Guid threadId, Guid runId, CancellationToken cancellationToken)
@@ -431,11 +432,11 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
     /// Waits until the run's job ends or <paramref name="wait"/> passes: told through Redis by the Worker's status
     /// events, with the database read first and as a slow safety net.
     /// </summary>
-    public async Task<RunView?> WaitAsync(Guid userId, AssistantRun run, TimeSpan wait, PromptRequestEvents events, CancellationToken cancellationToken)
+    public async Task<RunView?> WaitAsync(Guid userId, AssistantRun run, TimeSpan wait, JobEvents events, CancellationToken cancellationToken)
     {
-        await using (var finished = await FinishSignal.StartAsync(events, run.Id))
+        await using (var finished = await JobWaiter.StartAsync(events, run.JobId))
         {
-            await finished.WaitAsync(db, run.JobId, wait, time, cancellationToken, lookFirst: true);
+            await finished.WaitAsync(db, wait, time, cancellationToken, lookFirst: true);
         }
         return await FindRunAsync(userId, run.ThreadId, run.Id, cancellationToken);
     }
@@ -444,24 +445,25 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
     /// The outputs for a run that requires action: every call answered, before the run expires. The run goes
     /// on as a new job, with this round of calls and outputs as its context.
     /// </summary>
-    public async Task<ProblemHttpResult?> SubmitToolOutputsAsync(AiCaller caller, RunView run, IReadOnlyList<(string CallId, string Output)> outputs, CancellationToken cancellationToken)
+    /// <returns>The run as this call left it (queued again, with the new job), or why not.</returns>
+    public async Task<(RunView? Run, ProblemHttpResult? Refusal)> SubmitToolOutputsAsync(AiCaller caller, RunView run, IReadOnlyList<(string CallId, string Output)> outputs, CancellationToken cancellationToken)
     {
         if (run.Status == RunStatus.Expired)
         {
-            return ApiProblem.Of(ErrorCode.BadRequest, detail: $"Run {OpenAIIds.Of(OpenAIIds.Run, run.Run.Id)} expired: its tool outputs were due by {run.Run.ExpiresAt:O}.");
+            return (null, ApiProblem.Of(ErrorCode.BadRequest, detail: $"Run {OpenAIIds.Of(OpenAIIds.Run, run.Run.Id)} expired: its tool outputs were due by {run.Run.ExpiresAt:O}."));
         }
         if (run.Status != RunStatus.RequiresAction)
         {
-            return ApiProblem.Of(ErrorCode.BadRequest, detail: $"Run {OpenAIIds.Of(OpenAIIds.Run, run.Run.Id)} is {run.Status}; it is not waiting for tool outputs.");
+            return (null, ApiProblem.Of(ErrorCode.BadRequest, detail: $"Run {OpenAIIds.Of(OpenAIIds.Run, run.Run.Id)} is {run.Status}; it is not waiting for tool outputs."));
         }
         var expected = ToolRounds.Pending(run.Run.RequiredAction).Select(c => c.Id).ToList();
         var given = outputs.Select(o => o.CallId).ToList();
         if (!expected.Order(StringComparer.Ordinal).SequenceEqual(given.Order(StringComparer.Ordinal)))
         {
-            return ApiProblem.ValidationAsProblem(new Dictionary<string, string[]>
+            return (null, ApiProblem.ValidationAsProblem(new Dictionary<string, string[]>
             {
                 ["tool_outputs"] = [$"One output for each tool call, no more: {string.Join(", ", expected)}."],
-            });
+            }));
         }
         var model = await db.Models.AsNoTracking().FirstOrDefaultAsync(m => m.ProviderId == run.Run.ProviderId && m.ModelId == run.Run.ModelId, cancellationToken);
         var job = scheduler.Create(AssistantRunHandler.JobKind, run.Run.Id, options.Value.MaxAttempts,
@@ -469,35 +471,25 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.Jobs.Add(job);
         await db.SaveChangesAsync(cancellationToken);
-        var rounds = ToolRounds.Append(run.Run.ToolRounds, run.Run.RequiredAction!, outputs, run.Run.ExpiresAt!.Value - ToolRounds.OutputsWindow, time.GetUtcNow());
+        var now = time.GetUtcNow();
+        var rounds = ToolRounds.Append(run.Run.ToolRounds, run.Run.RequiredAction!, outputs, run.Run.ExpiresAt!.Value - ToolRounds.OutputsWindow, now);
         var runId = run.Run.Id;
         var updated = await db.Runs.Where(r => r.Id == runId && r.Status == RunStatus.RequiresAction && r.JobId == run.Job.Id)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, RunStatus.Queued).SetProperty(r => r.JobId, job.Id).SetProperty(r => r.ToolRounds, rounds)
                 .SetProperty(r => r.RequiredAction, (string?)null).SetProperty(r => r.ExpiresAt, (DateTimeOffset?)null), cancellationToken);
         if (updated == 0)
         {
-            return ApiProblem.Of(ErrorCode.Conflict, detail: "The outputs of this run were submitted meanwhile.");
+            return (null, ApiProblem.Of(ErrorCode.Conflict, detail: "The outputs of this run were submitted meanwhile."));
         }
         await transaction.CommitAsync(cancellationToken);
         await scheduler.WakeWorkersAsync(CancellationToken.None);
-        return null;
+        var queued = run.Run;
+        (queued.Status, queued.JobId, queued.ToolRounds, queued.RequiredAction, queued.ExpiresAt) = (RunStatus.Queued, job.Id, rounds, null, null);
+        return (new RunView(queued, job, now), null);
     }
 
     /// <summary>A queued run is cancelled at once; a running one is told to stop (the Worker aborts the vendor call).</summary>
-    public Task CancelAsync(RunView run, CancellationToken cancellationToken) => CancelJobAsync(run.Job.Id, cancellationToken);
-
-    private async Task CancelJobAsync(Guid jobId, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        var cancelled = await db.Jobs.Where(j => j.Id == jobId && j.Status == JobStatus.Queued)
-            .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Cancelled).SetProperty(j => j.FinishedAt, now).SetProperty(j => j.UpdatedAt, now), cancellationToken);
-        if (cancelled == 0)
-        {
-            await db.Jobs.Where(j => j.Id == jobId && j.Status == JobStatus.Running)
-                .ExecuteUpdateAsync(s => s.SetProperty(j => j.CancelRequested, true).SetProperty(j => j.UpdatedAt, now), cancellationToken);
-            await scheduler.SignalCancelAsync(jobId, cancellationToken);
-        }
-    }
+    public Task CancelAsync(RunView run, CancellationToken cancellationToken) => cancellation.CancelAsync(run.Job.Id, cancellationToken);
 
     private async Task<Guid?> LockAndFindActiveRunAsync(Guid threadId, CancellationToken cancellationToken)
     {

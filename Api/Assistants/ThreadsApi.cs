@@ -11,6 +11,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
+using AiPrompts.Api.Jobs;
+using AiPrompts.Core.Jobs;
+
 namespace AiPrompts.Api.Assistants;
 
 /// <summary>
@@ -55,7 +58,7 @@ internal static class ThreadsApi
         builder.Produces<RunObject>(StatusCodes.Status200OK, "application/json", "text/event-stream");
 
     internal static async Task<Results<Ok<ChatAnswer>, ValidationProblem, ProblemHttpResult>> ChatAsync(
-        ChatRequest body, ClaimsPrincipal principal, ThreadStore store, PromptRequestEvents events, IOptions<AssistantOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        ChatRequest body, ClaimsPrincipal principal, ThreadStore store, JobEvents events, IOptions<AssistantOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         var text = ThreadStore.CheckText(body.Message, options.Value, "message", errors);
@@ -83,9 +86,9 @@ internal static class ThreadsApi
             return refusal;
         }
         var wait = options.Value.ChatWait;
-        var ended = await store.WaitAsync(caller.UserId, run!, wait, events, cancellationToken);
+        var ended = await store.WaitAsync(caller.UserId, run!.Run, wait, events, cancellationToken);
         var threadText = OpenAIIds.Of(OpenAIIds.Thread, threadId);
-        var runText = OpenAIIds.Of(OpenAIIds.Run, run!.Id);
+        var runText = OpenAIIds.Of(OpenAIIds.Run, run.Run.Id);
         if (ended is null || RunStatus.IsActive(ended.Status))
         {
             return ApiProblem.Of(ErrorCode.RunNotFinished, new Dictionary<string, string>
@@ -97,7 +100,7 @@ internal static class ThreadsApi
         {
             return ApiProblem.Of(ErrorCode.Find(ended.ErrorCode) ?? ErrorCode.InternalError, ended.ErrorArgs);
         }
-        var answer = await store.AnswerOfAsync(run.Id, cancellationToken);
+        var answer = await store.AnswerOfAsync(run.Run.Id, cancellationToken);
         return TypedResults.Ok(new ChatAnswer(answer?.Text ?? "", threadText, "assistant", (answer?.CreatedAt ?? time.GetUtcNow()).ToUnixTimeSeconds()));
     }
 
@@ -255,7 +258,7 @@ internal static class ThreadsApi
     }
 
     internal static async Task<Results<Ok<RunObject>, ServerSentEventsResult<string>, ValidationProblem, ProblemHttpResult>> CreateRunAsync(
-        string thread_id, RunCreate? body, HttpContext http, ClaimsPrincipal principal, ThreadStore store, PromptRequestEvents events,
+        string thread_id, RunCreate? body, HttpContext http, ClaimsPrincipal principal, ThreadStore store, JobEvents events,
         IOptions<AssistantOptions> options, CancellationToken cancellationToken)
     {
         var caller = principal.AiCaller();
@@ -271,19 +274,18 @@ internal static class ThreadsApi
         {
             return TypedResults.ValidationProblem(errors);
         }
-        var (run, refusal) = await store.StartRunAsync(caller, threadId, request, null, cancellationToken, additional);
+        var (view, refusal) = await store.StartRunAsync(caller, threadId, request, null, cancellationToken, additional);
         if (refusal is not null)
         {
             return refusal;
         }
-        var view = (await store.FindRunAsync(caller.UserId, threadId, run!.Id, cancellationToken))!;
         return request.Stream == true
-            ? TypedResults.ServerSentEvents(new RunStream(view, store, events, http, http.RequestServices.GetRequiredService<ILogger<RunStream>>()).ReadAsync(cancellationToken))
-            : Polled(http, view);
+            ? TypedResults.ServerSentEvents(new RunStream(view!, store, events, http, http.RequestServices.GetRequiredService<ILogger<RunStream>>()).ReadAsync(cancellationToken))
+            : Polled(http, view!);
     }
 
     internal static async Task<Results<Ok<RunObject>, ServerSentEventsResult<string>, ValidationProblem, ProblemHttpResult>> CreateThreadAndRunAsync(
-        ThreadAndRunCreate body, HttpContext http, ClaimsPrincipal principal, ThreadStore store, PromptRequestEvents events,
+        ThreadAndRunCreate body, HttpContext http, ClaimsPrincipal principal, ThreadStore store, JobEvents events,
         IOptions<AssistantOptions> options, CancellationToken cancellationToken)
     {
         var caller = principal.AiCaller();
@@ -297,16 +299,15 @@ internal static class ThreadsApi
             return TypedResults.ValidationProblem(errors);
         }
         var thread = await store.CreateThreadAsync(caller.UserId, body.Thread?.Metadata, messages, cancellationToken);
-        var (run, refusal) = await store.StartRunAsync(caller, thread.Id, request, null, cancellationToken);
+        var (view, refusal) = await store.StartRunAsync(caller, thread.Id, request, null, cancellationToken);
         if (refusal is not null)
         {
             await store.DeleteThreadAsync(caller.UserId, thread.Id, cancellationToken); // nothing half made stays behind
             return refusal;
         }
-        var view = (await store.FindRunAsync(caller.UserId, thread.Id, run!.Id, cancellationToken))!;
         return body.Stream == true
-            ? TypedResults.ServerSentEvents(new RunStream(view, store, events, http, http.RequestServices.GetRequiredService<ILogger<RunStream>>()).ReadAsync(cancellationToken))
-            : Polled(http, view);
+            ? TypedResults.ServerSentEvents(new RunStream(view!, store, events, http, http.RequestServices.GetRequiredService<ILogger<RunStream>>()).ReadAsync(cancellationToken))
+            : Polled(http, view!);
     }
 
     internal static async Task<Results<Ok<MessageObject>, ValidationProblem, ProblemHttpResult>> ModifyMessageAsync(
@@ -448,7 +449,7 @@ internal static class ThreadsApi
     private const string PollAfterMilliseconds = "200";
 
     internal static async Task<Results<Ok<RunObject>, ServerSentEventsResult<string>, ValidationProblem, ProblemHttpResult>> SubmitToolOutputsAsync(
-        string thread_id, string run_id, ToolOutputsSubmit body, HttpContext http, ClaimsPrincipal principal, ThreadStore store, PromptRequestEvents events,
+        string thread_id, string run_id, ToolOutputsSubmit body, HttpContext http, ClaimsPrincipal principal, ThreadStore store, JobEvents events,
         IOptions<AssistantOptions> options, CancellationToken cancellationToken)
     {
         var caller = principal.AiCaller();
@@ -477,14 +478,14 @@ internal static class ThreadsApi
         {
             return TypedResults.ValidationProblem(errors);
         }
-        if (await store.SubmitToolOutputsAsync(caller, run, outputs, cancellationToken) is { } refusal)
+        var (view, refusal) = await store.SubmitToolOutputsAsync(caller, run, outputs, cancellationToken);
+        if (refusal is not null)
         {
             return refusal;
         }
-        var view = (await store.FindRunAsync(userId, threadId, runId, cancellationToken))!;
         return body.Stream == true
-            ? TypedResults.ServerSentEvents(new RunStream(view, store, events, http, http.RequestServices.GetRequiredService<ILogger<RunStream>>()).ReadAsync(cancellationToken))
-            : Polled(http, view);
+            ? TypedResults.ServerSentEvents(new RunStream(view!, store, events, http, http.RequestServices.GetRequiredService<ILogger<RunStream>>()).ReadAsync(cancellationToken))
+            : Polled(http, view!);
     }
 
     internal static async Task<Results<Ok<RunObject>, ProblemHttpResult>> CancelRunAsync(

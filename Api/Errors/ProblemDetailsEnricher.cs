@@ -12,14 +12,17 @@ internal static class ProblemDetailsSetup
     {
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDetailsEnricher.Enrich);
         services.AddExceptionHandler<BadRequestExceptionHandler>();
+        services.AddExceptionHandler<DatabaseOutageHandler>();
         // Binding failures throw in every environment, so that one handler turns them into field errors.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.Configure<ExceptionHandlerOptions>(o =>
         {
             // A bad request the server itself detected (oversized body, unreadable JSON) keeps its own status.
-            o.StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError;
-            // A client's mistake is not a server error: BadRequestExceptionHandler logs it as one line.
-            o.SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException;
+            o.StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode
+                : Core.Data.DatabaseOutage.Find(ex) is not null ? StatusCodes.Status503ServiceUnavailable
+                : StatusCodes.Status500InternalServerError;
+            // A client's mistake is not a server error, nor is an outage a bug: their handlers log each as one line.
+            o.SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException || Core.Data.DatabaseOutage.Find(c.Exception) is not null;
         });
         return services;
     }

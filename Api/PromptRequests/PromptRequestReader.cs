@@ -17,7 +17,7 @@ internal sealed record PromptRequestRow(PromptRequest Request, Job Job, PromptRe
 }
 
 /// <summary>Reads requests the caller may see (their own; everyone's for a super admin) and shapes them for the API.</summary>
-internal sealed class PromptRequestReader(AppDbContext db, PromptRequestEvents events, MessageCatalog messages)
+internal sealed class PromptRequestReader(AppDbContext db, RetainedTexts retainedTexts, MessageCatalog messages)
 {
     /// <summary>Null when the request does not exist or is someone else's (the caller cannot tell which).</summary>
     public async Task<PromptRequestRow?> FindAsync(ClaimsPrincipal caller, Guid id, CancellationToken cancellationToken)
@@ -45,7 +45,7 @@ internal sealed class PromptRequestReader(AppDbContext db, PromptRequestEvents e
             // Not stored: the texts were in Postgres only while the job ran; Redis keeps them for a while.
             try
             {
-                if (await events.ReadRetainedAsync(request.Id, cancellationToken) is { } retained)
+                if (await retainedTexts.ReadAsync(request.Id, cancellationToken) is { } retained)
                 {
                     promptText = retained.PromptText;
                     responseText = retained.ResponseText;

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.Json;
 using System.Threading.Channels;
+using AiPrompts.Api.Jobs;
 using AiPrompts.Core.Caching;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Jobs;
@@ -12,123 +13,32 @@ using Microsoft.EntityFrameworkCore;
 namespace AiPrompts.Api.PromptRequests;
 
 /// <summary>
-/// A request's channel, subscribed without waiting long for Redis: when Redis does not confirm within a
-/// moment the caller goes on from the database (polling), and the subscription is used from whenever it
-/// does confirm (its handler is live from then on), or cleaned up at the end if it never does.
-/// </summary>
-internal sealed class QuickSubscription(Task<IAsyncDisposable> subscribing) : IAsyncDisposable
-{
-    private static readonly TimeSpan Patience = TimeSpan.FromMilliseconds(250);
-
-    /// <summary>Whether Redis delivers the channel's events now.</summary>
-    public bool IsLive => subscribing.IsCompletedSuccessfully;
-
-    public static async Task<QuickSubscription> StartAsync(PromptRequestEvents events, Guid id, Func<PromptRequestEvent, ValueTask> handler)
-    {
-        var subscribing = events.SubscribeAsync(id, handler, CancellationToken.None);
-        await Task.WhenAny(subscribing, Task.Delay(Patience));
-        return new QuickSubscription(subscribing);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (subscribing.IsCompletedSuccessfully)
-        {
-            await subscribing.Result.DisposeAsync();
-        }
-        else if (!subscribing.IsCompleted)
-        {
-            _ = subscribing.ContinueWith(t => t.IsCompletedSuccessfully ? t.Result.DisposeAsync().AsTask() : Task.CompletedTask, TaskScheduler.Default);
-        }
-    }
-}
-
-/// <summary>Waits for a request to reach a final status: told through Redis, checked in the database.</summary>
-internal sealed class FinishSignal : IAsyncDisposable
-{
-    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private QuickSubscription? _subscription;
-
-    public static async Task<FinishSignal> StartAsync(PromptRequestEvents events, Guid id)
-    {
-        var signal = new FinishSignal();
-        signal._subscription = await QuickSubscription.StartAsync(events, id, e =>
-        {
-            if (e.Type == PromptRequestEvent.StatusType && e.Status is { } status && PromptRequestStatus.IsFinal(status))
-            {
-                signal._finished.TrySetResult();
-            }
-            return ValueTask.CompletedTask;
-        });
-        return signal;
-    }
-
-    /// <summary>
-    /// True when the job is final within <paramref name="wait"/>. <paramref name="lookFirst"/>: the job may have
-    /// ended before the subscription began (it was created first), so the database is read before waiting.
-    /// </summary>
-    public async Task<bool> WaitAsync(AppDbContext db, Guid jobId, TimeSpan wait, TimeProvider time, CancellationToken cancellationToken, bool lookFirst = false)
-    {
-        var started = time.GetTimestamp();
-        if (lookFirst && JobStatus.IsFinal(await db.Jobs.AsNoTracking().Where(j => j.Id == jobId).Select(j => j.Status).FirstAsync(cancellationToken)))
-        {
-            return true;
-        }
-        // With Redis the database is a safety net; without it, the only source.
-        while (true)
-        {
-            var poll = _subscription?.IsLive == true ? TimeSpan.FromSeconds(1) : TimeSpan.FromMilliseconds(250);
-            var remaining = wait - time.GetElapsedTime(started);
-            if (remaining > TimeSpan.Zero)
-            {
-                await Task.WhenAny(_finished.Task, Task.Delay(remaining < poll ? remaining : poll, time, cancellationToken));
-            }
-            if (_finished.Task.IsCompleted)
-            {
-                return true;
-            }
-            var status = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId).Select(j => j.Status).FirstAsync(cancellationToken);
-            if (JobStatus.IsFinal(status))
-            {
-                return true;
-            }
-            if (remaining <= TimeSpan.Zero)
-            {
-                return false;
-            }
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_subscription is not null)
-        {
-            await _subscription.DisposeAsync();
-        }
-    }
-}
-
-/// <summary>
 /// The events of one request as server-sent events: <c>status</c> ({status, attempt}), <c>delta</c>
 /// ({attempt, offset, text}: text streamed by that attempt from that offset; a new attempt starts again
 /// at 0), <c>result</c> (the request's detail, last), and <c>ping</c> while nothing happens. Redis carries
 /// the events; the database is read at the start, when text was missed, and on a slow poll.
 /// </summary>
-internal sealed class EventStream(Guid id, ClaimsPrincipal principal, PromptRequestReader reader, PromptRequestEvents events, string language, TimeProvider time)
+internal sealed class EventStream(Guid id, ClaimsPrincipal principal, PromptRequestReader reader, JobEvents events, string language, TimeProvider time)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly TimeSpan PingEvery = TimeSpan.FromSeconds(15);
 
-    private readonly Channel<PromptRequestEvent> _queue = Channel.CreateUnbounded<PromptRequestEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<JobEvent> _queue = Channel.CreateUnbounded<JobEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private Guid _jobId;
 
     public async IAsyncEnumerable<SseItem<string>> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await using var subscription = await QuickSubscription.StartAsync(events, id, e =>
+        // The request's job is its for life: subscribe to its channel, then read where it stands, so nothing is missed.
+        if (await reader.FindAsync(principal, id, cancellationToken) is not { } first)
+        {
+            yield break;
+        }
+        _jobId = first.Job.Id;
+        await using var subscription = await QuickSubscription.StartAsync(events, _jobId, e =>
         {
             _queue.Writer.TryWrite(e);
             return ValueTask.CompletedTask;
         });
-
         var row = await reader.FindAsync(principal, id, cancellationToken);
         if (row is null)
         {
@@ -155,8 +65,9 @@ internal sealed class EventStream(Guid id, ClaimsPrincipal principal, PromptRequ
         {
             var poll = subscription.IsLive ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(1);
             var next = await ReadOrTimeoutAsync(poll, cancellationToken);
-            if (next is { Type: PromptRequestEvent.StatusType, Status: { } newStatus })
+            if (next is { Type: JobEvent.StatusType, Status: { } jobStatus })
             {
+                var newStatus = PromptRequestStatus.FromJob(jobStatus);
                 if (next.Attempt > attempt)
                 {
                     (attempt, sent) = (next.Attempt, 0);
@@ -174,7 +85,7 @@ internal sealed class EventStream(Guid id, ClaimsPrincipal principal, PromptRequ
                 }
                 continue;
             }
-            if (next is { Type: PromptRequestEvent.DeltaType, Offset: { } offset, Text: { } text } && next.Attempt >= attempt)
+            if (next is { Type: JobEvent.DeltaType, Offset: { } offset, Text: { } text } && next.Attempt >= attempt)
             {
                 if (next.Attempt > attempt)
                 {
@@ -229,7 +140,7 @@ internal sealed class EventStream(Guid id, ClaimsPrincipal principal, PromptRequ
         }
     }
 
-    private async Task<PromptRequestEvent?> ReadOrTimeoutAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<JobEvent?> ReadOrTimeoutAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timer.CancelAfter(timeout);
@@ -247,7 +158,7 @@ internal sealed class EventStream(Guid id, ClaimsPrincipal principal, PromptRequ
     {
         try
         {
-            return await events.ReadPartialAsync(id, attempt, cancellationToken);
+            return await events.ReadPartialAsync(_jobId, attempt, cancellationToken);
         }
         catch (Exception ex) when (ex.IsRedisFailure())
         {

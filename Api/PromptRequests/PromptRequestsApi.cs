@@ -7,6 +7,7 @@ using System.Text.RegularExpressions;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
 using AiPrompts.Api.Input;
+using AiPrompts.Api.Jobs;
 using AiPrompts.Core.Caching;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
@@ -61,7 +62,7 @@ internal static partial class PromptRequestsApi
         PromptRequestFactory factory,
         PromptTypes types,
         JobScheduler scheduler,
-        PromptRequestEvents events,
+        JobEvents events,
         PromptRequestReader reader,
         MessageCatalog messages,
         IOptions<PromptRequestOptions> options,
@@ -76,7 +77,7 @@ internal static partial class PromptRequestsApi
         }
         var caller = principal.AiCaller();
         var language = messages.ChooseLanguage(ProblemDetailsEnricher.PreferredLanguages(http.Request));
-        var wait = PreferredWait(http.Request, settings.MaxWait);
+        var wait = PreferWait.Of(http.Request, settings.MaxWait);
         var type = types.Find(body.PromptType!)!;
         byte[]? hash = null;
         if (idempotencyKey is not null)
@@ -101,7 +102,7 @@ internal static partial class PromptRequestsApi
         var id = request!.Id;
 
         // Listen before the job can start, so a fast result is not missed.
-        await using var finished = wait > TimeSpan.Zero ? await FinishSignal.StartAsync(events, id) : null;
+        await using var finished = wait > TimeSpan.Zero ? await JobWaiter.StartAsync(events, job!.Id) : null;
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -124,12 +125,12 @@ internal static partial class PromptRequestsApi
     /// </summary>
     internal static async Task<Results<Ok<DataEnvelope<PromptRequestDetail>>, Accepted<DataEnvelope<PromptRequestDetail>>, ValidationProblem, ProblemHttpResult>> AnswerAsync(
         HttpContext http, ClaimsPrincipal principal, AppDbContext db, PromptRequestReader reader, PromptRequest request, Job job,
-        FinishSignal? finished, TimeSpan wait, string language, TimeProvider time, CancellationToken cancellationToken)
+        JobWaiter? finished, TimeSpan wait, string language, TimeProvider time, CancellationToken cancellationToken)
     {
         if (finished is not null)
         {
             http.Response.Headers["Preference-Applied"] = $"wait={(int)wait.TotalSeconds}";
-            if (await finished.WaitAsync(db, job.Id, wait, time, cancellationToken))
+            if (await finished.WaitAsync(db, wait, time, cancellationToken))
             {
                 var done = await reader.FindAsync(principal, request.Id, cancellationToken);
                 return TypedResults.Ok(DataEnvelope.Of(await reader.DetailAsync(done!, language, cancellationToken)));
@@ -269,8 +270,8 @@ internal static partial class PromptRequestsApi
     /// Redis now, or the worker's next heartbeat); the answer waits up to 3 s for it, then says 202.
     /// </summary>
     internal static async Task<Results<Ok<DataEnvelope<PromptRequestDetail>>, Accepted<DataEnvelope<PromptRequestDetail>>, ProblemHttpResult>> CancelAsync(
-        Guid id, HttpContext http, ClaimsPrincipal principal, AppDbContext db, PromptRequestReader reader, PromptRequestEvents events,
-        JobScheduler scheduler, MessageCatalog messages, TimeProvider time, CancellationToken cancellationToken)
+        Guid id, HttpContext http, ClaimsPrincipal principal, AppDbContext db, PromptRequestReader reader, JobEvents events,
+        JobCancellation cancellation, MessageCatalog messages, TimeProvider time, CancellationToken cancellationToken)
     {
         var row = await reader.FindAsync(principal, id, cancellationToken);
         if (row is null)
@@ -287,61 +288,23 @@ internal static partial class PromptRequestsApi
             return TypedResults.Ok(DataEnvelope.Of(await reader.DetailAsync(row, language, cancellationToken)));
         }
 
-        var jobId = row.Job.Id;
-        var now = time.GetUtcNow();
-        var cancelledQueued = await CancelQueuedAsync(db, row.Request.Id, jobId, now, cancellationToken);
-        if (cancelledQueued)
+        await using var finished = await JobWaiter.StartAsync(events, row.Job.Id);
+        var done = await cancellation.CancelAsync(row.Job.Id, cancellationToken) switch
         {
-            await PublishQuietlyAsync(events, id, row.Job.Attempt);
-            var cancelled = await reader.FindAsync(principal, id, cancellationToken);
-            return TypedResults.Ok(DataEnvelope.Of(await reader.DetailAsync(cancelled!, language, cancellationToken)));
-        }
-
-        await db.Jobs.Where(j => j.Id == jobId && j.Status == JobStatus.Running)
-            .ExecuteUpdateAsync(s => s.SetProperty(j => j.CancelRequested, true).SetProperty(j => j.UpdatedAt, now), cancellationToken);
-        await using var finished = await FinishSignal.StartAsync(events, id);
-        await scheduler.SignalCancelAsync(jobId, cancellationToken);
-        var done = await finished.WaitAsync(db, jobId, TimeSpan.FromSeconds(3), time, cancellationToken);
+            JobCancelResult.Requested => await finished.WaitAsync(db, TimeSpan.FromSeconds(3), time, cancellationToken),
+            _ => true,
+        };
         var current = await reader.FindAsync(principal, id, cancellationToken);
-        var detail = DataEnvelope.Of(await reader.DetailAsync(current!, language, cancellationToken));
+        if (current!.Job.Status is JobStatus.Succeeded or JobStatus.Failed)
+        {
+            return ApiProblem.Of(ErrorCode.NotCancellable); // it ended by itself meanwhile
+        }
+        var detail = DataEnvelope.Of(await reader.DetailAsync(current, language, cancellationToken));
         return done ? TypedResults.Ok(detail) : TypedResults.Accepted($"/api/v1/prompt-requests/{id}", detail);
     }
 
-    /// <summary>Cancels the job if it is still queued, and forgets the text of a request that is not stored, in one transaction.</summary>
-    private static async Task<bool> CancelQueuedAsync(AppDbContext db, Guid requestId, Guid jobId, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var cancelled = await db.Jobs.Where(j => j.Id == jobId && j.Status == JobStatus.Queued)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(j => j.Status, JobStatus.Cancelled)
-                .SetProperty(j => j.FinishedAt, now)
-                .SetProperty(j => j.UpdatedAt, now)
-                .SetProperty(j => j.LastErrorCode, ErrorCode.Cancelled.Code)
-                .SetProperty(j => j.LastErrorMessage, "Cancelled before it ran."), cancellationToken);
-        if (cancelled == 0)
-        {
-            return false;
-        }
-        await db.PromptRequests.Where(r => r.Id == requestId && !r.Store && r.PromptText != null)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.PromptText, (string?)null), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return true;
-    }
-
-    private static async Task PublishQuietlyAsync(PromptRequestEvents events, Guid id, int attempt)
-    {
-        try
-        {
-            await events.PublishStatusAsync(id, PromptRequestStatus.Cancelled, attempt, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex.IsRedisFailure())
-        {
-            // Followers read the database on their next poll.
-        }
-    }
-
     internal static async Task<Results<ServerSentEventsResult<string>, ProblemHttpResult>> EventsAsync(
-        Guid id, HttpContext http, ClaimsPrincipal principal, PromptRequestReader reader, PromptRequestEvents events, MessageCatalog messages,
+        Guid id, HttpContext http, ClaimsPrincipal principal, PromptRequestReader reader, JobEvents events, MessageCatalog messages,
         TimeProvider time, CancellationToken cancellationToken)
     {
         var row = await reader.FindAsync(principal, id, cancellationToken);
@@ -416,23 +379,6 @@ internal static partial class PromptRequestsApi
                 errors["metadata"] = [$"The metadata is larger than {settings.MaxMetadataBytes} bytes."];
             }
         }
-    }
-
-    /// <summary>RFC 7240 <c>Prefer: wait=N</c>, bounded by the configured maximum; zero when absent.</summary>
-    internal static TimeSpan PreferredWait(HttpRequest request, TimeSpan max)
-    {
-        foreach (var header in request.Headers["Prefer"])
-        {
-            foreach (var part in (header ?? "").Split([',', ';'], StringSplitOptions.TrimEntries))
-            {
-                if (part.StartsWith("wait=", StringComparison.OrdinalIgnoreCase) && int.TryParse(part.AsSpan(5), out var seconds) && seconds > 0)
-                {
-                    var wait = TimeSpan.FromSeconds(seconds);
-                    return wait < max ? wait : max;
-                }
-            }
-        }
-        return TimeSpan.Zero;
     }
 
     /// <summary>

@@ -8,7 +8,7 @@ using AiPrompts.Api.Assistants;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
 using AiPrompts.Api.Media;
-using AiPrompts.Api.PromptRequests;
+using AiPrompts.Api.Jobs;
 using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Assistants;
 using AiPrompts.Core.Budgets;
@@ -157,7 +157,8 @@ internal static class ConversationsApi
             return busy;
         }
         await scheduler.WakeWorkersAsync(CancellationToken.None);
-        var view = (await views.FindAsync(thread.Id, message!.Id, cancellationToken))!;
+        // The message as this call made it (PROCESSING): its steps may be under way already, and a client polls for them.
+        var view = MessageViews.View(message!, imageUrl: null, error: null);
         return TypedResults.Accepted($"/v1/conversations/{conversation_id}/messages/{view.Id}", view);
     }
 
@@ -175,7 +176,7 @@ internal static class ConversationsApi
             : ApiProblem.Of(ErrorCode.NotFound);
 
     internal static async Task<Results<ServerSentEventsResult<string>, ProblemHttpResult>> EventsAsync(
-        string conversation_id, ClaimsPrincipal principal, ThreadStore store, MessageViews views, PromptRequestEvents events, TimeProvider time, CancellationToken cancellationToken) =>
+        string conversation_id, ClaimsPrincipal principal, ThreadStore store, MessageViews views, JobEvents events, TimeProvider time, CancellationToken cancellationToken) =>
         await FindAsync(conversation_id, principal, store, cancellationToken) is { } thread
             ? TypedResults.ServerSentEvents(ChangesAsync(thread.Id, views, events, time, cancellationToken))
             : ApiProblem.Of(ErrorCode.NotFound);
@@ -188,14 +189,14 @@ internal static class ConversationsApi
     /// Redis does. <c>ping</c> every 15 s of quiet keeps the connection open through proxies.
     /// </summary>
     private static async IAsyncEnumerable<SseItem<string>> ChangesAsync(
-        Guid threadId, MessageViews views, PromptRequestEvents events, TimeProvider time, [EnumeratorCancellation] CancellationToken cancellationToken)
+        Guid threadId, MessageViews views, JobEvents events, TimeProvider time, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
         await using var subscription = await QuickSubscription.StartAsync(events, threadId, _ =>
         {
             changed.Writer.TryWrite(true);
             return ValueTask.CompletedTask;
-        });
+        }, topic: true);
         yield return new SseItem<string>(JsonSerializer.Serialize(new { conversation_id = OpenAIIds.Of(OpenAIIds.Thread, threadId) }, Json), "ready");
         var sent = new Dictionary<string, ConversationMessage>();
         var quietSince = time.GetTimestamp();
@@ -265,11 +266,12 @@ internal sealed class MessageViews(AppDbContext db, MediaLinks links, MessageCat
                 var text = messages.Get(code.Code, language, args);
                 error = new StudioError(code.Code, text.UserMessage, text.RecoveryAction);
             }
-            return new ConversationMessage(
-                OpenAIIds.Of(OpenAIIds.Message, m.Id), OpenAIIds.Of(OpenAIIds.Thread, m.ThreadId), m.Role, m.Text, m.Intent, m.RefinedPrompt,
-                row.File is { } file ? links.For(file).Url : null,
-                m.StudioStatus switch { StudioStatus.Processing => StudioApi.Processing, StudioStatus.Failed => StudioApi.Failed, _ => StudioApi.Done },
-                m.StudioRequestId?.ToString("N"), error, m.CreatedAt);
+            return View(m, row.File is { } file ? links.For(file).Url : null, error);
         })];
     }
+
+    public static ConversationMessage View(ThreadMessage m, string? imageUrl, StudioError? error) => new(
+        OpenAIIds.Of(OpenAIIds.Message, m.Id), OpenAIIds.Of(OpenAIIds.Thread, m.ThreadId), m.Role, m.Text, m.Intent, m.RefinedPrompt, imageUrl,
+        m.StudioStatus switch { StudioStatus.Processing => StudioApi.Processing, StudioStatus.Failed => StudioApi.Failed, _ => StudioApi.Done },
+        m.StudioRequestId?.ToString("N"), error, m.CreatedAt);
 }

@@ -7,7 +7,7 @@ using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
 using AiPrompts.Api.Input;
 using AiPrompts.Api.Media;
-using AiPrompts.Api.PromptRequests;
+using AiPrompts.Api.Jobs;
 using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Budgets;
 using AiPrompts.Core.Data;
@@ -113,7 +113,7 @@ internal static partial class StudioApi
     }
 
     internal static async Task<Results<Ok<ImageGenerated>, Accepted<StudioPending>, ValidationProblem, ProblemHttpResult>> GenerateAsync(
-        ImageGenerate body, ClaimsPrincipal principal, AppDbContext db, AiAccess access, JobScheduler scheduler, PromptRequestEvents events,
+        ImageGenerate body, ClaimsPrincipal principal, AppDbContext db, AiAccess access, JobScheduler scheduler, JobEvents events,
         IMediaStore media, MediaLinks links, ChargeEstimator charges, IOptions<StudioOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
@@ -150,7 +150,7 @@ internal static partial class StudioApi
     }
 
     internal static async Task<Results<Ok<PromptRefined>, Accepted<StudioPending>, ValidationProblem, ProblemHttpResult>> RefineAsync(
-        PromptRefine body, ClaimsPrincipal principal, AppDbContext db, AiAccess access, JobScheduler scheduler, PromptRequestEvents events,
+        PromptRefine body, ClaimsPrincipal principal, AppDbContext db, AiAccess access, JobScheduler scheduler, JobEvents events,
         ChargeEstimator charges, IOptions<StudioOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
@@ -229,15 +229,15 @@ internal static partial class StudioApi
     }
 
     /// <summary>Inserts the request with its job, wakes the workers, and waits up to Studio:Wait for the job to end.</summary>
-    private static async Task<Guid> SubmitAsync(AppDbContext db, JobScheduler scheduler, PromptRequestEvents events, StudioOptions options, TimeProvider time, StudioRequest request,
+    private static async Task<Guid> SubmitAsync(AppDbContext db, JobScheduler scheduler, JobEvents events, StudioOptions options, TimeProvider time, StudioRequest request,
         JobCharge charge, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         request.Id = Guid.CreateVersion7(now);
         request.CreatedAt = now;
-        // Listening before the job exists: its end cannot be missed.
-        await using var finished = await FinishSignal.StartAsync(events, request.Id);
         var job = scheduler.Create(request.Kind, request.Id, options.MaxAttempts, charge);
+        // Listening before the job exists: its end cannot be missed.
+        await using var finished = await JobWaiter.StartAsync(events, job.Id);
         request.JobId = job.Id;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
@@ -248,7 +248,7 @@ internal static partial class StudioApi
             await transaction.CommitAsync(cancellationToken);
         }
         await scheduler.WakeWorkersAsync(CancellationToken.None);
-        await finished.WaitAsync(db, job.Id, options.Wait, time, cancellationToken);
+        await finished.WaitAsync(db, options.Wait, time, cancellationToken);
         return request.Id;
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
 using AiPrompts.Api.Input;
+using AiPrompts.Api.Jobs;
 using AiPrompts.Api.PromptRequests;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
@@ -57,7 +58,7 @@ internal static class ActiveTemplateApi
         ActiveTemplateCache cache,
         PromptRequestFactory factory,
         JobScheduler scheduler,
-        PromptRequestEvents events,
+        JobEvents events,
         PromptRequestReader reader,
         MessageCatalog messages,
         IOptions<PromptRequestOptions> options,
@@ -100,8 +101,8 @@ internal static class ActiveTemplateApi
             return refusal;
         }
         var language = messages.ChooseLanguage(ProblemDetailsEnricher.PreferredLanguages(http.Request));
-        var wait = PromptRequestsApi.PreferredWait(http.Request, settings.MaxWait);
-        await using var finished = wait > TimeSpan.Zero ? await FinishSignal.StartAsync(events, request!.Id) : null;
+        var wait = PreferWait.Of(http.Request, settings.MaxWait);
+        await using var finished = wait > TimeSpan.Zero ? await JobWaiter.StartAsync(events, job!.Id) : null;
         await db.SaveChangesAsync(cancellationToken);
         await scheduler.WakeWorkersAsync(cancellationToken);
 

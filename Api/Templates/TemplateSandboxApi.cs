@@ -4,6 +4,7 @@ using System.Text.Json;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
 using AiPrompts.Api.Input;
+using AiPrompts.Api.Jobs;
 using AiPrompts.Api.PromptRequests;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
@@ -46,7 +47,7 @@ internal static class TemplateSandboxApi
         AppDbContext db,
         PromptRequestFactory factory,
         JobScheduler scheduler,
-        PromptRequestEvents events,
+        JobEvents events,
         PromptRequestReader reader,
         MessageCatalog messages,
         IOptions<PromptRequestOptions> requestOptions,
@@ -115,12 +116,12 @@ internal static class TemplateSandboxApi
             }
             runs.Add((request!, job!));
         }
-        var signals = new List<FinishSignal>();
+        var signals = new List<JobWaiter>();
         try
         {
-            foreach (var (request, _) in runs)
+            foreach (var (_, job) in runs)
             {
-                signals.Add(await FinishSignal.StartAsync(events, request.Id));
+                signals.Add(await JobWaiter.StartAsync(events, job.Id));
             }
             await db.SaveChangesAsync(cancellationToken);
             await scheduler.WakeWorkersAsync(cancellationToken);
@@ -130,7 +131,7 @@ internal static class TemplateSandboxApi
             for (var i = 0; i < runs.Count; i++)
             {
                 var remaining = options.Value.SandboxWait - time.GetElapsedTime(started);
-                allDone &= await signals[i].WaitAsync(db, runs[i].Job.Id, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, time, cancellationToken);
+                allDone &= await signals[i].WaitAsync(db, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, time, cancellationToken);
             }
             var language = messages.ChooseLanguage(ProblemDetailsEnricher.PreferredLanguages(http.Request));
             var results = new List<SandboxRun>();

@@ -20,7 +20,7 @@ namespace AiPrompts.Core.Assistants;
 /// job's fenced transaction, so a Worker killed mid-run leaves nothing and the rescue writes it once.
 /// </summary>
 public sealed class AssistantRunHandler(
-    NpgsqlDataSource dataSource, IServiceScopeFactory scopes, VendorClientFactory vendors, PromptRequestEvents events,
+    NpgsqlDataSource dataSource, IServiceScopeFactory scopes, VendorClientFactory vendors, JobEvents events,
     IOptions<PromptRequestOptions> options, TimeProvider time) : IJobHandler
 {
     public const string JobKind = "assistant_run";
@@ -70,7 +70,7 @@ public sealed class AssistantRunHandler(
         List<FunctionCallContent> calls = [];
 
         var text = new StringBuilder();
-        var stream = new TextPublisher(events, context.Job.SubjectId, context.Attempt, options.Value.DeltaInterval, time);
+        var stream = new JobTextPublisher(events, context, options.Value.DeltaInterval, time);
         MeteredUsage? usage = null;
         ChatFinishReason? finish = null;
         var started = time.GetTimestamp();
@@ -126,10 +126,6 @@ public sealed class AssistantRunHandler(
     }
 
     public IEnumerable<NpgsqlBatchCommand> FinalWrites(JobContext context) => [];
-
-    /// <summary>A stream follows the run through its channel (best effort: the database is the truth).</summary>
-    public async ValueTask OnStatusChangedAsync(JobContext context, string status, CancellationToken cancellationToken) =>
-        await events.PublishStatusAsync(context.Job.SubjectId, PromptRequestStatus.FromJob(status), context.Attempt, cancellationToken);
 
     /// <summary>
     /// The thread's most recent messages (at most <paramref name="lastMessages"/>, OpenAI's last_messages) whose

@@ -21,8 +21,11 @@ public interface IJobHandler
     /// <summary>Writes that go with every final state (succeeded, failed, cancelled), in the same transaction.</summary>
     IEnumerable<NpgsqlBatchCommand> FinalWrites(JobContext context);
 
-    /// <summary>Told after each committed change of the job's status; for notifications, best effort.</summary>
-    ValueTask OnStatusChangedAsync(JobContext context, string status, CancellationToken cancellationToken);
+    /// <summary>
+    /// Told after each committed change of the job's status, once the engine has published it on the job's channel
+    /// (<see cref="JobEvents"/>): for what else should hear of it (a conversation's followers), best effort.
+    /// </summary>
+    ValueTask OnStatusChangedAsync(JobContext context, string status, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }
 
 /// <summary>The job as a worker claimed it.</summary>

@@ -23,6 +23,7 @@ namespace AiPrompts.Core.Jobs;
 public sealed partial class JobRunner
 {
     private readonly JobStore _store;
+    private readonly JobEvents _events;
     private readonly ISubscriber _redis;
     private readonly JobOptions _options;
     private readonly TimeProvider _time;
@@ -33,9 +34,10 @@ public sealed partial class JobRunner
     private long _nextDueTicks = long.MaxValue;
     private volatile bool _saturated;
 
-    public JobRunner(JobStore store, IEnumerable<IJobHandler> handlers, ISubscriber redis, IOptions<JobOptions> options, TimeProvider time, ILogger<JobRunner> logger)
+    public JobRunner(JobStore store, JobEvents events, IEnumerable<IJobHandler> handlers, ISubscriber redis, IOptions<JobOptions> options, TimeProvider time, ILogger<JobRunner> logger)
     {
         _store = store;
+        _events = events;
         _redis = redis;
         _options = options.Value;
         _time = time;
@@ -322,7 +324,8 @@ public sealed partial class JobRunner
 
     private JobOutcome Unexpected(ClaimedJob job, Exception ex)
     {
-        var transient = ex is NpgsqlException { IsTransient: true } or TimeoutException or HttpRequestException || ex.IsRedisFailure();
+        // A database that cannot be reached is a reason to try again, also when EF Core wraps the driver's exception.
+        var transient = ex is TimeoutException or HttpRequestException || Data.DatabaseOutage.Find(ex) is not null || ex.IsRedisFailure();
         LogUnexpected(_logger, ex, job.Id, job.Attempt, transient);
         var message = SecretMasker.Apply($"{ex.GetType().Name}: {ex.Message}");
         return transient
@@ -330,9 +333,14 @@ public sealed partial class JobRunner
             : JobOutcome.Fail(JobError.Of(ErrorCode.InternalError, message));
     }
 
-    /// <summary>Applies a state change, retrying a database hiccup twice. A lost lease is logged, not retried.</summary>
+    /// <summary>
+    /// Applies a state change. A database that cannot be reached (a restart, a dropped connection) is retried with
+    /// backoff for up to one lease: the heartbeat keeps the lease while the outcome waits, so when Postgres returns the
+    /// outcome is written once and the job is not run again. A lost lease is logged, not retried.
+    /// </summary>
     private async Task<bool> TryApplyAsync(JobContext context, JobTransition transition, IReadOnlyList<NpgsqlBatchCommand> writes)
     {
+        var started = _time.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -346,10 +354,10 @@ public sealed partial class JobRunner
                 LogLeaseLost(_logger, context.Job.Id, context.Job.Attempt);
                 return false;
             }
-            catch (Exception ex) when (attempt < 3 && ex is NpgsqlException or TimeoutException or OperationCanceledException)
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or OperationCanceledException && _time.GetElapsedTime(started) < _options.LeaseDuration)
             {
                 LogApplyRetry(_logger, context.Job.Id, ex.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt * attempt), _time);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 100 * attempt * attempt)), _time);
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException or OperationCanceledException)
             {
@@ -370,14 +378,19 @@ public sealed partial class JobRunner
         return copy;
     }
 
-    private static async Task NotifyAsync(IJobHandler handler, JobContext context, string status)
+    /// <summary>
+    /// A committed status change, on the job's channel (whoever waits for the job or streams it hears it now rather than
+    /// at their next look at the database), then to the handler for anything else. Best effort.
+    /// </summary>
+    private async Task NotifyAsync(IJobHandler handler, JobContext context, string status)
     {
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await _events.PublishStatusAsync(context.Job.Id, status, context.Attempt, timeout.Token);
             await handler.OnStatusChangedAsync(context, status, timeout.Token);
         }
-        catch (Exception ex) when (ex.IsRedisFailure() || ex is OperationCanceledException or TimeoutException)
+        catch (Exception ex) when (ex.IsRedisFailure() || ex is OperationCanceledException or TimeoutException || Data.DatabaseOutage.Find(ex) is not null)
         {
             // Notifications are best effort: clients fall back to reading the database.
         }
@@ -390,7 +403,9 @@ public sealed partial class JobRunner
         {
             while (await timer.WaitForNextTickAsync(stop))
             {
-                var running = _running.Values.Where(r => !r.IsFinishing).ToList();
+                // Jobs whose outcome is being written keep their lease too: a write that waits for the database to
+                // come back must not find its job rescued and run again meanwhile.
+                var running = _running.Values.ToList();
                 if (running.Count == 0)
                 {
                     continue;

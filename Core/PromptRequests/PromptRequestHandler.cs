@@ -25,7 +25,8 @@ public sealed partial class PromptRequestHandler(
     IServiceScopeFactory scopes,
     VendorClientFactory vendors,
     PromptTypes promptTypes,
-    PromptRequestEvents events,
+    JobEvents events,
+    RetainedTexts retained,
     IOptions<PromptRequestOptions> options,
     TimeProvider time,
     ILogger<PromptRequestHandler> logger) : IJobHandler
@@ -64,13 +65,13 @@ public sealed partial class PromptRequestHandler(
             ? [new(ChatRole.User, request.PromptText)]
             : [new(ChatRole.System, instructions), new(ChatRole.User, request.PromptText)];
         var text = new StringBuilder();
-        var stream = new TextPublisher(events, context.Job.SubjectId, context.Attempt, options.Value.DeltaInterval, time);
+        var stream = new JobTextPublisher(events, context, options.Value.DeltaInterval, time);
         MeteredUsage? usage = null;
         ChatFinishReason? finish = null;
         var started = time.GetTimestamp();
         try
         {
-            var client = vendors.CreateChatClient(target);
+            using var client = vendors.CreateChatClient(target);
             var chatOptions = new ChatOptions { ModelId = target.ModelId };
             if (request is { Sandbox: true, OutputSchema: { } schema })
             {
@@ -139,15 +140,12 @@ public sealed partial class PromptRequestHandler(
     public static NpgsqlBatchCommand ForgetText(Guid requestId) =>
         JobStore.Command("UPDATE prompt_requests SET prompt_text = NULL WHERE id = $1 AND NOT store AND prompt_text IS NOT NULL", requestId);
 
-    public async ValueTask OnStatusChangedAsync(JobContext context, string status, CancellationToken cancellationToken) =>
-        await events.PublishStatusAsync(context.Job.SubjectId, PromptRequestStatus.FromJob(status), context.Attempt, cancellationToken);
-
     private async Task RetainAsync(Guid id, string promptText, string responseText)
     {
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await events.RetainAsync(id, promptText, responseText, timeout.Token);
+            await retained.RetainAsync(id, promptText, responseText, timeout.Token);
         }
         catch (Exception ex) when (ex.IsRedisFailure() || ex is OperationCanceledException)
         {

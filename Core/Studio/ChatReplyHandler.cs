@@ -1,6 +1,5 @@
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
-using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Providers;
 using AiPrompts.Core.Usage;
 using AiPrompts.Core.Vendors;
@@ -17,7 +16,7 @@ namespace AiPrompts.Core.Studio;
 /// with the user message's DONE and the usage row in the job's fenced completion.
 /// </summary>
 public sealed class ChatReplyHandler(
-    NpgsqlDataSource dataSource, IServiceScopeFactory scopes, VendorClientFactory vendors, PromptRequestEvents events, JobScheduler scheduler, TimeProvider time) : IJobHandler
+    NpgsqlDataSource dataSource, IServiceScopeFactory scopes, VendorClientFactory vendors, JobEvents events, JobScheduler scheduler, TimeProvider time) : IJobHandler
 {
     public const string JobKind = "chat_reply";
 
@@ -48,7 +47,8 @@ public sealed class ChatReplyHandler(
         ChatResponse response;
         try
         {
-            response = await vendors.CreateChatClient(target).GetResponseAsync(history, new ChatOptions
+            using var client = vendors.CreateChatClient(target);
+            response = await client.GetResponseAsync(history, new ChatOptions
             {
                 ModelId = target.ModelId,
                 Instructions = $"You are the assistant of an AI photo studio. Answer briefly, in the language '{(string.IsNullOrWhiteSpace(request.Lang) ? "en" : request.Lang)}'.",

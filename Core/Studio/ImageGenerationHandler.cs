@@ -3,7 +3,6 @@ using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.Keys;
 using AiPrompts.Core.Media;
-using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Providers;
 using AiPrompts.Core.Usage;
 using AiPrompts.Core.Vendors;
@@ -24,7 +23,7 @@ namespace AiPrompts.Core.Studio;
 /// conversation's message, the same transaction gives the message its image and DONE.
 /// </summary>
 public sealed class ImageGenerationHandler(
-    NpgsqlDataSource dataSource, IServiceScopeFactory scopes, VendorClientFactory vendors, PromptRequestEvents events, JobScheduler scheduler,
+    NpgsqlDataSource dataSource, IServiceScopeFactory scopes, VendorClientFactory vendors, JobEvents events, JobScheduler scheduler,
     IOptions<MediaOptions> media, TimeProvider time) : IJobHandler
 {
     public const string JobKind = "image_generate";

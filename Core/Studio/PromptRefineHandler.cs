@@ -1,7 +1,6 @@
 using System.Text.Json;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
-using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Providers;
 using AiPrompts.Core.Usage;
 using AiPrompts.Core.Vendors;
@@ -21,7 +20,7 @@ namespace AiPrompts.Core.Studio;
 /// intent, else a text answer.
 /// </summary>
 public sealed class PromptRefineHandler(
-    NpgsqlDataSource dataSource, IServiceScopeFactory scopes, VendorClientFactory vendors, PromptRequestEvents events, JobScheduler scheduler,
+    NpgsqlDataSource dataSource, IServiceScopeFactory scopes, VendorClientFactory vendors, JobEvents events, JobScheduler scheduler,
     IOptions<RefineOptions> refine, TimeProvider time) : IJobHandler
 {
     public const string JobKind = "prompt_refine";
@@ -58,7 +57,8 @@ public sealed class PromptRefineHandler(
         ChatResponse response;
         try
         {
-            response = await vendors.CreateChatClient(target).GetResponseAsync([new ChatMessage(ChatRole.User, request.Prompt)], chatOptions, cancellationToken);
+            using var client = vendors.CreateChatClient(target);
+            response = await client.GetResponseAsync([new ChatMessage(ChatRole.User, request.Prompt)], chatOptions, cancellationToken);
         }
         catch (VendorException ex)
         {

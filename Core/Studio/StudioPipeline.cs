@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using AiPrompts.Core.Jobs;
-using AiPrompts.Core.PromptRequests;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -141,12 +140,11 @@ public static class StudioSteps
     }
 
     /// <summary>
-    /// Told after a step's status changes: its own waiters (the request's channel), the conversation's event
-    /// streams (the conversation's channel), and the workers when a next step was queued. Best effort.
+    /// Told after a step's status changes (its own waiters heard it on the job's channel): the conversation's event
+    /// streams (its topic), and the workers when a next step was queued. Best effort.
     /// </summary>
-    public static async ValueTask NotifyAsync(NpgsqlDataSource dataSource, PromptRequestEvents events, JobScheduler scheduler, JobContext context, string status, CancellationToken cancellationToken)
+    public static async ValueTask NotifyAsync(NpgsqlDataSource dataSource, JobEvents events, JobScheduler scheduler, JobContext context, string status, CancellationToken cancellationToken)
     {
-        await events.PublishStatusAsync(context.Job.SubjectId, PromptRequestStatus.FromJob(status), context.Attempt, cancellationToken);
         if (!JobStatus.IsFinal(status))
         {
             return; // a message changes only when a step ends: no lookup for the others
@@ -162,7 +160,7 @@ public static class StudioSteps
         }
         if (conversation is not null)
         {
-            await events.PublishStatusAsync(conversation.Value, PromptRequestStatus.FromJob(status), context.Attempt, cancellationToken);
+            await events.PublishChangedAsync(conversation.Value, cancellationToken);
             if (status == JobStatus.Succeeded)
             {
                 await scheduler.WakeWorkersAsync(cancellationToken);

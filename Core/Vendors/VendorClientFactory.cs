@@ -58,6 +58,14 @@ public sealed class VendorClientFactory(IHttpClientFactory httpClients, IOptions
 
     private ContentFreeLogging? _contentFree;
 
+    private long _open;
+
+    /// <summary>
+    /// The chat clients and image generators this factory made that have not been disposed yet: each holds its pipeline
+    /// (telemetry, logging), so one left after its call has ended is a leak. Every caller disposes what it asks for.
+    /// </summary>
+    public long OpenClients => Interlocked.Read(ref _open);
+
     public IChatClient CreateChatClient(VendorTarget target)
     {
         IChatClient adapter = target.ProviderKind switch
@@ -70,7 +78,9 @@ public sealed class VendorClientFactory(IHttpClientFactory httpClients, IOptions
             _ => throw new NotSupportedException($"Provider kind '{target.ProviderKind}' has no chat adapter."),
         };
         var settings = options.Value;
+        Interlocked.Increment(ref _open);
         return new ChatClientBuilder(adapter)
+            .Use(inner => new CountedChatClient(inner, Released))
             .UseOpenTelemetry(_logging, VendorTelemetry.SourceName, telemetry => telemetry.EnableSensitiveData = settings.RecordMessageContent)
             .UseLogging(CallLogging)
             .Use(inner => new TimeoutChatClient(inner, target, settings.Timeout, settings.StreamIdleTimeout))
@@ -91,7 +101,9 @@ public sealed class VendorClientFactory(IHttpClientFactory httpClients, IOptions
             _ => throw new NotSupportedException($"Provider kind '{target.ProviderKind}' has no image adapter."),
         };
         var settings = options.Value;
+        Interlocked.Increment(ref _open);
         return new ImageGeneratorBuilder(adapter)
+            .Use(inner => new CountedImageGenerator(inner, Released))
             .UseOpenTelemetry(_logging, VendorTelemetry.SourceName, telemetry => telemetry.EnableSensitiveData = settings.RecordMessageContent)
             .UseLogging(CallLogging)
             .Use(inner => new VendorImageGenerator(inner, target, settings.Timeout, time))
@@ -115,6 +127,38 @@ public sealed class VendorClientFactory(IHttpClientFactory httpClients, IOptions
     }
 
     private HttpClient Http() => httpClients.CreateClient(HttpClientName);
+
+    private void Released() => Interlocked.Decrement(ref _open);
+
+    /// <summary>The pipeline's outermost layer: tells the factory once when the client is disposed.</summary>
+    private sealed class CountedChatClient(IChatClient inner, Action released) : DelegatingChatClient(inner)
+    {
+        private int _disposed;
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                released();
+            }
+            base.Dispose(disposing);
+        }
+    }
+
+    /// <inheritdoc cref="CountedChatClient"/>
+    private sealed class CountedImageGenerator(IImageGenerator inner, Action released) : DelegatingImageGenerator(inner)
+    {
+        private int _disposed;
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                released();
+            }
+            base.Dispose(disposing);
+        }
+    }
 
     private List<KeyValuePair<string, string>> HeadersFor(VendorTarget target)
     {

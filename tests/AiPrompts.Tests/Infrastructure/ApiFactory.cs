@@ -30,6 +30,9 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     public TcpProxy PostgresProxy { get; private set; } = null!;
     public TcpProxy RedisProxy { get; private set; } = null!;
 
+    /// <summary>The superuser connection of the Postgres server this Api's database is made on: the tests' shared one, unless a factory brings its own.</summary>
+    protected virtual Task<string> PostgresAdminAsync() => Task.FromResult(TestEnvironment.PostgresAdmin);
+
     /// <summary>Extra settings a test class needs (e.g. a small login limit).</summary>
     protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
@@ -44,7 +47,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     public virtual async ValueTask InitializeAsync()
     {
-        _database = await TestDatabase.CreateAsync();
+        _database = await TestDatabase.CreateAsync(await PostgresAdminAsync());
         var pg = new Npgsql.NpgsqlConnectionStringBuilder(_database.ConnectionString);
         PostgresProxy = new TcpProxy(pg.Host!, pg.Port);
         var redisEndpoint = (System.Net.IPEndPoint)_redis.EndPoints.Single();
@@ -68,26 +71,31 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     public void UseSameSettings(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.UseSetting("ConnectionStrings:promptsdb", Database.Via(PostgresProxy.Port));
-        builder.UseSetting("ConnectionStrings:redis", RedisViaProxy);
-        builder.UseSetting("Redis:KeyPrefix", RedisKeyPrefix);
-        builder.UseSetting("Auth:Jwt:SigningKey", SigningKey);
-        builder.UseSetting("Bootstrap:SuperAdmin:Email", AdminEmail);
-        builder.UseSetting("Bootstrap:SuperAdmin:Password", AdminPassword);
-        builder.UseSetting("Logging:LogLevel:Default", "Warning");
-        builder.UseSetting("Keys:MasterKey", MasterKey);
-        // Fake vendors listen on loopback; the SSRF tests switch this off again.
-        builder.UseSetting("Ai:AllowPrivateBaseUrls", "true");
-        // Tests make many requests as one user: the request limits are counted, and high (RateLimitTests sets its own).
-        builder.UseSetting("RateLimits:UserPermitLimit", "1000000");
-        builder.UseSetting("RateLimits:ApiKeyPermitLimit", "1000000");
-        builder.UseSetting("RateLimits:UserTokenLimit", "2000000000");
-        builder.UseSetting("RateLimits:ApiKeyTokenLimit", "2000000000");
-        foreach (var (key, value) in Settings)
+        foreach (var (key, value) in HostSettings)
         {
             builder.UseSetting(key, value);
         }
     }
+
+    /// <summary>The configuration every host of this test class runs with: an Api instance, or a Worker host in the test's process.</summary>
+    public IReadOnlyDictionary<string, string?> HostSettings => new Dictionary<string, string?>
+    {
+        ["ConnectionStrings:promptsdb"] = Database.Via(PostgresProxy.Port),
+        ["ConnectionStrings:redis"] = RedisViaProxy,
+        ["Redis:KeyPrefix"] = RedisKeyPrefix,
+        ["Auth:Jwt:SigningKey"] = SigningKey,
+        ["Bootstrap:SuperAdmin:Email"] = AdminEmail,
+        ["Bootstrap:SuperAdmin:Password"] = AdminPassword,
+        ["Logging:LogLevel:Default"] = "Warning",
+        ["Keys:MasterKey"] = MasterKey,
+        // Fake vendors listen on loopback; the SSRF tests switch this off again.
+        ["Ai:AllowPrivateBaseUrls"] = "true",
+        // Tests make many requests as one user: the request limits are counted, and high (RateLimitTests sets its own).
+        ["RateLimits:UserPermitLimit"] = "1000000",
+        ["RateLimits:ApiKeyPermitLimit"] = "1000000",
+        ["RateLimits:UserTokenLimit"] = "2000000000",
+        ["RateLimits:ApiKeyTokenLimit"] = "2000000000",
+    }.Concat(Settings).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value);
 
     /// <summary>Waits until the Api's Redis check is healthy again (after a test cut the proxy).</summary>
     public async Task WaitForRedisAsync()

@@ -5,26 +5,31 @@ namespace AiPrompts.Tests.Infrastructure;
 /// <summary>A database of its own for one test class, dropped at the end.</summary>
 public sealed class TestDatabase : IAsyncDisposable
 {
-    private TestDatabase(string name, string connectionString)
+    private readonly string _admin;
+
+    private TestDatabase(string name, string connectionString, string admin)
     {
         Name = name;
         ConnectionString = connectionString;
+        _admin = admin;
     }
 
     public string Name { get; }
     public string ConnectionString { get; }
 
-    public static async Task<TestDatabase> CreateAsync()
+    /// <summary>A new database on the tests' server, or on the server whose superuser <paramref name="adminConnectionString"/> names.</summary>
+    public static async Task<TestDatabase> CreateAsync(string? adminConnectionString = null)
     {
+        var adminString = adminConnectionString ?? TestEnvironment.PostgresAdmin;
         var name = "t_" + Guid.NewGuid().ToString("N");
-        await using (var admin = new NpgsqlConnection(TestEnvironment.PostgresAdmin))
+        await using (var admin = new NpgsqlConnection(adminString))
         {
             await admin.OpenAsync();
             await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
             await create.ExecuteNonQueryAsync();
         }
-        var builder = new NpgsqlConnectionStringBuilder(TestEnvironment.PostgresAdmin) { Database = name };
-        return new TestDatabase(name, builder.ConnectionString);
+        var builder = new NpgsqlConnectionStringBuilder(adminString) { Database = name, Pooling = true };
+        return new TestDatabase(name, builder.ConnectionString, adminString);
     }
 
     /// <summary>The same database reached through another host and port (a proxy).</summary>
@@ -58,7 +63,7 @@ public sealed class TestDatabase : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(TestEnvironment.PostgresAdmin);
+        await using var admin = new NpgsqlConnection(_admin);
         await admin.OpenAsync();
         await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)", admin);
         await drop.ExecuteNonQueryAsync();

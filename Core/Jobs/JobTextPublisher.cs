@@ -1,13 +1,13 @@
 using System.Text;
 using AiPrompts.Core.Caching;
 
-namespace AiPrompts.Core.PromptRequests;
+namespace AiPrompts.Core.Jobs;
 
 /// <summary>
-/// The Worker's side of streaming, for prompt requests and assistant runs alike: publishes streamed text to the
-/// subject's channel at most every <c>interval</c>; once Redis fails, it stops trying for this attempt.
+/// A handler's streamed text on its job's channel (<see cref="JobEvents"/>), whatever the job is for: published at most
+/// every <c>interval</c>, each piece at its offset in the attempt's text; once Redis fails, it stops trying for this attempt.
 /// </summary>
-public sealed class TextPublisher(PromptRequestEvents events, Guid id, int attempt, TimeSpan interval, TimeProvider time)
+public sealed class JobTextPublisher(JobEvents events, JobContext context, TimeSpan interval, TimeProvider time)
 {
     private readonly StringBuilder _pending = new();
     private int _offset;
@@ -33,7 +33,7 @@ public sealed class TextPublisher(PromptRequestEvents events, Guid id, int attem
         _pending.Clear();
         try
         {
-            await events.AppendTextAsync(id, attempt, _offset, text, cancellationToken);
+            await events.AppendTextAsync(context.Job.Id, context.Attempt, _offset, text, cancellationToken);
         }
         catch (Exception ex) when (ex.IsRedisFailure())
         {
