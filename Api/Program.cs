@@ -52,8 +52,9 @@ api.MapConversationsApi();
 api.MapUsageApi();
 api.MapBudgetsApi();
 api.MapPromptTemplatesApi();
-api.MapTemplateSandboxApi();
+api.MapSandboxApi();
 api.MapActiveTemplateApi();
+api.MapTemplateRunApi();
 api.MapPromptTemplateTypesApi();
 api.MapAuditLogsApi();
 

@@ -65,9 +65,7 @@ public static class CoreServiceExtensions
             // heartbeat would otherwise fill the dashboard with a root trace a second.
             dataSource.ConfigureTracing(tracing => tracing.ConfigureCommandFilter(_ => Activity.Current is not null));
         });
-        // Interceptors the host adds (the Api's job admission) join every context of the pool.
-        builder.Services.AddDbContextPool<AppDbContext>((sp, options) => options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>())
-            .AddInterceptors(sp.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>()));
+        builder.Services.AddDbContextPool<AppDbContext>((sp, options) => options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
         // EF's traces and metrics. The data source's check stands for Postgres, and the job engine owns
         // retries (an execution strategy would also refuse the explicit transactions used here).
         builder.EnrichNpgsqlDbContext<AppDbContext>(settings =>

@@ -73,7 +73,7 @@ internal sealed record RunView(AssistantRun Run, Job Job, DateTimeOffset Now)
 }
 
 /// <summary>Threads, messages and runs for the API: checks, the one-active-run rule, and starting a run as a job.</summary>
-internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler scheduler, JobCancellation cancellation, ChargeEstimator charges, IOptions<AssistantOptions> options, TimeProvider time)
+internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler scheduler, JobSubmission submission, JobCancellation cancellation, ChargeEstimator charges, IOptions<AssistantOptions> options, TimeProvider time)
 {
     /// <summary>The built-in assistant's fixed id (asst_0193a000000070008000000000000001).</summary>
     public static readonly Guid BuiltInAssistant = new("0193a000-0000-7000-8000-000000000001");
@@ -372,18 +372,11 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
             return (null, ApiProblem.Of(ErrorCode.ModelLacksCapability, new Dictionary<string, string>(decision.MessageArgs) { ["capability"] = Capabilities.Tools }));
         }
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (await LockAndFindActiveRunAsync(threadId, cancellationToken) is { } active)
-        {
-            return (null, Busy(threadId, active));
-        }
         var now = time.GetUtcNow();
-        await InsertMessagesAsync(threadId, userMessage is null ? additionalMessages ?? [] : [("user", userMessage, null), .. additionalMessages ?? []], now, cancellationToken);
         var id = Guid.CreateVersion7(now);
         // Expected use: the new text and instructions, and the answer's limit (the thread's history is settled at what it used).
         var text = string.Join('\n', [request.Instructions ?? assistant.Instructions, request.AdditionalInstructions, userMessage, .. (additionalMessages ?? []).Select(m => m.Text)]);
         var job = scheduler.Create(AssistantRunHandler.JobKind, id, options.Value.MaxAttempts, charges.For(caller, decision.Model, text, request.MaxCompletionTokens));
-        db.Jobs.Add(job);
         var run = new AssistantRun
         {
             Id = id,
@@ -405,11 +398,23 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
             LastMessages = request.TruncationStrategy?.Type == "last_messages" ? request.TruncationStrategy.LastMessages : null,
             CreatedAt = now,
         };
-        db.Runs.Add(run);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        await scheduler.WakeWorkersAsync(CancellationToken.None);
-        return (new RunView(run, job, now), null);
+        ProblemHttpResult? busy = null;
+        var submitted = await submission.SubmitAsync([job], async ct =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            if (await LockAndFindActiveRunAsync(threadId, ct) is { } active)
+            {
+                busy = Busy(threadId, active);
+                return false;
+            }
+            await InsertMessagesAsync(threadId, userMessage is null ? additionalMessages ?? [] : [("user", userMessage, null), .. additionalMessages ?? []], now, ct);
+            db.Jobs.Add(job);
+            db.Runs.Add(run);
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+            return true;
+        }, cancellationToken);
+        return submitted.Saved ? (new RunView(run, job, now), null) : (null, submitted.Refusal ?? busy);
     }
 
     public async Task<RunView?> FindRunAsync(Guid userId, Guid threadId, Guid runId, CancellationToken cancellationToken)
@@ -468,21 +473,28 @@ internal sealed class ThreadStore(AppDbContext db, AiAccess access, JobScheduler
         var model = await db.Models.AsNoTracking().FirstOrDefaultAsync(m => m.ProviderId == run.Run.ProviderId && m.ModelId == run.Run.ModelId, cancellationToken);
         var job = scheduler.Create(AssistantRunHandler.JobKind, run.Run.Id, options.Value.MaxAttempts,
             charges.For(caller, model, string.Join('\n', outputs.Select(o => o.Output)), run.Run.MaxCompletionTokens));
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        db.Jobs.Add(job);
-        await db.SaveChangesAsync(cancellationToken);
         var now = time.GetUtcNow();
         var rounds = ToolRounds.Append(run.Run.ToolRounds, run.Run.RequiredAction!, outputs, run.Run.ExpiresAt!.Value - ToolRounds.OutputsWindow, now);
         var runId = run.Run.Id;
-        var updated = await db.Runs.Where(r => r.Id == runId && r.Status == RunStatus.RequiresAction && r.JobId == run.Job.Id)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, RunStatus.Queued).SetProperty(r => r.JobId, job.Id).SetProperty(r => r.ToolRounds, rounds)
-                .SetProperty(r => r.RequiredAction, (string?)null).SetProperty(r => r.ExpiresAt, (DateTimeOffset?)null), cancellationToken);
-        if (updated == 0)
+        var submitted = await submission.SubmitAsync([job], async ct =>
         {
-            return (null, ApiProblem.Of(ErrorCode.Conflict, detail: "The outputs of this run were submitted meanwhile."));
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            db.Jobs.Add(job);
+            await db.SaveChangesAsync(ct);
+            var updated = await db.Runs.Where(r => r.Id == runId && r.Status == RunStatus.RequiresAction && r.JobId == run.Job.Id)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, RunStatus.Queued).SetProperty(r => r.JobId, job.Id).SetProperty(r => r.ToolRounds, rounds)
+                    .SetProperty(r => r.RequiredAction, (string?)null).SetProperty(r => r.ExpiresAt, (DateTimeOffset?)null), ct);
+            if (updated == 0)
+            {
+                return false; // rolled back with the job
+            }
+            await transaction.CommitAsync(ct);
+            return true;
+        }, cancellationToken);
+        if (!submitted.Saved)
+        {
+            return (null, submitted.Refusal ?? ApiProblem.Of(ErrorCode.Conflict, detail: "The outputs of this run were submitted meanwhile."));
         }
-        await transaction.CommitAsync(cancellationToken);
-        await scheduler.WakeWorkersAsync(CancellationToken.None);
         var queued = run.Run;
         (queued.Status, queued.JobId, queued.ToolRounds, queued.RequiredAction, queued.ExpiresAt) = (RunStatus.Queued, job.Id, rounds, null, null);
         return (new RunView(queued, job, now), null);

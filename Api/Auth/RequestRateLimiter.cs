@@ -5,6 +5,7 @@ using AiPrompts.Api.Errors;
 using AiPrompts.Core.Caching;
 using AiPrompts.Core.Errors;
 using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.Http.HttpResults;
 using StackExchange.Redis;
 
 namespace AiPrompts.Api.Auth;
@@ -32,12 +33,6 @@ internal sealed class RequestRateLimitOptions
     /// of two instances by default): conservative rather than none.
     /// </summary>
     public double FallbackShare { get; set; } = 0.5;
-}
-
-/// <summary>A request or job the rate limits refused: the problem's detail and when to try again.</summary>
-internal sealed class RateLimitExceededException(string detail, long retryAfterSeconds) : Exception(detail)
-{
-    public long RetryAfterSeconds { get; } = retryAfterSeconds;
 }
 
 /// <summary>
@@ -98,10 +93,10 @@ internal sealed partial class RequestRateLimiter(IDatabase redis, IOptionsMonito
     }
 
     /// <summary>
-    /// Counts the tokens new model work is expected to use, for its user and API key; throws
-    /// <see cref="RateLimitExceededException"/> when a limit refuses it. Adds the token policies to the answer's headers.
+    /// Counts the tokens new model work is expected to use, for its user and API key; null when the limits allow it,
+    /// else the 429 to answer (with Retry-After). Adds the token policies to the answer's headers.
     /// </summary>
-    public async Task TakeTokensAsync(HttpContext? http, Guid user, Guid? key, long tokens, CancellationToken cancellationToken)
+    public async Task<ProblemHttpResult?> TakeTokensAsync(HttpContext? http, Guid user, Guid? key, long tokens, CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue;
         var taken = await TakeAsync(Tokens, user.ToString(), key?.ToString(), settings.UserTokenLimit, key is null ? 0 : settings.ApiKeyTokenLimit, tokens, cancellationToken);
@@ -109,10 +104,12 @@ internal sealed partial class RequestRateLimiter(IDatabase redis, IOptionsMonito
         {
             SetHeaders(http, taken, replace: false);
         }
-        if (taken.Refusal is { } refusal)
+        if (taken.Refusal is not { } refusal)
         {
-            throw new RateLimitExceededException(refusal.Message, refusal.RetryAfterSeconds);
+            return null;
         }
+        http?.Response.Headers.RetryAfter = refusal.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return ApiProblem.Of(ErrorCode.RateLimited, detail: refusal.Message);
     }
 
     private static readonly Counter Requests = new("ratelimit", "requests", "user", "api-key");

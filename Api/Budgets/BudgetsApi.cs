@@ -29,7 +29,7 @@ public sealed record BudgetStatus(string AppliesTo, BudgetResponse Budget, IRead
 /// <summary>
 /// Budgets: super admins set them per user, per API key and per role (every change audited); everyone reads the
 /// ones that apply to them with what is used, reserved and left (<c>GET /api/v1/budgets/me</c>). Enforcement is in the
-/// database, as each job is queued (see <see cref="BudgetAdmission"/>).
+/// database, as each job is queued (see <see cref="Jobs.JobSubmission"/>).
 /// </summary>
 internal static class BudgetsApi
 {

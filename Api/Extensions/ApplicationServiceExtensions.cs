@@ -52,8 +52,7 @@ internal static class ApplicationServiceExtensions
                 "RateLimits: limits are 0 (none) or more, the window at least a second, the fallback share in (0, 1].")
             .ValidateOnStart();
         services.AddSingleton<Auth.RequestRateLimiter>();
-        services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor, Budgets.BudgetAdmission>();
-        services.AddExceptionHandler<Budgets.AdmissionExceptionHandler>();
+        services.AddScoped<Jobs.JobSubmission>();
         services.AddScoped<Studio.MessageViews>();
 
         services.AddOptions<RequestLimitsOptions>().BindConfiguration(RequestLimitsOptions.Section);
@@ -63,7 +62,7 @@ internal static class ApplicationServiceExtensions
         services.AddCors(cors => cors.AddPolicy(CorsPolicy, policy =>
         {
             policy.WithOrigins(origins).AllowAnyHeader().AllowAnyMethod()
-                .WithExposedHeaders("Retry-After", "Location", "Content-Language", "openai-poll-after-ms", "RateLimit", "RateLimit-Policy", Budgets.BudgetAdmission.WarningHeader)
+                .WithExposedHeaders("Retry-After", "Location", "Content-Language", "openai-poll-after-ms", "RateLimit", "RateLimit-Policy", Jobs.JobSubmission.WarningHeader)
                 .SetPreflightMaxAge(TimeSpan.FromMinutes(10));
         }));
         return builder;

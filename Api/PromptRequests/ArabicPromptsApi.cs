@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
 using AiPrompts.Api.Input;
+using AiPrompts.Api.Jobs;
 using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Jobs;
@@ -65,7 +66,7 @@ internal static class ArabicPromptsApi
 
     internal static async Task<Results<Created<AiPromptDetail>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         AiPromptCreate body, ClaimsPrincipal principal, AppDbContext db, PromptRequestFactory factory, PromptTypes types,
-        JobScheduler scheduler, IOptions<PromptRequestOptions> options, CancellationToken cancellationToken)
+        JobSubmission submission, IOptions<PromptRequestOptions> options, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var errors = new Dictionary<string, string[]>();
@@ -104,8 +105,15 @@ internal static class ArabicPromptsApi
         {
             return refusal;
         }
-        await db.SaveChangesAsync(cancellationToken);
-        await scheduler.WakeWorkersAsync(cancellationToken);
+        var submitted = await submission.SubmitAsync([job!], async ct =>
+        {
+            await db.SaveChangesAsync(ct);
+            return true;
+        }, cancellationToken);
+        if (submitted.Refusal is { } refused)
+        {
+            return refused;
+        }
         return TypedResults.Created($"/ai/prompts/{request!.Id}", Detail(new PromptRequestRow(request, job!, null)));
     }
 

@@ -61,12 +61,10 @@ internal static partial class PromptRequestsApi
         AppDbContext db,
         PromptRequestFactory factory,
         PromptTypes types,
-        JobScheduler scheduler,
-        JobEvents events,
+        JobSubmission submission,
         PromptRequestReader reader,
         MessageCatalog messages,
         IOptions<PromptRequestOptions> options,
-        TimeProvider time,
         CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -99,24 +97,32 @@ internal static partial class PromptRequestsApi
         {
             return refusal;
         }
-        var id = request!.Id;
-
-        // Listen before the job can start, so a fast result is not missed.
-        await using var finished = wait > TimeSpan.Zero ? await JobWaiter.StartAsync(events, job!.Id) : null;
-        try
+        var conflict = false;
+        var submitted = await submission.SubmitAsync([job!], async ct =>
         {
-            await db.SaveChangesAsync(cancellationToken);
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                return true;
+            }
+            catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "ux_prompt_requests_idempotency" })
+            {
+                conflict = true;
+                return false;
+            }
+        }, cancellationToken, wait);
+        if (submitted.Refusal is { } refused)
+        {
+            return refused;
         }
-        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "ux_prompt_requests_idempotency" })
+        if (conflict)
         {
             // The same key submitted twice at once: the other one won; answer as it did.
             db.ChangeTracker.Clear();
             return await ReplayAsync(http, principal, db, reader, idempotencyKey!, hash!, language, cancellationToken)
                 ?? throw new InvalidOperationException("The conflicting request vanished.");
         }
-        await scheduler.WakeWorkersAsync(cancellationToken);
-
-        return await AnswerAsync(http, principal, db, reader, request, job!, finished, wait, language, time, cancellationToken);
+        return await AnswerAsync(http, principal, reader, request!, job!, submitted, wait, language, cancellationToken);
     }
 
     /// <summary>
@@ -124,19 +130,19 @@ internal static partial class PromptRequestsApi
     /// asked for, else 202 with its Location (without a wait, built from the rows just written).
     /// </summary>
     internal static async Task<Results<Ok<DataEnvelope<PromptRequestDetail>>, Accepted<DataEnvelope<PromptRequestDetail>>, ValidationProblem, ProblemHttpResult>> AnswerAsync(
-        HttpContext http, ClaimsPrincipal principal, AppDbContext db, PromptRequestReader reader, PromptRequest request, Job job,
-        JobWaiter? finished, TimeSpan wait, string language, TimeProvider time, CancellationToken cancellationToken)
+        HttpContext http, ClaimsPrincipal principal, PromptRequestReader reader, PromptRequest request, Job job,
+        Submission submitted, TimeSpan wait, string language, CancellationToken cancellationToken)
     {
-        if (finished is not null)
+        if (wait > TimeSpan.Zero)
         {
             http.Response.Headers["Preference-Applied"] = $"wait={(int)wait.TotalSeconds}";
-            if (await finished.WaitAsync(db, wait, time, cancellationToken))
+            if (submitted.Finished)
             {
                 var done = await reader.FindAsync(principal, request.Id, cancellationToken);
                 return TypedResults.Ok(DataEnvelope.Of(await reader.DetailAsync(done!, language, cancellationToken)));
             }
         }
-        var row = finished is null ? new PromptRequestRow(request, job, null) : await reader.FindAsync(principal, request.Id, cancellationToken);
+        var row = wait == TimeSpan.Zero ? new PromptRequestRow(request, job, null) : await reader.FindAsync(principal, request.Id, cancellationToken);
         return TypedResults.Accepted($"/api/v1/prompt-requests/{request.Id}", DataEnvelope.Of(await reader.DetailAsync(row!, language, cancellationToken)));
     }
 

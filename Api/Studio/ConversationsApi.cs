@@ -112,7 +112,7 @@ internal static class ConversationsApi
 
     internal static async Task<Results<Accepted<ConversationMessage>, ValidationProblem, ProblemHttpResult>> PostMessageAsync(
         string conversation_id, ConversationMessageCreate body, ClaimsPrincipal principal, ThreadStore store, AppDbContext db, AiAccess access,
-        JobScheduler scheduler, MessageViews views, ChargeEstimator charges, IOptions<StudioOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        JobScheduler scheduler, JobSubmission submission, ChargeEstimator charges, IOptions<StudioOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         if (await FindAsync(conversation_id, principal, store, cancellationToken) is not { } thread)
         {
@@ -133,30 +133,37 @@ internal static class ConversationsApi
             return refused;
         }
         var keep = body.Store ?? await StudioApi.StoreByDefaultAsync(db, Sections.Image, cancellationToken);
-        var (message, busy) = await store.AddMessageAsync(thread.Id, "user", body.Content!.Trim(), null, cancellationToken, async (message, ct) =>
+        var text = body.Content!.Trim();
+        var now = time.GetUtcNow();
+        var request = new StudioRequest
         {
-            var now = time.GetUtcNow();
-            var request = new StudioRequest
+            Id = Guid.CreateVersion7(now), UserId = caller.UserId, Kind = PromptRefineHandler.JobKind, ProviderId = decision.ProviderId, ModelId = decision.ModelId,
+            Prompt = text, Style = StudioApi.Clean(body.Style), Lang = StudioApi.Clean(body.Lang), Topic = StudioApi.Clean(body.Topic), ImageUrl = StudioApi.Clean(body.ImageUrl),
+            Width = width, Height = height, Store = keep, CreatedAt = now,
+        };
+        // The message is admitted against the budgets as a whole here; its later steps reserve nothing more.
+        var job = scheduler.Create(PromptRefineHandler.JobKind, request.Id, options.Value.MaxAttempts, charges.For(caller, decision.Model, text));
+        request.JobId = job.Id;
+        ThreadMessage? message = null;
+        ProblemHttpResult? busy = null;
+        var submitted = await submission.SubmitAsync([job], async ct =>
+        {
+            (message, busy) = await store.AddMessageAsync(thread.Id, "user", text, null, ct, async (added, inner) =>
             {
-                Id = Guid.CreateVersion7(now), UserId = caller.UserId, Kind = PromptRefineHandler.JobKind, ProviderId = decision.ProviderId, ModelId = decision.ModelId,
-                Prompt = message.Text, Style = StudioApi.Clean(body.Style), Lang = StudioApi.Clean(body.Lang), Topic = StudioApi.Clean(body.Topic), ImageUrl = StudioApi.Clean(body.ImageUrl),
-                Width = width, Height = height, Store = keep, MessageId = message.Id, CreatedAt = now,
-            };
-            // The message is admitted against the budgets as a whole here; its later steps reserve nothing more.
-            var job = scheduler.Create(PromptRefineHandler.JobKind, request.Id, options.Value.MaxAttempts, charges.For(caller, decision.Model, message.Text));
-            request.JobId = job.Id;
-            db.Jobs.Add(job);
-            await db.SaveChangesAsync(ct);
-            db.StudioRequests.Add(request);
-            message.StudioStatus = StudioStatus.Processing;
-            message.StudioRequestId = request.Id;
-            await db.SaveChangesAsync(ct);
-        });
-        if (busy is not null)
+                db.Jobs.Add(job);
+                await db.SaveChangesAsync(inner);
+                request.MessageId = added.Id;
+                db.StudioRequests.Add(request);
+                added.StudioStatus = StudioStatus.Processing;
+                added.StudioRequestId = request.Id;
+                await db.SaveChangesAsync(inner);
+            });
+            return busy is null;
+        }, cancellationToken);
+        if ((submitted.Refusal ?? busy) is { } notSaved)
         {
-            return busy;
+            return notSaved;
         }
-        await scheduler.WakeWorkersAsync(CancellationToken.None);
         // The message as this call made it (PROCESSING): its steps may be under way already, and a client polls for them.
         var view = MessageViews.View(message!, imageUrl: null, error: null);
         return TypedResults.Accepted($"/v1/conversations/{conversation_id}/messages/{view.Id}", view);

@@ -113,7 +113,7 @@ internal static partial class StudioApi
     }
 
     internal static async Task<Results<Ok<ImageGenerated>, Accepted<StudioPending>, ValidationProblem, ProblemHttpResult>> GenerateAsync(
-        ImageGenerate body, ClaimsPrincipal principal, AppDbContext db, AiAccess access, JobScheduler scheduler, JobEvents events,
+        ImageGenerate body, ClaimsPrincipal principal, AppDbContext db, AiAccess access, JobScheduler scheduler, JobSubmission submission,
         IMediaStore media, MediaLinks links, ChargeEstimator charges, IOptions<StudioOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
@@ -137,11 +137,15 @@ internal static partial class StudioApi
             return refused;
         }
 
-        var id = await SubmitAsync(db, scheduler, events, options.Value, time, new StudioRequest
+        var (id, refusal) = await SubmitAsync(db, scheduler, submission, options.Value, time, new StudioRequest
         {
             UserId = caller.UserId, Kind = ImageGenerationHandler.JobKind, ProviderId = decision.ProviderId, ModelId = decision.ModelId,
             Prompt = body.RefinedPrompt!, Width = width, Height = height, Store = body.Store ?? await StoreByDefaultAsync(db, Sections.Image, cancellationToken),
         }, charges.For(caller, decision.Model, body.RefinedPrompt), cancellationToken);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
         return await AnswerAsync(db, media, links, caller.UserId, id, time, cancellationToken) switch
         {
             { } answer => answer,
@@ -150,7 +154,7 @@ internal static partial class StudioApi
     }
 
     internal static async Task<Results<Ok<PromptRefined>, Accepted<StudioPending>, ValidationProblem, ProblemHttpResult>> RefineAsync(
-        PromptRefine body, ClaimsPrincipal principal, AppDbContext db, AiAccess access, JobScheduler scheduler, JobEvents events,
+        PromptRefine body, ClaimsPrincipal principal, AppDbContext db, AiAccess access, JobScheduler scheduler, JobSubmission submission,
         ChargeEstimator charges, IOptions<StudioOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
@@ -165,11 +169,15 @@ internal static partial class StudioApi
         {
             return refused;
         }
-        var id = await SubmitAsync(db, scheduler, events, options.Value, time, new StudioRequest
+        var (id, refusal) = await SubmitAsync(db, scheduler, submission, options.Value, time, new StudioRequest
         {
             UserId = caller.UserId, Kind = PromptRefineHandler.JobKind, ProviderId = decision.ProviderId, ModelId = decision.ModelId,
             Prompt = body.Prompt!.Trim(), Style = Clean(body.Style), Lang = Clean(body.Lang), Topic = Clean(body.Topic), ImageUrl = Clean(body.ImageUrl), Store = true,
         }, charges.For(caller, decision.Model, body.Prompt), cancellationToken);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
         return await RefinedAsync(db, caller.UserId, id, cancellationToken) switch
         {
             { } answer => answer,
@@ -228,28 +236,26 @@ internal static partial class StudioApi
         }
     }
 
-    /// <summary>Inserts the request with its job, wakes the workers, and waits up to Studio:Wait for the job to end.</summary>
-    private static async Task<Guid> SubmitAsync(AppDbContext db, JobScheduler scheduler, JobEvents events, StudioOptions options, TimeProvider time, StudioRequest request,
-        JobCharge charge, CancellationToken cancellationToken)
+    /// <summary>Submits the request with its job and waits up to Studio:Wait for it to end; the refusal when it is not admitted.</summary>
+    private static async Task<(Guid Id, ProblemHttpResult? Refusal)> SubmitAsync(AppDbContext db, JobScheduler scheduler, JobSubmission submission, StudioOptions options, TimeProvider time,
+        StudioRequest request, JobCharge charge, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         request.Id = Guid.CreateVersion7(now);
         request.CreatedAt = now;
         var job = scheduler.Create(request.Kind, request.Id, options.MaxAttempts, charge);
-        // Listening before the job exists: its end cannot be missed.
-        await using var finished = await JobWaiter.StartAsync(events, job.Id);
         request.JobId = job.Id;
-        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        var submitted = await submission.SubmitAsync([job], async ct =>
         {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
             db.Jobs.Add(job);
-            await db.SaveChangesAsync(cancellationToken);
+            await db.SaveChangesAsync(ct);
             db.StudioRequests.Add(request);
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
-        await scheduler.WakeWorkersAsync(CancellationToken.None);
-        await finished.WaitAsync(db, options.Wait, time, cancellationToken);
-        return request.Id;
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+            return true;
+        }, cancellationToken, options.Wait);
+        return (request.Id, submitted.Refusal);
     }
 
     /// <summary>A refinement as it stands: the answer when done, 202 while its job works, its error when it failed; null when it is not mine.</summary>

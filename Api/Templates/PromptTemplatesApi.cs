@@ -17,8 +17,8 @@ namespace AiPrompts.Api.Templates;
 /// <summary>
 /// Versioned prompt templates, exactly as contracts/prompt-versions.openapi.yaml (ADR-029) says: list,
 /// create, delete, activate and annotate the versions of a prompt type, behind <c>system.manage_all</c>.
-/// Around the contract: one version, a diff, the sandbox (<see cref="TemplateSandboxApi"/>) and the
-/// active version for apps (<see cref="ActiveTemplateApi"/>).
+/// Around the contract: one version, a diff, the sandbox (<see cref="PromptRequests.SandboxApi"/>) and the
+/// active version for apps (<see cref="ActiveTemplateApi"/>, and <see cref="PromptRequests.TemplateRunApi"/> to run it).
 /// </summary>
 internal static class PromptTemplatesApi
 {

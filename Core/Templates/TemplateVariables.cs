@@ -1,10 +1,8 @@
 using System.Text.Json;
-using AiPrompts.Core.Templates;
-
-namespace AiPrompts.Api.Templates;
+namespace AiPrompts.Core.Templates;
 
 /// <summary>Variables arrive as a JSON object of strings; anything else is a validation error, never coerced.</summary>
-internal static class TemplateVariables
+public static class TemplateVariables
 {
     public static Dictionary<string, string> Parse(Dictionary<string, JsonElement>? given, Dictionary<string, string[]> errors)
     {

@@ -5,7 +5,6 @@ using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
 using AiPrompts.Api.Input;
 using AiPrompts.Api.Jobs;
-using AiPrompts.Api.PromptRequests;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
@@ -16,7 +15,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
-namespace AiPrompts.Api.Templates;
+namespace AiPrompts.Api.PromptRequests;
 
 /// <summary>
 /// The sandbox the contract implies: run a version on sample input through the job engine and the
@@ -24,11 +23,11 @@ namespace AiPrompts.Api.Templates;
 /// testResultJson with lastTestedAt (the Worker writes it with the job's completion). Compare mode runs
 /// the active version on the same input beside it.
 /// </summary>
-internal static class TemplateSandboxApi
+internal static class SandboxApi
 {
     public const string PurposeCode = "template_sandbox";
 
-    public static IEndpointRouteBuilder MapTemplateSandboxApi(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapSandboxApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/ai/prompts").WithTags("Prompt templates").RequireAuthorization(Policies.ManageAll).RequireScope(ApiKeyScopes.TemplatesWrite);
         group.MapPost("/{promptType}/{versionNumber:int}/test", TestAsync).WithName("testPromptVersion")
@@ -46,13 +45,11 @@ internal static class TemplateSandboxApi
         ClaimsPrincipal principal,
         AppDbContext db,
         PromptRequestFactory factory,
-        JobScheduler scheduler,
-        JobEvents events,
+        JobSubmission submission,
         PromptRequestReader reader,
         MessageCatalog messages,
         IOptions<PromptRequestOptions> requestOptions,
         IOptions<TemplateOptions> options,
-        TimeProvider time,
         CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
@@ -116,41 +113,25 @@ internal static class TemplateSandboxApi
             }
             runs.Add((request!, job!));
         }
-        var signals = new List<JobWaiter>();
-        try
+        var submitted = await submission.SubmitAsync([.. runs.Select(r => r.Job)], async ct =>
         {
-            foreach (var (_, job) in runs)
-            {
-                signals.Add(await JobWaiter.StartAsync(events, job.Id));
-            }
-            await db.SaveChangesAsync(cancellationToken);
-            await scheduler.WakeWorkersAsync(cancellationToken);
-
-            var started = time.GetTimestamp();
-            var allDone = true;
-            for (var i = 0; i < runs.Count; i++)
-            {
-                var remaining = options.Value.SandboxWait - time.GetElapsedTime(started);
-                allDone &= await signals[i].WaitAsync(db, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, time, cancellationToken);
-            }
-            var language = messages.ChooseLanguage(ProblemDetailsEnricher.PreferredLanguages(http.Request));
-            var results = new List<SandboxRun>();
-            foreach (var (request, _) in runs)
-            {
-                results.Add((await RunOfAsync(principal, reader, request.Id, type.OutputSchema, language, cancellationToken))!);
-            }
-            var response = DataEnvelope.Of(new SandboxResponse(results[0], results.Count > 1 ? results[1] : null));
-            return allDone
-                ? TypedResults.Ok(response)
-                : TypedResults.Accepted($"/api/ai/prompts/{promptType}/tests/{runs[0].Request.Id}", response);
-        }
-        finally
+            await db.SaveChangesAsync(ct);
+            return true;
+        }, cancellationToken, options.Value.SandboxWait);
+        if (submitted.Refusal is { } refused)
         {
-            foreach (var signal in signals)
-            {
-                await signal.DisposeAsync();
-            }
+            return refused;
         }
+        var language = messages.ChooseLanguage(ProblemDetailsEnricher.PreferredLanguages(http.Request));
+        var results = new List<SandboxRun>();
+        foreach (var (request, _) in runs)
+        {
+            results.Add((await RunOfAsync(principal, reader, request.Id, type.OutputSchema, language, cancellationToken))!);
+        }
+        var response = DataEnvelope.Of(new SandboxResponse(results[0], results.Count > 1 ? results[1] : null));
+        return submitted.Finished
+            ? TypedResults.Ok(response)
+            : TypedResults.Accepted($"/api/ai/prompts/{promptType}/tests/{runs[0].Request.Id}", response);
     }
 
     internal static async Task<Results<Ok<DataEnvelope<SandboxRun>>, ProblemHttpResult>> GetTestAsync(
