@@ -107,6 +107,7 @@ public static class CoreServiceExtensions
         services.AddSingleton<IJobHandler, PromptRefineHandler>();
         services.AddSingleton<IJobHandler, ChatReplyHandler>();
         services.AddSingleton<JobCancellation>();
+        services.AddScoped<Assistants.ThreadStore>();
         services.AddOptions<BudgetOptions>().BindConfiguration(BudgetOptions.Section)
             .Validate(o => o.DefaultOutputTokens >= 0 && o.ReservationTimeout >= TimeSpan.FromSeconds(10) && o.SweepInterval >= TimeSpan.FromSeconds(1),
                 "Budgets:DefaultOutputTokens is 0 or more, ReservationTimeout at least 10 seconds and SweepInterval at least a second.")

@@ -1,33 +1,9 @@
-using AiPrompts.Core.Assistants;
 using AiPrompts.Core.Data;
 using Microsoft.EntityFrameworkCore;
-using AiPrompts.Core.Jobs;
-using AiPrompts.Core.PromptRequests;
-using AiPrompts.Core.Studio;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 
 namespace AiPrompts.Worker;
-
-internal static class WorkerServiceExtensions
-{
-    public static IHostApplicationBuilder AddWorkerServices(this IHostApplicationBuilder builder)
-    {
-        builder.Services.AddSingleton<SchemaGate>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<SchemaGate>());
-        builder.Services.AddHealthChecks().AddCheck<SchemaGate>("schema", HealthStatus.Unhealthy, ["ready"]);
-
-        builder.Services.AddSingleton<JobRunner>();
-        builder.Services.AddHostedService<JobWorker>();
-        builder.Services.AddHostedService<MediaSweeper>();
-        builder.Services.AddHostedService<UsageSweeper>();
-        builder.Services.AddHostedService<BudgetSweeper>();
-        // In-flight jobs get the grace period, then are released; the host must wait for both.
-        var grace = builder.Configuration.GetValue<TimeSpan?>($"{JobOptions.Section}:{nameof(JobOptions.ShutdownGrace)}") ?? new JobOptions().ShutdownGrace;
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = grace + TimeSpan.FromSeconds(15));
-        return builder;
-    }
-}
 
 /// <summary>
 /// The Api owns migrations; the Worker waits until every migration this build knows has been applied

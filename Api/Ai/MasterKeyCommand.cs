@@ -29,9 +29,9 @@ internal static partial class MasterKeyCommand
         }
     }
 
-    [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Re-encrypted {Count} vendor keys under master key version {Version}")]
+    [LoggerMessage(EventId = 2201, Level = LogLevel.Warning, Message = "Re-encrypted {Count} vendor keys under master key version {Version}")]
     private static partial void LogRotated(ILogger logger, int count, int version);
 
-    [LoggerMessage(EventId = 2102, Level = LogLevel.Error, Message = "Master key rotation failed, nothing was changed: {Reason}")]
+    [LoggerMessage(EventId = 2202, Level = LogLevel.Error, Message = "Master key rotation failed, nothing was changed: {Reason}")]
     private static partial void LogFailed(ILogger logger, string reason);
 }

@@ -55,7 +55,7 @@ internal static partial class AssistantsApi
 
     public static IEndpointRouteBuilder MapAssistantsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/assistants").WithTags("Assistants (the Korean document's API, OpenAI Assistants v2)");
+        var group = app.MapGroup("/api/v1/assistants").WithTags("Assistants");
         group.MapPost("/", CreateAsync).WithName("CreateAssistant").RequireScope(ApiKeyScopes.Admin)
             .WithSummary("Create an assistant (admins; a super admin may share it with everyone)");
         group.MapGet("/", ListAsync).WithName("ListAssistants").RequireScope(ApiKeyScopes.Prompts).WithSummary("The assistants I may use: mine and the shared ones");
@@ -100,7 +100,7 @@ internal static partial class AssistantsApi
         int? limit = null, string? order = null, string? after = null, string? before = null)
     {
         var errors = new Dictionary<string, string[]>();
-        var page = ThreadStore.CheckPage(limit, order, errors);
+        var page = ThreadInput.CheckPage(limit, order, errors);
         Guid afterId = default, beforeId = default;
         if (after is not null && !OpenAIIds.TryParse(OpenAIIds.Assistant, after, out afterId))
         {
@@ -137,7 +137,7 @@ internal static partial class AssistantsApi
         {
             views.Add(await ViewAsync(db, row, cancellationToken));
         }
-        return TypedResults.Ok(ThreadStore.List(views, more, a => a.Id));
+        return TypedResults.Ok(ThreadViews.List(views, more, a => a.Id));
     }
 
     internal static async Task<Results<Ok<AssistantObject>, ProblemHttpResult>> GetAsync(string assistant_id, ClaimsPrincipal principal, AppDbContext db, CancellationToken cancellationToken)
@@ -173,7 +173,7 @@ internal static partial class AssistantsApi
 
     internal static async Task<Results<Ok<DeletedObject>, ProblemHttpResult>> DeleteAsync(string assistant_id, ClaimsPrincipal principal, AppDbContext db, CancellationToken cancellationToken)
     {
-        if (await EditableAsync(assistant_id, principal, db, cancellationToken) is not { } assistant || assistant.Id == ThreadStore.BuiltInAssistant)
+        if (await EditableAsync(assistant_id, principal, db, cancellationToken) is not { } assistant || assistant.Id == RunStore.BuiltInAssistant)
         {
             return ApiProblem.Of(ErrorCode.NotFound);
         }
@@ -219,7 +219,7 @@ internal static partial class AssistantsApi
         {
             errors["shared"] = ["Only a super admin shares an assistant with everyone."];
         }
-        ThreadStore.CheckMetadata(body.Metadata, "metadata", errors);
+        ThreadInput.CheckMetadata(body.Metadata, "metadata", errors);
         if (body.Model is not { Length: > 0 } wanted)
         {
             return null;

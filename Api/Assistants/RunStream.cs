@@ -22,7 +22,7 @@ namespace AiPrompts.Api.Assistants;
 /// <c>[DONE]</c>. The database says when the run has ended. When the stream itself cannot go on (the run was
 /// deleted, the database failed) it ends with <c>error</c>, in the error shape the SDKs read.
 /// </summary>
-internal sealed partial class RunStream(RunView created, ThreadStore store, JobEvents events, HttpContext http, ILogger<RunStream> logger)
+internal sealed partial class RunStream(RunView created, RunStore runs, JobEvents events, HttpContext http, ILogger<RunStream> logger)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly Channel<JobEvent> _queue = Channel.CreateUnbounded<JobEvent>(new UnboundedChannelOptions { SingleReader = true });
@@ -118,7 +118,7 @@ internal sealed partial class RunStream(RunView created, ThreadStore store, JobE
                 continue;
             }
 
-            if (await store.FindRunAsync(created.Run.UserId, created.Run.ThreadId, runId, cancellationToken) is not { } found)
+            if (await runs.FindRunAsync(created.Run.UserId, created.Run.ThreadId, runId, cancellationToken) is not { } found)
             {
                 // Its thread was deleted meanwhile.
                 yield return Error(ErrorCode.NotFound, $"Run {OpenAIIds.Of(OpenAIIds.Run, runId)} no longer exists: its thread was deleted.");
@@ -147,7 +147,7 @@ internal sealed partial class RunStream(RunView created, ThreadStore store, JobE
             }
             if (status is RunStatus.Completed or RunStatus.Incomplete)
             {
-                var answer = await store.AnswerOfAsync(runId, cancellationToken);
+                var answer = await runs.AnswerOfAsync(runId, cancellationToken);
                 var full = answer?.Text ?? "";
                 if (!messageStarted)
                 {
@@ -161,7 +161,7 @@ internal sealed partial class RunStream(RunView created, ThreadStore store, JobE
                 {
                     yield return Delta(messageId, full[sent..]);
                 }
-                yield return Event("thread.message.completed", answer is null ? Message(run, "completed", full) : ThreadStore.View(answer));
+                yield return Event("thread.message.completed", answer is null ? Message(run, "completed", full) : ThreadViews.View(answer));
                 yield return Event("thread.run.step.completed", RunSteps.Message(run, "completed", StepStart(run)));
             }
             else if (messageStarted && status is RunStatus.Failed or RunStatus.Cancelled)

@@ -17,7 +17,7 @@ using AiPrompts.Core.Jobs;
 namespace AiPrompts.Api.Assistants;
 
 /// <summary>
-/// The Korean document's API (REQUIREMENTS §E) in the OpenAI Assistants v2 wire format: threads, their
+/// The Korean document's API in the OpenAI Assistants v2 wire format: threads, their
 /// messages, runs polled until done, and the one-call <c>/api/v1/chat</c>. Threads and runs belong to
 /// their creator (anyone else gets 404); runs are jobs that the Worker runs.
 /// </summary>
@@ -25,7 +25,7 @@ internal static class ThreadsApi
 {
     public static IEndpointRouteBuilder MapThreadsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1").WithTags("Assistants (the Korean document's API, OpenAI Assistants v2)").RequireScope(ApiKeyScopes.Prompts);
+        var group = app.MapGroup("/api/v1").WithTags("Assistants").RequireScope(ApiKeyScopes.Prompts);
         group.MapPost("/chat", ChatAsync).WithName("Chat").ProducesProblem(504)
             .WithSummary("Send a message and get the assistant's answer: a new thread without thread_id, the conversation continued with it");
         group.MapPost("/threads", CreateThreadAsync).WithName("CreateThread").WithSummary("Create a thread, with messages if given");
@@ -58,10 +58,10 @@ internal static class ThreadsApi
         builder.Produces<RunObject>(StatusCodes.Status200OK, "application/json", "text/event-stream");
 
     internal static async Task<Results<Ok<ChatAnswer>, ValidationProblem, ProblemHttpResult>> ChatAsync(
-        ChatRequest body, ClaimsPrincipal principal, ThreadStore store, JobEvents events, IOptions<AssistantOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        ChatRequest body, ClaimsPrincipal principal, ThreadStore threads, RunStore runs, JobEvents events, IOptions<AssistantOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        var text = ThreadStore.CheckText(body.Message, options.Value, "message", errors);
+        var text = ThreadInput.CheckText(body.Message, options.Value, "message", errors);
         Guid threadId = default;
         if (body.ThreadId is { } given && !OpenAIIds.TryParse(OpenAIIds.Thread, given, out threadId))
         {
@@ -74,19 +74,19 @@ internal static class ThreadsApi
         var caller = principal.AiCaller();
         if (body.ThreadId is null)
         {
-            threadId = (await store.CreateThreadAsync(caller.UserId, null, [], cancellationToken)).Id;
+            threadId = (await threads.CreateThreadAsync(caller.UserId, null, [], cancellationToken)).Id;
         }
-        else if (await store.FindThreadAsync(caller.UserId, threadId, cancellationToken) is null)
+        else if (await threads.FindThreadAsync(caller.UserId, threadId, cancellationToken) is null)
         {
             return ApiProblem.Of(ErrorCode.NotFound);
         }
-        var (run, refusal) = await store.StartRunAsync(caller, threadId, new RunCreate(), text, cancellationToken);
+        var (run, refusal) = await runs.StartRunAsync(caller, threadId, new RunCreate(), text, cancellationToken);
         if (refusal is not null)
         {
             return refusal;
         }
         var wait = options.Value.ChatWait;
-        var ended = await store.WaitAsync(caller.UserId, run!.Run, wait, events, cancellationToken);
+        var ended = await runs.WaitAsync(caller.UserId, run!.Run, wait, events, cancellationToken);
         var threadText = OpenAIIds.Of(OpenAIIds.Thread, threadId);
         var runText = OpenAIIds.Of(OpenAIIds.Run, run.Run.Id);
         if (ended is null || RunStatus.IsActive(ended.Status))
@@ -100,39 +100,39 @@ internal static class ThreadsApi
         {
             return ApiProblem.Of(ErrorCode.Find(ended.ErrorCode) ?? ErrorCode.InternalError, ended.ErrorArgs);
         }
-        var answer = await store.AnswerOfAsync(run.Run.Id, cancellationToken);
+        var answer = await runs.AnswerOfAsync(run.Run.Id, cancellationToken);
         return TypedResults.Ok(new ChatAnswer(answer?.Text ?? "", threadText, "assistant", (answer?.CreatedAt ?? time.GetUtcNow()).ToUnixTimeSeconds()));
     }
 
     internal static async Task<Results<Ok<ThreadObject>, ValidationProblem>> CreateThreadAsync(
-        ThreadCreate? body, ClaimsPrincipal principal, ThreadStore store, IOptions<AssistantOptions> options, CancellationToken cancellationToken)
+        ThreadCreate? body, ClaimsPrincipal principal, ThreadStore threads, IOptions<AssistantOptions> options, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        ThreadStore.CheckMetadata(body?.Metadata, "metadata", errors);
-        var messages = ThreadStore.CheckMessages(body?.Messages, "messages", options.Value, errors);
+        ThreadInput.CheckMetadata(body?.Metadata, "metadata", errors);
+        var messages = ThreadInput.CheckMessages(body?.Messages, "messages", options.Value, errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
-        var thread = await store.CreateThreadAsync(principal.AiCaller().UserId, body?.Metadata, messages, cancellationToken);
-        return TypedResults.Ok(ThreadStore.View(thread));
+        var thread = await threads.CreateThreadAsync(principal.AiCaller().UserId, body?.Metadata, messages, cancellationToken);
+        return TypedResults.Ok(ThreadViews.View(thread));
     }
 
     internal static async Task<Results<Ok<ThreadObject>, ProblemHttpResult>> GetThreadAsync(
-        string thread_id, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken) =>
-        OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var id) && await store.FindThreadAsync(principal.AiCaller().UserId, id, cancellationToken) is { } thread
-            ? TypedResults.Ok(ThreadStore.View(thread))
+        string thread_id, ClaimsPrincipal principal, ThreadStore threads, CancellationToken cancellationToken) =>
+        OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var id) && await threads.FindThreadAsync(principal.AiCaller().UserId, id, cancellationToken) is { } thread
+            ? TypedResults.Ok(ThreadViews.View(thread))
             : ApiProblem.Of(ErrorCode.NotFound);
 
     internal static async Task<Results<Ok<ThreadObject>, ValidationProblem, ProblemHttpResult>> ModifyThreadAsync(
-        string thread_id, ThreadModify body, ClaimsPrincipal principal, ThreadStore store, AppDbContext db, CancellationToken cancellationToken)
+        string thread_id, ThreadModify body, ClaimsPrincipal principal, ThreadStore threads, AppDbContext db, CancellationToken cancellationToken)
     {
-        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var id) || await store.FindThreadAsync(principal.AiCaller().UserId, id, cancellationToken) is not { } thread)
+        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var id) || await threads.FindThreadAsync(principal.AiCaller().UserId, id, cancellationToken) is not { } thread)
         {
             return ApiProblem.Of(ErrorCode.NotFound);
         }
         var errors = new Dictionary<string, string[]>();
-        ThreadStore.CheckMetadata(body.Metadata, "metadata", errors);
+        ThreadInput.CheckMetadata(body.Metadata, "metadata", errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -143,13 +143,13 @@ internal static class ThreadsApi
             db.Threads.Update(thread);
             await db.SaveChangesAsync(cancellationToken);
         }
-        return TypedResults.Ok(ThreadStore.View(thread));
+        return TypedResults.Ok(ThreadViews.View(thread));
     }
 
     internal static async Task<Results<Ok<DeletedObject>, ProblemHttpResult>> DeleteThreadAsync(
-        string thread_id, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken)
+        string thread_id, ClaimsPrincipal principal, ThreadStore threads, CancellationToken cancellationToken)
     {
-        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var id) || !await store.DeleteThreadAsync(principal.AiCaller().UserId, id, cancellationToken))
+        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var id) || !await threads.DeleteThreadAsync(principal.AiCaller().UserId, id, cancellationToken))
         {
             return ApiProblem.Of(ErrorCode.NotFound);
         }
@@ -157,36 +157,36 @@ internal static class ThreadsApi
     }
 
     internal static async Task<Results<Ok<MessageObject>, ValidationProblem, ProblemHttpResult>> CreateMessageAsync(
-        string thread_id, MessageCreate body, ClaimsPrincipal principal, ThreadStore store, IOptions<AssistantOptions> options, CancellationToken cancellationToken)
+        string thread_id, MessageCreate body, ClaimsPrincipal principal, ThreadStore threads, IOptions<AssistantOptions> options, CancellationToken cancellationToken)
     {
         var userId = principal.AiCaller().UserId;
-        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var id) || await store.FindThreadAsync(userId, id, cancellationToken) is null)
+        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var id) || await threads.FindThreadAsync(userId, id, cancellationToken) is null)
         {
             return ApiProblem.Of(ErrorCode.NotFound);
         }
         var errors = new Dictionary<string, string[]>();
-        var role = ThreadStore.CheckRole(body.Role, "role", errors, allowAssistant: true);
-        var text = ThreadStore.CheckContent(body.Content, options.Value, "content", errors);
-        ThreadStore.CheckMetadata(body.Metadata, "metadata", errors);
+        var role = ThreadInput.CheckRole(body.Role, "role", errors, allowAssistant: true);
+        var text = ThreadInput.CheckContent(body.Content, options.Value, "content", errors);
+        ThreadInput.CheckMetadata(body.Metadata, "metadata", errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
-        var (message, refusal) = await store.AddMessageAsync(id, role, text, body.Metadata, cancellationToken);
-        return refusal is not null ? refusal : TypedResults.Ok(ThreadStore.View(message!));
+        var (message, busy) = await threads.AddMessageAsync(id, role, text, body.Metadata, cancellationToken);
+        return busy is not null ? ApiProblem.Of(ThreadBusy.Code, busy.Args) : TypedResults.Ok(ThreadViews.View(message!));
     }
 
     internal static async Task<Results<Ok<ListObject<MessageObject>>, ValidationProblem, ProblemHttpResult>> ListMessagesAsync(
-        string thread_id, ClaimsPrincipal principal, ThreadStore store, AppDbContext db, CancellationToken cancellationToken,
+        string thread_id, ClaimsPrincipal principal, ThreadStore threads, AppDbContext db, CancellationToken cancellationToken,
         int? limit = null, string? order = null, string? after = null, string? before = null, string? run_id = null)
     {
         var userId = principal.AiCaller().UserId;
-        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || await store.FindThreadAsync(userId, threadId, cancellationToken) is null)
+        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || await threads.FindThreadAsync(userId, threadId, cancellationToken) is null)
         {
             return ApiProblem.Of(ErrorCode.NotFound);
         }
         var errors = new Dictionary<string, string[]>();
-        var page = ThreadStore.CheckPage(limit, order, errors);
+        var page = ThreadInput.CheckPage(limit, order, errors);
         Guid afterId = default, beforeId = default, runId = default;
         if (after is not null && !OpenAIIds.TryParse(OpenAIIds.Message, after, out afterId))
         {
@@ -242,85 +242,85 @@ internal static class ThreadsApi
         {
             rows.Reverse();
         }
-        return TypedResults.Ok(ThreadStore.List(rows.Select(ThreadStore.View).ToList(), more, m => m.Id));
+        return TypedResults.Ok(ThreadViews.List(rows.Select(ThreadViews.View).ToList(), more, m => m.Id));
     }
 
     internal static async Task<Results<Ok<MessageObject>, ProblemHttpResult>> GetMessageAsync(
-        string thread_id, string message_id, ClaimsPrincipal principal, ThreadStore store, AppDbContext db, CancellationToken cancellationToken)
+        string thread_id, string message_id, ClaimsPrincipal principal, ThreadStore threads, AppDbContext db, CancellationToken cancellationToken)
     {
         if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || !OpenAIIds.TryParse(OpenAIIds.Message, message_id, out var messageId)
-            || await store.FindThreadAsync(principal.AiCaller().UserId, threadId, cancellationToken) is null
+            || await threads.FindThreadAsync(principal.AiCaller().UserId, threadId, cancellationToken) is null
             || await db.ThreadMessages.AsNoTracking().FirstOrDefaultAsync(m => m.Id == messageId && m.ThreadId == threadId, cancellationToken) is not { } message)
         {
             return ApiProblem.Of(ErrorCode.NotFound);
         }
-        return TypedResults.Ok(ThreadStore.View(message));
+        return TypedResults.Ok(ThreadViews.View(message));
     }
 
     internal static async Task<Results<Ok<RunObject>, ServerSentEventsResult<string>, ValidationProblem, ProblemHttpResult>> CreateRunAsync(
-        string thread_id, RunCreate? body, HttpContext http, ClaimsPrincipal principal, ThreadStore store, JobEvents events,
+        string thread_id, RunCreate? body, HttpContext http, ClaimsPrincipal principal, ThreadStore threads, RunStore runs, JobEvents events,
         IOptions<AssistantOptions> options, CancellationToken cancellationToken)
     {
         var caller = principal.AiCaller();
-        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || await store.FindThreadAsync(caller.UserId, threadId, cancellationToken) is null)
+        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || await threads.FindThreadAsync(caller.UserId, threadId, cancellationToken) is null)
         {
             return ApiProblem.Of(ErrorCode.NotFound);
         }
         var request = body ?? new RunCreate();
         var errors = new Dictionary<string, string[]>();
-        ThreadStore.CheckRun(request, errors);
-        var additional = ThreadStore.CheckMessages(request.AdditionalMessages, "additional_messages", options.Value, errors);
+        ThreadInput.CheckRun(request, errors);
+        var additional = ThreadInput.CheckMessages(request.AdditionalMessages, "additional_messages", options.Value, errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
-        var (view, refusal) = await store.StartRunAsync(caller, threadId, request, null, cancellationToken, additional);
+        var (view, refusal) = await runs.StartRunAsync(caller, threadId, request, null, cancellationToken, additional);
         if (refusal is not null)
         {
             return refusal;
         }
         return request.Stream == true
-            ? TypedResults.ServerSentEvents(new RunStream(view!, store, events, http, http.RequestServices.GetRequiredService<ILogger<RunStream>>()).ReadAsync(cancellationToken))
+            ? TypedResults.ServerSentEvents(new RunStream(view!, runs, events, http, http.RequestServices.GetRequiredService<ILogger<RunStream>>()).ReadAsync(cancellationToken))
             : Polled(http, view!);
     }
 
     internal static async Task<Results<Ok<RunObject>, ServerSentEventsResult<string>, ValidationProblem, ProblemHttpResult>> CreateThreadAndRunAsync(
-        ThreadAndRunCreate body, HttpContext http, ClaimsPrincipal principal, ThreadStore store, JobEvents events,
+        ThreadAndRunCreate body, HttpContext http, ClaimsPrincipal principal, ThreadStore threads, RunStore runs, JobEvents events,
         IOptions<AssistantOptions> options, CancellationToken cancellationToken)
     {
         var caller = principal.AiCaller();
         var request = new RunCreate(body.AssistantId, body.Model, body.Instructions, null, body.Temperature, body.TopP, body.MaxCompletionTokens, body.Metadata, body.Stream);
         var errors = new Dictionary<string, string[]>();
-        ThreadStore.CheckRun(request, errors);
-        ThreadStore.CheckMetadata(body.Thread?.Metadata, "thread.metadata", errors);
-        var messages = ThreadStore.CheckMessages(body.Thread?.Messages, "thread.messages", options.Value, errors);
+        ThreadInput.CheckRun(request, errors);
+        ThreadInput.CheckMetadata(body.Thread?.Metadata, "thread.metadata", errors);
+        var messages = ThreadInput.CheckMessages(body.Thread?.Messages, "thread.messages", options.Value, errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
-        var thread = await store.CreateThreadAsync(caller.UserId, body.Thread?.Metadata, messages, cancellationToken);
-        var (view, refusal) = await store.StartRunAsync(caller, thread.Id, request, null, cancellationToken);
+        var thread = await threads.CreateThreadAsync(caller.UserId, body.Thread?.Metadata, messages, cancellationToken);
+        var (view, refusal) = await runs.StartRunAsync(caller, thread.Id, request, null, cancellationToken);
         if (refusal is not null)
         {
-            await store.DeleteThreadAsync(caller.UserId, thread.Id, cancellationToken); // nothing half made stays behind
+            await threads.DeleteThreadAsync(caller.UserId, thread.Id, cancellationToken); // nothing half made stays behind
             return refusal;
         }
         return body.Stream == true
-            ? TypedResults.ServerSentEvents(new RunStream(view!, store, events, http, http.RequestServices.GetRequiredService<ILogger<RunStream>>()).ReadAsync(cancellationToken))
+            ? TypedResults.ServerSentEvents(new RunStream(view!, runs, events, http, http.RequestServices.GetRequiredService<ILogger<RunStream>>()).ReadAsync(cancellationToken))
             : Polled(http, view!);
     }
 
     internal static async Task<Results<Ok<MessageObject>, ValidationProblem, ProblemHttpResult>> ModifyMessageAsync(
-        string thread_id, string message_id, MessageModify body, ClaimsPrincipal principal, ThreadStore store, AppDbContext db, CancellationToken cancellationToken)
+        string thread_id, string message_id, MessageModify body, ClaimsPrincipal principal, ThreadStore threads, AppDbContext db, CancellationToken cancellationToken)
     {
         if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || !OpenAIIds.TryParse(OpenAIIds.Message, message_id, out var messageId)
-            || await store.FindThreadAsync(principal.AiCaller().UserId, threadId, cancellationToken) is null
+            || await threads.FindThreadAsync(principal.AiCaller().UserId, threadId, cancellationToken) is null
             || await db.ThreadMessages.FirstOrDefaultAsync(m => m.Id == messageId && m.ThreadId == threadId, cancellationToken) is not { } message)
         {
             return ApiProblem.Of(ErrorCode.NotFound);
         }
         var errors = new Dictionary<string, string[]>();
-        ThreadStore.CheckMetadata(body.Metadata, "metadata", errors);
+        ThreadInput.CheckMetadata(body.Metadata, "metadata", errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -330,46 +330,46 @@ internal static class ThreadsApi
             message.Metadata = JsonSerializer.Serialize(metadata);
             await db.SaveChangesAsync(cancellationToken);
         }
-        return TypedResults.Ok(ThreadStore.View(message));
+        return TypedResults.Ok(ThreadViews.View(message));
     }
 
     internal static async Task<Results<Ok<DeletedObject>, ProblemHttpResult>> DeleteMessageAsync(
-        string thread_id, string message_id, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken)
+        string thread_id, string message_id, ClaimsPrincipal principal, ThreadStore threads, CancellationToken cancellationToken)
     {
         if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || !OpenAIIds.TryParse(OpenAIIds.Message, message_id, out var messageId)
-            || await store.FindThreadAsync(principal.AiCaller().UserId, threadId, cancellationToken) is null)
+            || await threads.FindThreadAsync(principal.AiCaller().UserId, threadId, cancellationToken) is null)
         {
             return ApiProblem.Of(ErrorCode.NotFound);
         }
-        var (deleted, refusal) = await store.DeleteMessageAsync(threadId, messageId, cancellationToken);
-        return refusal is not null ? refusal
+        var (deleted, busy) = await threads.DeleteMessageAsync(threadId, messageId, cancellationToken);
+        return busy is not null ? ApiProblem.Of(ThreadBusy.Code, busy.Args)
             : deleted ? TypedResults.Ok(new DeletedObject(message_id, "thread.message.deleted", true))
             : ApiProblem.Of(ErrorCode.NotFound);
     }
 
     internal static async Task<Results<Ok<ListObject<RunObject>>, ValidationProblem, ProblemHttpResult>> ListRunsAsync(
-        string thread_id, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken, int? limit = null, string? order = null)
+        string thread_id, ClaimsPrincipal principal, ThreadStore threads, RunStore runs, CancellationToken cancellationToken, int? limit = null, string? order = null)
     {
         var userId = principal.AiCaller().UserId;
-        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || await store.FindThreadAsync(userId, threadId, cancellationToken) is null)
+        if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || await threads.FindThreadAsync(userId, threadId, cancellationToken) is null)
         {
             return ApiProblem.Of(ErrorCode.NotFound);
         }
         var errors = new Dictionary<string, string[]>();
-        var page = ThreadStore.CheckPage(limit, order, errors);
+        var page = ThreadInput.CheckPage(limit, order, errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
-        var runs = await store.ListRunsAsync(userId, threadId, page.Limit + 1, page.Ascending, cancellationToken);
-        return TypedResults.Ok(ThreadStore.List(runs.Take(page.Limit).Select(r => r.View()).ToList(), runs.Count > page.Limit, r => r.Id));
+        var listed = await runs.ListRunsAsync(userId, threadId, page.Limit + 1, page.Ascending, cancellationToken);
+        return TypedResults.Ok(ThreadViews.List(listed.Take(page.Limit).Select(r => r.View()).ToList(), listed.Count > page.Limit, r => r.Id));
     }
 
     internal static async Task<Results<Ok<RunObject>, ProblemHttpResult>> GetRunAsync(
-        string thread_id, string run_id, HttpContext http, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken)
+        string thread_id, string run_id, HttpContext http, ClaimsPrincipal principal, RunStore runs, CancellationToken cancellationToken)
     {
         if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || !OpenAIIds.TryParse(OpenAIIds.Run, run_id, out var runId)
-            || await store.FindRunAsync(principal.AiCaller().UserId, threadId, runId, cancellationToken) is not { } run)
+            || await runs.FindRunAsync(principal.AiCaller().UserId, threadId, runId, cancellationToken) is not { } run)
         {
             return ApiProblem.Of(ErrorCode.NotFound);
         }
@@ -377,17 +377,17 @@ internal static class ThreadsApi
     }
 
     internal static async Task<Results<Ok<ListObject<RunStepObject>>, ValidationProblem, ProblemHttpResult>> ListRunStepsAsync(
-        string thread_id, string run_id, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken,
+        string thread_id, string run_id, ClaimsPrincipal principal, RunStore runs, CancellationToken cancellationToken,
         int? limit = null, string? order = null, string? after = null, string? before = null)
     {
         if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || !OpenAIIds.TryParse(OpenAIIds.Run, run_id, out var runId)
-            || await store.FindRunAsync(principal.AiCaller().UserId, threadId, runId, cancellationToken) is not { } run)
+            || await runs.FindRunAsync(principal.AiCaller().UserId, threadId, runId, cancellationToken) is not { } run)
         {
             return ApiProblem.Of(ErrorCode.NotFound);
         }
         var errors = new Dictionary<string, string[]>();
-        var page = ThreadStore.CheckPage(limit, order, errors);
-        var steps = RunSteps.Of(run, await store.AnswerOfAsync(runId, cancellationToken));
+        var page = ThreadInput.CheckPage(limit, order, errors);
+        var steps = RunSteps.Of(run, await runs.AnswerOfAsync(runId, cancellationToken));
         int? Cursor(string? id, string field)
         {
             if (id is null)
@@ -420,19 +420,19 @@ internal static class ThreadsApi
         var window = ordered.ToList();
         // With only "before", the page is the one nearest the cursor.
         var rows = (beforeIndex is not null && afterIndex is null ? window.TakeLast(page.Limit) : window.Take(page.Limit)).Select(s => s.Step).ToList();
-        return TypedResults.Ok(ThreadStore.List(rows, window.Count > page.Limit, s => s.Id));
+        return TypedResults.Ok(ThreadViews.List(rows, window.Count > page.Limit, s => s.Id));
     }
 
     internal static async Task<Results<Ok<RunStepObject>, ProblemHttpResult>> GetRunStepAsync(
-        string thread_id, string run_id, string step_id, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken)
+        string thread_id, string run_id, string step_id, ClaimsPrincipal principal, RunStore runs, CancellationToken cancellationToken)
     {
         if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || !OpenAIIds.TryParse(OpenAIIds.Run, run_id, out var runId)
             || !RunSteps.TryParse(step_id, runId, out var index)
-            || await store.FindRunAsync(principal.AiCaller().UserId, threadId, runId, cancellationToken) is not { } run)
+            || await runs.FindRunAsync(principal.AiCaller().UserId, threadId, runId, cancellationToken) is not { } run)
         {
             return ApiProblem.Of(ErrorCode.NotFound);
         }
-        var steps = RunSteps.Of(run, await store.AnswerOfAsync(runId, cancellationToken));
+        var steps = RunSteps.Of(run, await runs.AnswerOfAsync(runId, cancellationToken));
         return index < steps.Count ? TypedResults.Ok(steps[index]) : ApiProblem.Of(ErrorCode.NotFound);
     }
 
@@ -449,13 +449,13 @@ internal static class ThreadsApi
     private const string PollAfterMilliseconds = "200";
 
     internal static async Task<Results<Ok<RunObject>, ServerSentEventsResult<string>, ValidationProblem, ProblemHttpResult>> SubmitToolOutputsAsync(
-        string thread_id, string run_id, ToolOutputsSubmit body, HttpContext http, ClaimsPrincipal principal, ThreadStore store, JobEvents events,
+        string thread_id, string run_id, ToolOutputsSubmit body, HttpContext http, ClaimsPrincipal principal, RunStore runs, JobEvents events,
         IOptions<AssistantOptions> options, CancellationToken cancellationToken)
     {
         var caller = principal.AiCaller();
         var userId = caller.UserId;
         if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || !OpenAIIds.TryParse(OpenAIIds.Run, run_id, out var runId)
-            || await store.FindRunAsync(userId, threadId, runId, cancellationToken) is not { } run)
+            || await runs.FindRunAsync(userId, threadId, runId, cancellationToken) is not { } run)
         {
             return ApiProblem.Of(ErrorCode.NotFound);
         }
@@ -467,7 +467,7 @@ internal static class ThreadsApi
             {
                 errors[$"tool_outputs[{index}].tool_call_id"] = ["The id of the tool call is required."];
             }
-            ThreadStore.CheckText(output.Output is null ? null : output.Output.Length == 0 ? " " : output.Output, options.Value, $"tool_outputs[{index}].output", errors);
+            ThreadInput.CheckText(output.Output is null ? null : output.Output.Length == 0 ? " " : output.Output, options.Value, $"tool_outputs[{index}].output", errors);
             outputs.Add((output.ToolCallId ?? "", output.Output ?? ""));
         }
         if (body.ToolOutputs is not { Count: > 0 })
@@ -478,22 +478,22 @@ internal static class ThreadsApi
         {
             return TypedResults.ValidationProblem(errors);
         }
-        var (view, refusal) = await store.SubmitToolOutputsAsync(caller, run, outputs, cancellationToken);
+        var (view, refusal) = await runs.SubmitToolOutputsAsync(caller, run, outputs, cancellationToken);
         if (refusal is not null)
         {
             return refusal;
         }
         return body.Stream == true
-            ? TypedResults.ServerSentEvents(new RunStream(view!, store, events, http, http.RequestServices.GetRequiredService<ILogger<RunStream>>()).ReadAsync(cancellationToken))
+            ? TypedResults.ServerSentEvents(new RunStream(view!, runs, events, http, http.RequestServices.GetRequiredService<ILogger<RunStream>>()).ReadAsync(cancellationToken))
             : Polled(http, view!);
     }
 
     internal static async Task<Results<Ok<RunObject>, ProblemHttpResult>> CancelRunAsync(
-        string thread_id, string run_id, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken)
+        string thread_id, string run_id, ClaimsPrincipal principal, RunStore runs, CancellationToken cancellationToken)
     {
         var userId = principal.AiCaller().UserId;
         if (!OpenAIIds.TryParse(OpenAIIds.Thread, thread_id, out var threadId) || !OpenAIIds.TryParse(OpenAIIds.Run, run_id, out var runId)
-            || await store.FindRunAsync(userId, threadId, runId, cancellationToken) is not { } run)
+            || await runs.FindRunAsync(userId, threadId, runId, cancellationToken) is not { } run)
         {
             return ApiProblem.Of(ErrorCode.NotFound);
         }
@@ -506,7 +506,7 @@ internal static class ThreadsApi
             // Not yet: a run waiting for tool outputs frees its thread when it expires (or when outputs come).
             return ApiProblem.Of(ErrorCode.NotCancellable, detail: "A run that requires action cannot be cancelled yet; submit its tool outputs or let it expire.");
         }
-        await store.CancelAsync(run, cancellationToken);
-        return TypedResults.Ok((await store.FindRunAsync(userId, threadId, runId, cancellationToken))!.View());
+        await runs.CancelAsync(run, cancellationToken);
+        return TypedResults.Ok((await runs.FindRunAsync(userId, threadId, runId, cancellationToken))!.View());
     }
 }

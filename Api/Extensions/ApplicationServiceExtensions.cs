@@ -36,14 +36,14 @@ internal static class ApplicationServiceExtensions
 
         services.AddScoped<PromptRequestReader>();
         services.AddScoped<PromptRequestFactory>();
-        services.AddScoped<ThreadStore>();
+        services.AddScoped<RunStore>();
         services.AddOptions<AssistantOptions>().BindConfiguration(AssistantOptions.Section);
         services.AddOptions<TemplateOptions>().BindConfiguration(TemplateOptions.Section);
         services.AddSingleton<ActiveTemplateCache>();
         services.AddSingleton<CacheInvalidation>();
         services.AddHostedService(sp => sp.GetRequiredService<CacheInvalidation>());
         services.AddSingleton<UserCache>();
-        services.AddSingleton<Media.MediaLinks>();
+        services.AddSingleton<MediaLinks>();
         services.AddOptions<Studio.StudioOptions>().BindConfiguration(Studio.StudioOptions.Section);
         services.AddHttpContextAccessor();
         services.AddOptions<Auth.RequestRateLimitOptions>().BindConfiguration(Auth.RequestRateLimitOptions.Section)

@@ -1,7 +1,7 @@
 namespace AiPrompts.Api.Extensions;
 
 /// <summary>
-/// The Korean document's <c>.env</c> names (REQUIREMENTS §E) as aliases of our settings, so its deployment
+/// The Korean document's <c>.env</c> names as aliases of our settings, so its deployment
 /// files work unchanged: <c>CORS_ORIGINS</c> (comma-separated) for <c>Cors:AllowedOrigins</c> and
 /// <c>ASSISTANT_ID</c> for <c>Assistants:DefaultAssistantId</c>. A setting given under our own name wins.
 /// </summary>

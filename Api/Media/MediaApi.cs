@@ -23,7 +23,7 @@ public sealed record MediaFileView(
     [property: JsonPropertyName("kept_until")] DateTimeOffset? KeptUntil);
 
 /// <summary>
-/// The Vietnamese document's media service (REQUIREMENTS §C): <c>POST /api/v1/file/uploads</c> (multipart,
+/// The Vietnamese document's media service: <c>POST /api/v1/file/uploads</c> (multipart,
 /// <c>file</c>) → <c>{file_url}</c>. Only images are kept, judged by their bytes and re-encoded; the URL is
 /// signed and expires; the owner reads, refreshes and deletes their files (anyone else gets 404).
 /// </summary>
@@ -31,7 +31,7 @@ internal static class MediaApi
 {
     public static IEndpointRouteBuilder MapMediaApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1").WithTags("Media (the Vietnamese document's media service)");
+        var group = app.MapGroup("/api/v1").WithTags("Media");
         group.MapPost("/file/uploads", UploadAsync).RequireScope(ApiKeyScopes.Prompts).DisableAntiforgery()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .WithName("UploadFile").WithSummary("Upload an image (multipart field file; store=false keeps it only for Media:UnstoredRetention): its signed file_url");

@@ -23,7 +23,7 @@ using Npgsql;
 namespace AiPrompts.Api.PromptRequests;
 
 /// <summary>
-/// Prompt requests (REQUIREMENTS §A): submit, list, read, cancel and follow. Every request is saved with
+/// Prompt requests: submit, list, read, cancel and follow. Every request is saved with
 /// who sent it, when and why, and runs on the job engine; its status is its job's, in the document's words.
 /// </summary>
 internal static partial class PromptRequestsApi

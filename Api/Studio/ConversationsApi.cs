@@ -4,10 +4,8 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Threading.Channels;
-using AiPrompts.Api.Assistants;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
-using AiPrompts.Api.Media;
 using AiPrompts.Api.Jobs;
 using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Assistants;
@@ -65,7 +63,7 @@ public sealed record Conversation(
 public sealed record ConversationMessages([property: JsonPropertyName("data")] IReadOnlyList<ConversationMessage> Data);
 
 /// <summary>
-/// The Vietnamese document's conversation service (REQUIREMENTS §C): sessions and messages, a user message's
+/// The Vietnamese document's conversation service: sessions and messages, a user message's
 /// intent, refined prompt and image worked out in the background as a chain of jobs (refine, then image or
 /// answer), never in the request. A conversation is an assistants thread (<c>thread_…</c>): one store of
 /// conversations for both surfaces, one owner rule (others get 404), and one delete that stops their work.
@@ -74,7 +72,7 @@ internal static class ConversationsApi
 {
     public static IEndpointRouteBuilder MapConversationsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/conversations").WithTags("Studio (the Vietnamese document's services)").RequireScope(ApiKeyScopes.Prompts);
+        var group = app.MapGroup("/v1/conversations").WithTags("Studio").RequireScope(ApiKeyScopes.Prompts);
         group.MapPost("/", CreateAsync).WithName("CreateConversation").WithSummary("Start a conversation");
         group.MapGet("/{conversation_id}", GetAsync).WithName("GetConversation").WithSummary("One of my conversations, with its messages");
         group.MapDelete("/{conversation_id}", DeleteAsync).WithName("DeleteConversation").WithSummary("Delete a conversation with its messages; its work in progress stops");
@@ -87,17 +85,17 @@ internal static class ConversationsApi
         return app;
     }
 
-    internal static async Task<Created<Conversation>> CreateAsync(ConversationCreate? body, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken)
+    internal static async Task<Created<Conversation>> CreateAsync(ConversationCreate? body, ClaimsPrincipal principal, ThreadStore threads, CancellationToken cancellationToken)
     {
-        var thread = await store.CreateThreadAsync(principal.AiCaller().UserId, body?.Metadata, [], cancellationToken);
+        var thread = await threads.CreateThreadAsync(principal.AiCaller().UserId, body?.Metadata, [], cancellationToken);
         var id = OpenAIIds.Of(OpenAIIds.Thread, thread.Id);
         return TypedResults.Created($"/v1/conversations/{id}", new Conversation(id, thread.CreatedAt, body?.Metadata ?? [], []));
     }
 
     internal static async Task<Results<Ok<Conversation>, ProblemHttpResult>> GetAsync(
-        string conversation_id, ClaimsPrincipal principal, ThreadStore store, MessageViews views, CancellationToken cancellationToken)
+        string conversation_id, ClaimsPrincipal principal, ThreadStore threads, MessageViews views, CancellationToken cancellationToken)
     {
-        if (await FindAsync(conversation_id, principal, store, cancellationToken) is not { } thread)
+        if (await FindAsync(conversation_id, principal, threads, cancellationToken) is not { } thread)
         {
             return ApiProblem.Of(ErrorCode.NotFound);
         }
@@ -105,50 +103,50 @@ internal static class ConversationsApi
             await views.ListAsync(thread.Id, cancellationToken)));
     }
 
-    internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string conversation_id, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken) =>
-        OpenAIIds.TryParse(OpenAIIds.Thread, conversation_id, out var id) && await store.DeleteThreadAsync(principal.AiCaller().UserId, id, cancellationToken)
+    internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string conversation_id, ClaimsPrincipal principal, ThreadStore threads, CancellationToken cancellationToken) =>
+        OpenAIIds.TryParse(OpenAIIds.Thread, conversation_id, out var id) && await threads.DeleteThreadAsync(principal.AiCaller().UserId, id, cancellationToken)
             ? TypedResults.NoContent()
             : ApiProblem.Of(ErrorCode.NotFound);
 
     internal static async Task<Results<Accepted<ConversationMessage>, ValidationProblem, ProblemHttpResult>> PostMessageAsync(
-        string conversation_id, ConversationMessageCreate body, ClaimsPrincipal principal, ThreadStore store, AppDbContext db, AiAccess access,
+        string conversation_id, ConversationMessageCreate body, ClaimsPrincipal principal, ThreadStore threads, AppDbContext db, AiAccess access,
         JobScheduler scheduler, JobSubmission submission, ChargeEstimator charges, IOptions<StudioOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (await FindAsync(conversation_id, principal, store, cancellationToken) is not { } thread)
+        if (await FindAsync(conversation_id, principal, threads, cancellationToken) is not { } thread)
         {
             return ApiProblem.Of(ErrorCode.NotFound);
         }
         var errors = new Dictionary<string, string[]>();
-        StudioApi.CheckRefinement(body.Content, body.Style, body.Lang, body.Topic, body.ImageUrl, "content", options.Value, errors);
-        var (width, height) = StudioApi.CheckSize(body.Size, errors);
+        StudioRequests.CheckRefinement(body.Content, body.Style, body.Lang, body.Topic, body.ImageUrl, "content", options.Value, errors);
+        var (width, height) = StudioRequests.CheckSize(body.Size, errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
         // The first step's model is decided now, so that a missing model or key is this call's clear refusal.
         var caller = principal.AiCaller();
-        var (decision, refused) = await StudioApi.DecideAsync(access, caller, Sections.Content, null, null, cancellationToken);
+        var (decision, refused) = await StudioRequests.DecideAsync(access, caller, Sections.Content, null, null, cancellationToken);
         if (refused is not null)
         {
             return refused;
         }
-        var keep = body.Store ?? await StudioApi.StoreByDefaultAsync(db, Sections.Image, cancellationToken);
+        var keep = body.Store ?? await StudioRequests.StoreByDefaultAsync(db, Sections.Image, cancellationToken);
         var text = body.Content!.Trim();
         var now = time.GetUtcNow();
         var request = new StudioRequest
         {
             Id = Guid.CreateVersion7(now), UserId = caller.UserId, Kind = PromptRefineHandler.JobKind, ProviderId = decision.ProviderId, ModelId = decision.ModelId,
-            Prompt = text, Style = StudioApi.Clean(body.Style), Lang = StudioApi.Clean(body.Lang), Topic = StudioApi.Clean(body.Topic), ImageUrl = StudioApi.Clean(body.ImageUrl),
+            Prompt = text, Style = StudioRequests.Clean(body.Style), Lang = StudioRequests.Clean(body.Lang), Topic = StudioRequests.Clean(body.Topic), ImageUrl = StudioRequests.Clean(body.ImageUrl),
             Width = width, Height = height, Store = keep, CreatedAt = now,
         };
         // The message is admitted against the budgets as a whole here; its later steps reserve nothing more.
         var job = scheduler.Create(PromptRefineHandler.JobKind, request.Id, options.Value.MaxAttempts, charges.For(caller, decision.Model, text));
         request.JobId = job.Id;
         ThreadMessage? message = null;
-        ProblemHttpResult? busy = null;
+        ThreadBusy? busy = null;
         var submitted = await submission.SubmitAsync([job], async ct =>
         {
-            (message, busy) = await store.AddMessageAsync(thread.Id, "user", text, null, ct, async (added, inner) =>
+            (message, busy) = await threads.AddMessageAsync(thread.Id, "user", text, null, ct, async (added, inner) =>
             {
                 db.Jobs.Add(job);
                 await db.SaveChangesAsync(inner);
@@ -160,9 +158,13 @@ internal static class ConversationsApi
             });
             return busy is null;
         }, cancellationToken);
-        if ((submitted.Refusal ?? busy) is { } notSaved)
+        if (submitted.Refusal is { } refusal)
         {
-            return notSaved;
+            return refusal;
+        }
+        if (busy is not null)
+        {
+            return ApiProblem.Of(ThreadBusy.Code, busy.Args);
         }
         // The message as this call made it (PROCESSING): its steps may be under way already, and a client polls for them.
         var view = MessageViews.View(message!, imageUrl: null, error: null);
@@ -170,21 +172,21 @@ internal static class ConversationsApi
     }
 
     internal static async Task<Results<Ok<ConversationMessages>, ProblemHttpResult>> ListMessagesAsync(
-        string conversation_id, ClaimsPrincipal principal, ThreadStore store, MessageViews views, CancellationToken cancellationToken) =>
-        await FindAsync(conversation_id, principal, store, cancellationToken) is { } thread
+        string conversation_id, ClaimsPrincipal principal, ThreadStore threads, MessageViews views, CancellationToken cancellationToken) =>
+        await FindAsync(conversation_id, principal, threads, cancellationToken) is { } thread
             ? TypedResults.Ok(new ConversationMessages(await views.ListAsync(thread.Id, cancellationToken)))
             : ApiProblem.Of(ErrorCode.NotFound);
 
     internal static async Task<Results<Ok<ConversationMessage>, ProblemHttpResult>> GetMessageAsync(
-        string conversation_id, string message_id, ClaimsPrincipal principal, ThreadStore store, MessageViews views, CancellationToken cancellationToken) =>
-        await FindAsync(conversation_id, principal, store, cancellationToken) is { } thread
+        string conversation_id, string message_id, ClaimsPrincipal principal, ThreadStore threads, MessageViews views, CancellationToken cancellationToken) =>
+        await FindAsync(conversation_id, principal, threads, cancellationToken) is { } thread
         && OpenAIIds.TryParse(OpenAIIds.Message, message_id, out var id) && await views.FindAsync(thread.Id, id, cancellationToken) is { } view
             ? TypedResults.Ok(view)
             : ApiProblem.Of(ErrorCode.NotFound);
 
     internal static async Task<Results<ServerSentEventsResult<string>, ProblemHttpResult>> EventsAsync(
-        string conversation_id, ClaimsPrincipal principal, ThreadStore store, MessageViews views, JobEvents events, TimeProvider time, CancellationToken cancellationToken) =>
-        await FindAsync(conversation_id, principal, store, cancellationToken) is { } thread
+        string conversation_id, ClaimsPrincipal principal, ThreadStore threads, MessageViews views, JobEvents events, TimeProvider time, CancellationToken cancellationToken) =>
+        await FindAsync(conversation_id, principal, threads, cancellationToken) is { } thread
             ? TypedResults.ServerSentEvents(ChangesAsync(thread.Id, views, events, time, cancellationToken))
             : ApiProblem.Of(ErrorCode.NotFound);
 
@@ -237,8 +239,8 @@ internal static class ConversationsApi
         }
     }
 
-    private static async Task<AssistantThread?> FindAsync(string conversationId, ClaimsPrincipal principal, ThreadStore store, CancellationToken cancellationToken) =>
-        OpenAIIds.TryParse(OpenAIIds.Thread, conversationId, out var id) ? await store.FindThreadAsync(principal.AiCaller().UserId, id, cancellationToken) : null;
+    private static async Task<AssistantThread?> FindAsync(string conversationId, ClaimsPrincipal principal, ThreadStore threads, CancellationToken cancellationToken) =>
+        OpenAIIds.TryParse(OpenAIIds.Thread, conversationId, out var id) ? await threads.FindThreadAsync(principal.AiCaller().UserId, id, cancellationToken) : null;
 }
 
 /// <summary>Messages as the studio shows them: a failed one with its step's localised reason, an image as a signed link.</summary>
@@ -279,6 +281,6 @@ internal sealed class MessageViews(AppDbContext db, MediaLinks links, MessageCat
 
     public static ConversationMessage View(ThreadMessage m, string? imageUrl, StudioError? error) => new(
         OpenAIIds.Of(OpenAIIds.Message, m.Id), OpenAIIds.Of(OpenAIIds.Thread, m.ThreadId), m.Role, m.Text, m.Intent, m.RefinedPrompt, imageUrl,
-        m.StudioStatus switch { StudioStatus.Processing => StudioApi.Processing, StudioStatus.Failed => StudioApi.Failed, _ => StudioApi.Done },
+        m.StudioStatus switch { StudioStatus.Processing => StudioRequests.Processing, StudioStatus.Failed => StudioRequests.Failed, _ => StudioRequests.Done },
         m.StudioRequestId?.ToString("N"), error, m.CreatedAt);
 }

@@ -1,6 +1,6 @@
 namespace AiPrompts.Core.Jobs;
 
-/// <summary>One unit of background work; see Data/Migrations/0003 for the rules the database enforces.</summary>
+/// <summary>One unit of background work; the database enforces its rules (the Baseline and FencedTransition migrations: states, the fence, budget holds).</summary>
 public sealed class Job
 {
     public Guid Id { get; set; }

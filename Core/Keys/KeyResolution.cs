@@ -36,7 +36,7 @@ public sealed record ResolutionOutcome(KeySource? Source, ErrorCode? Refusal)
 }
 
 /// <summary>
-/// Who may use which provider, with whose key (REQUIREMENTS.md §D). Pure: the same input always gives the
+/// Who may use which provider, with whose key. Pure: the same input always gives the
 /// same answer, so it is tested over every combination of its inputs.
 /// </summary>
 public static class KeyResolution

@@ -114,7 +114,7 @@ public sealed class WorkerProcess : IAsyncDisposable
         }
     }
 
-    private static string WorkerDll()
+    internal static string WorkerDll()
     {
         var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
         var dir = new DirectoryInfo(AppContext.BaseDirectory);

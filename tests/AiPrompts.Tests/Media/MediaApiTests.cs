@@ -5,7 +5,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using AiPrompts.Api.Media;
+using AiPrompts.Api.Auth;
 using AiPrompts.Core.Media;
 using AiPrompts.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,9 +1,9 @@
+using AiPrompts.Api.Auth;
 using AiPrompts.Core.ApiKeys;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Security.Claims;
 using AiPrompts.Api.Errors;
-using AiPrompts.Api.Users;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Users;
@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 
-namespace AiPrompts.Api.Auth;
+namespace AiPrompts.Api.Users;
 
 public sealed record TokenRequest(string? Email, string? Password);
 

@@ -1,11 +1,10 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using AiPrompts.Api.Auth;
 using AiPrompts.Core.Media;
 using Microsoft.Extensions.Options;
 
-namespace AiPrompts.Api.Media;
+namespace AiPrompts.Api.Auth;
 
 /// <summary>
 /// Signed, expiring file URLs that work in an <c>&lt;img src&gt;</c> (which sends no token):

@@ -48,15 +48,15 @@ public sealed record AiPromptDetail(
     [property: JsonPropertyName("error")] string? Error);
 
 /// <summary>
-/// The Arabic document's own three operations (REQUIREMENTS §A), at its paths and in its field names, over
+/// The Arabic document's own three operations, at its paths and in its field names, over
 /// the same prompt requests and job engine as <c>/api/v1/prompt-requests</c>. As the document says, every
 /// prompt and response made here is stored.
 /// </summary>
-internal static class ArabicPromptsApi
+internal static class AiPromptsApi
 {
-    public static IEndpointRouteBuilder MapArabicPromptsApi(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapAiPromptsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/ai/prompts").WithTags("Prompts (the Arabic document's API)").RequireScope(ApiKeyScopes.Prompts);
+        var group = app.MapGroup("/ai/prompts").WithTags("Prompts").RequireScope(ApiKeyScopes.Prompts);
         group.MapPost("/", CreateAsync).WithName("CreateAiPrompt")
             .WithSummary("Submit a prompt: stored as pending, run in the background; poll GET /ai/prompts/{id}");
         group.MapGet("/", ListAsync).WithName("ListAiPrompts").WithSummary("My prompts, newest first (Link: rel=next for the next page)");
