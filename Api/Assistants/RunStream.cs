@@ -1,14 +1,12 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using System.Threading.Channels;
 using System.Diagnostics;
 using AiPrompts.Api.Errors;
 using AiPrompts.Api.Jobs;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.Assistants;
 using AiPrompts.Core.Errors;
-using AiPrompts.Core.PromptRequests;
 
 namespace AiPrompts.Api.Assistants;
 
@@ -22,49 +20,27 @@ namespace AiPrompts.Api.Assistants;
 /// <c>[DONE]</c>. The database says when the run has ended. When the stream itself cannot go on (the run was
 /// deleted, the database failed) it ends with <c>error</c>, in the error shape the SDKs read.
 /// </summary>
-internal sealed partial class RunStream(RunView created, RunStore runs, JobEvents events, HttpContext http, ILogger<RunStream> logger)
+internal sealed partial class RunStream(RunView created, RunStore runs, JobEvents events, HttpContext http, ILogger<RunStream> logger, TimeProvider time)
+    : JobEventStream(events, time)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private readonly Channel<JobEvent> _queue = Channel.CreateUnbounded<JobEvent>(new UnboundedChannelOptions { SingleReader = true });
 
-    /// <summary>The events; an exception while producing them becomes the stream's <c>error</c> event.</summary>
-    public async IAsyncEnumerable<SseItem<string>> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        await using var source = EventsAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
-        while (true)
-        {
-            SseItem<string> item;
-            try
-            {
-                if (!await source.MoveNextAsync())
-                {
-                    yield break;
-                }
-                item = source.Current;
-            }
-            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
-            {
-                LogStopped(logger, exception, created.Run.Id);
-                item = Error(ErrorCode.InternalError, null);
-            }
-            yield return item;
-            if (item.EventType == "error")
-            {
-                yield break;
-            }
-        }
-    }
+    private string MessageId => OpenAIIds.Of(OpenAIIds.Message, created.Run.Id);
+    private RunView? _current;
 
-    private async IAsyncEnumerable<SseItem<string>> EventsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    private RunView Current => _current ?? created;
+    private bool _inProgress;
+    private bool _messageStarted;
+    private int _attempt = 1;
+    private int _sent;
+
+    protected override (TimeSpan Live, TimeSpan WithoutRedis) PollEvery => (TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(250));
+
+    /// <summary>The run's current job (submit_tool_outputs gives a run a new job, and a new stream).</summary>
+    protected override Task<Guid?> ChannelAsync(CancellationToken cancellationToken) => Task.FromResult<Guid?>(created.Job.Id);
+
+    protected override async IAsyncEnumerable<SseItem<string>> OpenAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var runId = created.Run.Id;
-        // The job this stream follows: the run's current one (submit_tool_outputs gives a run a new job, and a new stream).
-        var jobId = created.Job.Id;
-        await using var subscription = await QuickSubscription.StartAsync(events, jobId, e =>
-        {
-            _queue.Writer.TryWrite(e);
-            return ValueTask.CompletedTask;
-        });
         yield return Event("thread.run.created", created.View());
         yield return Event("thread.run.queued", created.View());
         var rounds = ToolRounds.Read(created.Run.ToolRounds);
@@ -75,138 +51,133 @@ internal sealed partial class RunStream(RunView created, RunStore runs, JobEvent
             yield return Event("thread.run.step.completed", RunSteps.ToolCalls(created, rounds.Count - 1, "completed", answered.Calls,
                 answered.CreatedAt ?? at, answered.CompletedAt ?? at));
         }
+        await Task.CompletedTask;
+    }
 
-        var messageId = OpenAIIds.Of(OpenAIIds.Message, runId);
-        var inProgress = false;
-        var messageStarted = false;
-        var attempt = 1;
-        var sent = 0;
-        var run = created;
-        while (true)
+    protected override async IAsyncEnumerable<SseItem<string>> OnEventAsync(JobEvent next, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (next is not { Type: JobEvent.DeltaType, Offset: { } offset, Text: { } text })
         {
-            var next = await ReadOrTimeoutAsync(subscription.IsLive ? TimeSpan.FromSeconds(1) : TimeSpan.FromMilliseconds(250), cancellationToken);
-            if (next is { Type: JobEvent.DeltaType, Offset: { } offset, Text: { } text } && next.Attempt >= attempt)
+            // A status change: see where the run stands now.
+            await foreach (var item in OnPollAsync(cancellationToken))
             {
-                if (next.Attempt > attempt)
-                {
-                    // A retry streams its answer from the start; what this stream already sent stays sent.
-                    attempt = next.Attempt;
-                }
-                if (offset > sent)
-                {
-                    text = await events.ReadPartialAsync(jobId, attempt, cancellationToken) ?? "";
-                    offset = 0;
-                }
-                if (!inProgress)
-                {
-                    inProgress = true;
-                    yield return Event("thread.run.in_progress", run.View(RunStatus.InProgress));
-                }
-                if (!messageStarted)
-                {
-                    messageStarted = true;
-                    foreach (var started in MessageStarted(run))
-                    {
-                        yield return started;
-                    }
-                }
-                if (offset + text.Length > sent)
-                {
-                    yield return Delta(messageId, text[(sent - offset)..]);
-                    sent = offset + text.Length;
-                }
-                continue;
+                yield return item;
             }
-
-            if (await runs.FindRunAsync(created.Run.UserId, created.Run.ThreadId, runId, cancellationToken) is not { } found)
-            {
-                // Its thread was deleted meanwhile.
-                yield return Error(ErrorCode.NotFound, $"Run {OpenAIIds.Of(OpenAIIds.Run, runId)} no longer exists: its thread was deleted.");
-                yield break;
-            }
-            run = found;
-            var status = run.Status;
-            if (!inProgress && status != RunStatus.Queued)
-            {
-                inProgress = true;
-                yield return Event("thread.run.in_progress", run.View(RunStatus.InProgress));
-            }
-            if (status == RunStatus.RequiresAction)
-            {
-                // The caller's tools are wanted: the stream ends here; submit_tool_outputs (stream: true) goes on.
-                var calls = RunSteps.Of(run, null)[^1];
-                yield return Event("thread.run.step.created", calls);
-                yield return Event("thread.run.step.in_progress", calls);
-                yield return Event("thread.run.requires_action", run.View());
-                yield return new SseItem<string>("[DONE]", "done");
-                yield break;
-            }
-            if (RunStatus.IsActive(status))
-            {
-                continue;
-            }
-            if (status is RunStatus.Completed or RunStatus.Incomplete)
-            {
-                var answer = await runs.AnswerOfAsync(runId, cancellationToken);
-                var full = answer?.Text ?? "";
-                if (!messageStarted)
-                {
-                    messageStarted = true;
-                    foreach (var started in MessageStarted(run))
-                    {
-                        yield return started;
-                    }
-                }
-                if (full.Length > sent)
-                {
-                    yield return Delta(messageId, full[sent..]);
-                }
-                yield return Event("thread.message.completed", answer is null ? Message(run, "completed", full) : ThreadViews.View(answer));
-                yield return Event("thread.run.step.completed", RunSteps.Message(run, "completed", StepStart(run)));
-            }
-            else if (messageStarted && status is RunStatus.Failed or RunStatus.Cancelled)
-            {
-                yield return Event($"thread.run.step.{status}", RunSteps.Message(run, status, StepStart(run)));
-            }
-            yield return Event($"thread.run.{status}", run.View());
-            yield return new SseItem<string>("[DONE]", "done");
             yield break;
+        }
+        if (next.Attempt < _attempt)
+        {
+            yield break;
+        }
+        if (next.Attempt > _attempt)
+        {
+            // A retry streams its answer from the start; what this stream already sent stays sent.
+            _attempt = next.Attempt;
+        }
+        if (offset > _sent)
+        {
+            text = await Events.ReadPartialAsync(created.Job.Id, _attempt, cancellationToken) ?? "";
+            offset = 0;
+        }
+        if (!_inProgress)
+        {
+            _inProgress = true;
+            yield return Event("thread.run.in_progress", Current.View(RunStatus.InProgress));
+        }
+        foreach (var started in StartMessage())
+        {
+            yield return started;
+        }
+        if (offset + text.Length > _sent)
+        {
+            yield return Delta(text[(_sent - offset)..]);
+            _sent = offset + text.Length;
         }
     }
 
-    private async Task<JobEvent?> ReadOrTimeoutAsync(TimeSpan wait, CancellationToken cancellationToken)
+    protected override async IAsyncEnumerable<SseItem<string>> OnPollAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        if (_queue.Reader.TryRead(out var ready))
+        var runId = created.Run.Id;
+        if (await runs.FindRunAsync(created.Run.UserId, created.Run.ThreadId, runId, cancellationToken) is not { } found)
         {
-            return ready;
+            // Its thread was deleted meanwhile.
+            Ended = true;
+            yield return Error(ErrorCode.NotFound, $"Run {OpenAIIds.Of(OpenAIIds.Run, runId)} no longer exists: its thread was deleted.");
+            yield break;
         }
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(wait);
-        try
+        _current = found;
+        var status = Current.Status;
+        if (!_inProgress && status != RunStatus.Queued)
         {
-            return await _queue.Reader.ReadAsync(timeout.Token);
+            _inProgress = true;
+            yield return Event("thread.run.in_progress", Current.View(RunStatus.InProgress));
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        if (status == RunStatus.RequiresAction)
         {
-            return null;
+            // The caller's tools are wanted: the stream ends here; submit_tool_outputs (stream: true) goes on.
+            Ended = true;
+            var calls = RunSteps.Of(Current, null)[^1];
+            yield return Event("thread.run.step.created", calls);
+            yield return Event("thread.run.step.in_progress", calls);
+            yield return Event("thread.run.requires_action", Current.View());
+            yield return new SseItem<string>("[DONE]", "done");
+            yield break;
         }
+        if (RunStatus.IsActive(status))
+        {
+            yield break;
+        }
+        Ended = true;
+        if (status is RunStatus.Completed or RunStatus.Incomplete)
+        {
+            var answer = await runs.AnswerOfAsync(runId, cancellationToken);
+            var full = answer?.Text ?? "";
+            foreach (var started in StartMessage())
+            {
+                yield return started;
+            }
+            if (full.Length > _sent)
+            {
+                yield return Delta(full[_sent..]);
+            }
+            yield return Event("thread.message.completed", answer is null ? Message(Current, "completed", full) : ThreadViews.View(answer));
+            yield return Event("thread.run.step.completed", RunSteps.Message(Current, "completed", StepStart(Current)));
+        }
+        else if (_messageStarted && status is RunStatus.Failed or RunStatus.Cancelled)
+        {
+            yield return Event($"thread.run.step.{status}", RunSteps.Message(Current, status, StepStart(Current)));
+        }
+        yield return Event($"thread.run.{status}", Current.View());
+        yield return new SseItem<string>("[DONE]", "done");
+    }
+
+    /// <summary>When the stream itself cannot go on: the SDKs' error event, in the caller's language (an outage says so).</summary>
+    protected override SseItem<string>? Failed(Exception exception)
+    {
+        LogStopped(logger, exception, created.Run.Id);
+        return Error(Core.Data.DatabaseOutage.Find(exception) is null ? ErrorCode.InternalError : ErrorCode.ServiceUnavailable, null);
+    }
+
+    /// <summary>The answer begins (once): its message_creation step, then the message.</summary>
+    private IEnumerable<SseItem<string>> StartMessage()
+    {
+        if (_messageStarted)
+        {
+            yield break;
+        }
+        _messageStarted = true;
+        var step = RunSteps.Message(Current, "in_progress", StepStart(Current));
+        yield return Event("thread.run.step.created", step);
+        yield return Event("thread.run.step.in_progress", step);
+        var message = Message(Current, "in_progress", "");
+        yield return Event("thread.message.created", message);
+        yield return Event("thread.message.in_progress", message);
     }
 
     [LoggerMessage(EventId = 2301, Level = LogLevel.Error, Message = "The events of run {RunId} stopped")]
     private static partial void LogStopped(ILogger logger, Exception exception, Guid runId);
 
     private static long StepStart(RunView run) => (run.Job.StartedAt ?? run.Run.CreatedAt).ToUnixTimeSeconds();
-
-    /// <summary>The answer begins: its message_creation step, then the message.</summary>
-    private static IEnumerable<SseItem<string>> MessageStarted(RunView run)
-    {
-        var step = RunSteps.Message(run, "in_progress", StepStart(run));
-        yield return Event("thread.run.step.created", step);
-        yield return Event("thread.run.step.in_progress", step);
-        var message = Message(run, "in_progress", "");
-        yield return Event("thread.message.created", message);
-        yield return Event("thread.message.in_progress", message);
-    }
 
     /// <summary>The stream's <c>error</c> event: the error object the SDKs read, in the caller's language.</summary>
     private SseItem<string> Error(ErrorCode code, string? detail)
@@ -222,9 +193,9 @@ internal sealed partial class RunStream(RunView created, RunStore runs, JobEvent
         "assistant", text.Length == 0 ? [] : [new MessageContent("text", new MessageText(text, []))],
         OpenAIIds.Of(OpenAIIds.Assistant, run.Run.AssistantId), OpenAIIds.Of(OpenAIIds.Run, run.Run.Id), [], [], status, null);
 
-    private static SseItem<string> Delta(string messageId, string text) => Event("thread.message.delta", new
+    private SseItem<string> Delta(string text) => Event("thread.message.delta", new
     {
-        id = messageId,
+        id = MessageId,
         @object = "thread.message.delta",
         delta = new { content = new[] { new { index = 0, type = "text", text = new { value = text } } } },
     });

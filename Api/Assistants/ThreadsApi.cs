@@ -280,7 +280,7 @@ internal static class ThreadsApi
             return refusal;
         }
         return request.Stream == true
-            ? TypedResults.ServerSentEvents(new RunStream(view!, runs, events, http, http.RequestServices.GetRequiredService<ILogger<RunStream>>()).ReadAsync(cancellationToken))
+            ? Streamed(view!, runs, events, http, cancellationToken)
             : Polled(http, view!);
     }
 
@@ -306,7 +306,7 @@ internal static class ThreadsApi
             return refusal;
         }
         return body.Stream == true
-            ? TypedResults.ServerSentEvents(new RunStream(view!, runs, events, http, http.RequestServices.GetRequiredService<ILogger<RunStream>>()).ReadAsync(cancellationToken))
+            ? Streamed(view!, runs, events, http, cancellationToken)
             : Polled(http, view!);
     }
 
@@ -436,6 +436,11 @@ internal static class ThreadsApi
         return index < steps.Count ? TypedResults.Ok(steps[index]) : ApiProblem.Of(ErrorCode.NotFound);
     }
 
+    /// <summary>The run's events as OpenAI streams them, from the state this call left it in.</summary>
+    private static ServerSentEventsResult<string> Streamed(RunView view, RunStore runs, JobEvents events, HttpContext http, CancellationToken cancellationToken) =>
+        TypedResults.ServerSentEvents(new RunStream(view, runs, events, http, http.RequestServices.GetRequiredService<ILogger<RunStream>>(),
+            http.RequestServices.GetRequiredService<TimeProvider>()).ReadAsync(cancellationToken));
+
     /// <summary>While a run is active, <c>openai-poll-after-ms</c> tells the SDKs' poll helpers when to look again.</summary>
     private static Ok<RunObject> Polled(HttpContext http, RunView run)
     {
@@ -484,7 +489,7 @@ internal static class ThreadsApi
             return refusal;
         }
         return body.Stream == true
-            ? TypedResults.ServerSentEvents(new RunStream(view!, runs, events, http, http.RequestServices.GetRequiredService<ILogger<RunStream>>()).ReadAsync(cancellationToken))
+            ? Streamed(view!, runs, events, http, cancellationToken)
             : Polled(http, view!);
     }
 

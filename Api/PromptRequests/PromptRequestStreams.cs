@@ -2,13 +2,10 @@ using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.Json;
-using System.Threading.Channels;
 using AiPrompts.Api.Jobs;
 using AiPrompts.Core.Caching;
-using AiPrompts.Core.Data;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.PromptRequests;
-using Microsoft.EntityFrameworkCore;
 
 namespace AiPrompts.Api.PromptRequests;
 
@@ -18,139 +15,111 @@ namespace AiPrompts.Api.PromptRequests;
 /// at 0), <c>result</c> (the request's detail, last), and <c>ping</c> while nothing happens. Redis carries
 /// the events; the database is read at the start, when text was missed, and on a slow poll.
 /// </summary>
-internal sealed class EventStream(Guid id, ClaimsPrincipal principal, PromptRequestReader reader, JobEvents events, string language, TimeProvider time)
+internal sealed class PromptRequestEventStream(Guid id, ClaimsPrincipal principal, PromptRequestReader reader, JobEvents events, string language, TimeProvider time)
+    : JobEventStream(events, time)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private static readonly TimeSpan PingEvery = TimeSpan.FromSeconds(15);
 
-    private readonly Channel<JobEvent> _queue = Channel.CreateUnbounded<JobEvent>(new UnboundedChannelOptions { SingleReader = true });
     private Guid _jobId;
+    private string _status = PromptRequestStatus.Pending;
+    private int _attempt;
+    private int _sent;
 
-    public async IAsyncEnumerable<SseItem<string>> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    protected override (TimeSpan Live, TimeSpan WithoutRedis) PollEvery => (TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1));
+
+    protected override bool Pings => true;
+
+    /// <summary>The request's job is its for life.</summary>
+    protected override async Task<Guid?> ChannelAsync(CancellationToken cancellationToken) =>
+        (await reader.FindAsync(principal, id, cancellationToken))?.Job.Id is { } jobId ? _jobId = jobId : null;
+
+    protected override async IAsyncEnumerable<SseItem<string>> OpenAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        // The request's job is its for life: subscribe to its channel, then read where it stands, so nothing is missed.
-        if (await reader.FindAsync(principal, id, cancellationToken) is not { } first)
-        {
-            yield break;
-        }
-        _jobId = first.Job.Id;
-        await using var subscription = await QuickSubscription.StartAsync(events, _jobId, e =>
-        {
-            _queue.Writer.TryWrite(e);
-            return ValueTask.CompletedTask;
-        });
         var row = await reader.FindAsync(principal, id, cancellationToken);
         if (row is null)
         {
+            Ended = true;
             yield break;
         }
-        var status = row.Status;
-        var attempt = row.Job.Attempt;
-        var sent = 0;
-        yield return Status(status, attempt);
-        if (PromptRequestStatus.IsFinal(status))
+        (_status, _attempt) = (row.Status, row.Job.Attempt);
+        yield return Status();
+        if (PromptRequestStatus.IsFinal(_status))
         {
             yield return await ResultAsync(cancellationToken);
+            Ended = true;
             yield break;
         }
-        if (status == PromptRequestStatus.Generating && await PartialAsync(attempt, cancellationToken) is { Length: > 0 } partial)
+        if (_status == PromptRequestStatus.Generating && await PartialAsync(_attempt, cancellationToken) is { Length: > 0 } partial)
         {
-            yield return Delta(attempt, 0, partial);
-            sent = partial.Length;
+            yield return Delta(0, partial);
+            _sent = partial.Length;
         }
+    }
 
-        var quietSince = time.GetTimestamp();
-        var lastPoll = time.GetTimestamp();
-        while (true)
+    protected override async IAsyncEnumerable<SseItem<string>> OnEventAsync(JobEvent next, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (next is { Type: JobEvent.StatusType, Status: { } jobStatus })
         {
-            var poll = subscription.IsLive ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(1);
-            var next = await ReadOrTimeoutAsync(poll, cancellationToken);
-            if (next is { Type: JobEvent.StatusType, Status: { } jobStatus })
+            var status = PromptRequestStatus.FromJob(jobStatus);
+            if (next.Attempt > _attempt)
             {
-                var newStatus = PromptRequestStatus.FromJob(jobStatus);
-                if (next.Attempt > attempt)
-                {
-                    (attempt, sent) = (next.Attempt, 0);
-                }
-                if (newStatus != status || next.Attempt == attempt)
-                {
-                    status = newStatus;
-                    yield return Status(status, attempt);
-                    quietSince = time.GetTimestamp();
-                }
-                if (PromptRequestStatus.IsFinal(status))
-                {
-                    yield return await ResultAsync(cancellationToken);
-                    yield break;
-                }
-                continue;
+                (_attempt, _sent) = (next.Attempt, 0);
             }
-            if (next is { Type: JobEvent.DeltaType, Offset: { } offset, Text: { } text } && next.Attempt >= attempt)
+            if (status != _status || next.Attempt == _attempt)
             {
-                if (next.Attempt > attempt)
-                {
-                    (attempt, sent) = (next.Attempt, 0);
-                }
-                if (offset > sent)
-                {
-                    // Text was missed (a message lost while Redis reconnected): catch up from the stored partial.
-                    text = await PartialAsync(attempt, cancellationToken) ?? "";
-                    offset = 0;
-                }
-                if (status == PromptRequestStatus.Pending)
-                {
-                    // Text means the attempt runs, even when its status message was missed (it came before
-                    // the subscription did).
-                    status = PromptRequestStatus.Generating;
-                    yield return Status(status, attempt);
-                }
-                if (offset + text.Length > sent)
-                {
-                    yield return Delta(attempt, sent, text[(sent - offset)..]);
-                    sent = offset + text.Length;
-                    quietSince = time.GetTimestamp();
-                }
-                continue;
+                _status = status;
+                yield return Status();
             }
-            if (time.GetElapsedTime(lastPoll) >= poll)
+            if (PromptRequestStatus.IsFinal(_status))
             {
-                lastPoll = time.GetTimestamp();
-                row = await reader.FindAsync(principal, id, cancellationToken);
-                if (row is null)
-                {
-                    yield break;
-                }
-                if (row.Status != status || row.Job.Attempt != attempt)
-                {
-                    (status, attempt) = (row.Status, row.Job.Attempt);
-                    yield return Status(status, attempt);
-                    quietSince = time.GetTimestamp();
-                }
-                if (PromptRequestStatus.IsFinal(status))
-                {
-                    yield return await ResultAsync(cancellationToken);
-                    yield break;
-                }
+                yield return await ResultAsync(cancellationToken);
+                Ended = true;
             }
-            if (time.GetElapsedTime(quietSince) >= PingEvery)
+            yield break;
+        }
+        if (next is { Type: JobEvent.DeltaType, Offset: { } offset, Text: { } text } && next.Attempt >= _attempt)
+        {
+            if (next.Attempt > _attempt)
             {
-                yield return new SseItem<string>("{}", "ping");
-                quietSince = time.GetTimestamp();
+                (_attempt, _sent) = (next.Attempt, 0);
+            }
+            if (offset > _sent)
+            {
+                // Text was missed (a message lost while Redis reconnected): catch up from the stored partial.
+                text = await PartialAsync(_attempt, cancellationToken) ?? "";
+                offset = 0;
+            }
+            if (_status == PromptRequestStatus.Pending)
+            {
+                // Text means the attempt runs, even when its status message was missed (it came before the subscription did).
+                _status = PromptRequestStatus.Generating;
+                yield return Status();
+            }
+            if (offset + text.Length > _sent)
+            {
+                yield return Delta(_sent, text[(_sent - offset)..]);
+                _sent = offset + text.Length;
             }
         }
     }
 
-    private async Task<JobEvent?> ReadOrTimeoutAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    protected override async IAsyncEnumerable<SseItem<string>> OnPollAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timer.CancelAfter(timeout);
-        try
+        var row = await reader.FindAsync(principal, id, cancellationToken);
+        if (row is null)
         {
-            return await _queue.Reader.ReadAsync(timer.Token);
+            Ended = true;
+            yield break;
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        if (row.Status != _status || row.Job.Attempt != _attempt)
         {
-            return null;
+            (_status, _attempt) = (row.Status, row.Job.Attempt);
+            yield return Status();
+        }
+        if (PromptRequestStatus.IsFinal(_status))
+        {
+            yield return await ResultAsync(cancellationToken);
+            Ended = true;
         }
     }
 
@@ -158,7 +127,7 @@ internal sealed class EventStream(Guid id, ClaimsPrincipal principal, PromptRequ
     {
         try
         {
-            return await events.ReadPartialAsync(_jobId, attempt, cancellationToken);
+            return await Events.ReadPartialAsync(_jobId, attempt, cancellationToken);
         }
         catch (Exception ex) when (ex.IsRedisFailure())
         {
@@ -173,9 +142,7 @@ internal sealed class EventStream(Guid id, ClaimsPrincipal principal, PromptRequ
         return new SseItem<string>(JsonSerializer.Serialize(detail, Json), "result");
     }
 
-    private static SseItem<string> Status(string status, int attempt) =>
-        new(JsonSerializer.Serialize(new { status, attempt }, Json), "status");
+    private SseItem<string> Status() => new(JsonSerializer.Serialize(new { status = _status, attempt = _attempt }, Json), "status");
 
-    private static SseItem<string> Delta(int attempt, int offset, string text) =>
-        new(JsonSerializer.Serialize(new { attempt, offset, text }, Json), "delta");
+    private SseItem<string> Delta(int offset, string text) => new(JsonSerializer.Serialize(new { attempt = _attempt, offset, text }, Json), "delta");
 }

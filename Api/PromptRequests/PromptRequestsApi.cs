@@ -319,7 +319,7 @@ internal static partial class PromptRequestsApi
             return ApiProblem.Of(ErrorCode.NotFound);
         }
         var language = messages.ChooseLanguage(ProblemDetailsEnricher.PreferredLanguages(http.Request));
-        return TypedResults.ServerSentEvents(new EventStream(id, principal, reader, events, language, time).ReadAsync(cancellationToken));
+        return TypedResults.ServerSentEvents(new PromptRequestEventStream(id, principal, reader, events, language, time).ReadAsync(cancellationToken));
     }
 
     private static Dictionary<string, string[]> Validate(SubmitPromptRequest body, string? idempotencyKey, int idempotencyHeaders, PromptTypes types, PromptRequestOptions settings)
