@@ -91,13 +91,28 @@ public static class CoreServiceExtensions
         services.AddSingleton<KeyVault>();
         services.AddSingleton<CataloguePopulator>();
         services.AddScoped<AiAccess>();
-        services.AddOptions<VendorOptions>().BindConfiguration(VendorOptions.Section);
+        services.AddOptions<VendorOptions>().BindConfiguration(VendorOptions.Section)
+            .Validate(o => o.Timeout > TimeSpan.Zero && o.StreamIdleTimeout > TimeSpan.Zero && o.LocalLatency >= TimeSpan.Zero,
+                "Vendors:Timeout and StreamIdleTimeout are positive time spans, LocalLatency zero or more.")
+            .ValidateOnStart();
         services.AddSingleton<VendorClientFactory>();
         services.AddTransient<VendorCallHandler>();
 
         // Background work: the queue (both hosts), prompt requests' types, events and retention.
-        services.AddOptions<JobOptions>().BindConfiguration(JobOptions.Section);
-        services.AddOptions<PromptRequestOptions>().BindConfiguration(PromptRequestOptions.Section);
+        services.AddOptions<JobOptions>().BindConfiguration(JobOptions.Section)
+            .Validate(o => o.Concurrency >= 1 && o.ClaimBatchSize >= 1 && o.MaxAttempts >= 1, "Jobs:Concurrency, ClaimBatchSize and MaxAttempts are at least 1.")
+            .Validate(o => o.HeartbeatInterval > TimeSpan.Zero && o.LeaseDuration > o.HeartbeatInterval,
+                "Jobs:HeartbeatInterval is positive and LeaseDuration longer than it (a lease outlives several heartbeats).")
+            .Validate(o => o.PollInterval > TimeSpan.Zero && o.IdlePollInterval > TimeSpan.Zero && o.RetryBaseDelay >= TimeSpan.Zero
+                && o.RetryMaxDelay >= o.RetryBaseDelay && o.ShutdownGrace >= TimeSpan.Zero,
+                "Jobs:PollInterval and IdlePollInterval are positive, RetryMaxDelay at least RetryBaseDelay, ShutdownGrace zero or more.")
+            .ValidateOnStart();
+        services.AddOptions<PromptRequestOptions>().BindConfiguration(PromptRequestOptions.Section)
+            .Validate(o => o.ResultTtl > TimeSpan.Zero && o.MaxWait >= TimeSpan.Zero && o.DeltaInterval >= TimeSpan.Zero,
+                "PromptRequests:ResultTtl is positive, MaxWait and DeltaInterval zero or more.")
+            .Validate(o => o.MaxPromptLength >= 1 && o.MaxMetadataBytes >= 2 && o.MaxAttempts >= 1,
+                "PromptRequests:MaxPromptLength and MaxAttempts are at least 1, MaxMetadataBytes at least 2.")
+            .ValidateOnStart();
         services.AddSingleton<JobStore>();
         services.AddSingleton<JobScheduler>();
         // Every kind of job, known to both hosts: the Worker runs them, and a cancellation anywhere applies their final writes.
@@ -117,12 +132,19 @@ public static class CoreServiceExtensions
         services.AddOptions<UsageRetentionOptions>().BindConfiguration(UsageRetentionOptions.Section)
             .Validate(o => o.RawRetention is null || o.RawRetention > TimeSpan.Zero, "Usage:RawRetention is a positive time span, or empty to keep raw rows.")
             .Validate(o => o.RollupRetention is null || o.RollupRetention > TimeSpan.Zero, "Usage:RollupRetention is a positive time span, or empty to keep rollups.")
-            .Validate(o => o.SweepInterval >= TimeSpan.FromSeconds(1) && o.SweepBatchSize >= 1, "Usage:SweepInterval is at least a second and SweepBatchSize at least 1.");
+            .Validate(o => o.SweepInterval >= TimeSpan.FromSeconds(1) && o.SweepBatchSize >= 1, "Usage:SweepInterval is at least a second and SweepBatchSize at least 1.")
+            .ValidateOnStart();
         services.AddSingleton<UsageRetention>();
         services.AddSingleton(new PromptTypes(builder.Configuration)); // fails start-up on a bad prompt type
         services.AddSingleton<JobEvents>();
         services.AddSingleton<RetainedTexts>();
-        services.AddOptions<MediaOptions>().BindConfiguration(MediaOptions.Section);
+        services.AddOptions<MediaOptions>().BindConfiguration(MediaOptions.Section)
+            .Validate(o => o.MaxBytes >= 1 && o.MaxDimension >= 1 && o.MaxPixels >= 1, "Media:MaxBytes, MaxDimension and MaxPixels are at least 1.")
+            .Validate(o => o.UnstoredRetention > TimeSpan.Zero && o.LinkLifetime > TimeSpan.Zero && o.SweepInterval >= TimeSpan.FromSeconds(1),
+                "Media:UnstoredRetention and LinkLifetime are positive, SweepInterval at least a second.")
+            .Validate(o => o.Store is MediaStorage.Postgres or MediaStorage.S3, $"Media:Store is {MediaStorage.Postgres} or {MediaStorage.S3}.")
+            .Validate(o => o.PublicBaseUrl is null || Uri.TryCreate(o.PublicBaseUrl, UriKind.Absolute, out _), "Media:PublicBaseUrl is an absolute URL.")
+            .ValidateOnStart();
         services.AddOptions<RefineOptions>().BindConfiguration(RefineOptions.Section)
             .Validate(o => o.ImageIntents.Count > 0 && !string.IsNullOrWhiteSpace(o.Fallback) && !o.ImageIntents.ContainsKey(o.Fallback) && o.MaxKeywords is >= 1 and <= 50,
                 "Studio:Refine needs at least one image intent, a fallback intent that is not one of them, and MaxKeywords from 1 to 50.")

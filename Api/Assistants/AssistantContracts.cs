@@ -150,19 +150,6 @@ public sealed record DeletedObject(
     [property: JsonPropertyName("object")] string Object,
     [property: JsonPropertyName("deleted")] bool Deleted);
 
-/// <summary>The error shape the OpenAI SDKs read, with our stable code and the caller's-language texts inside.</summary>
-public sealed record OpenAIError(
-    [property: JsonPropertyName("message")] string Message,
-    [property: JsonPropertyName("type")] string Type,
-    [property: JsonPropertyName("param")] string? Param,
-    [property: JsonPropertyName("code")] string Code,
-    [property: JsonPropertyName("userMessage")] string? UserMessage,
-    [property: JsonPropertyName("recoveryAction")] string? RecoveryAction,
-    [property: JsonPropertyName("errors")] IDictionary<string, string[]>? Errors,
-    [property: JsonPropertyName("traceId")] string? TraceId);
-
-public sealed record OpenAIErrorBody([property: JsonPropertyName("error")] OpenAIError Error);
-
 /// <summary>A step of a run: a round of tool calls, or the creation of the answer message.</summary>
 public sealed record RunStepObject(
     [property: JsonPropertyName("id")] string Id,

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
+using AiPrompts.Api.Input;
 using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Assistants;
 using AiPrompts.Core.Data;
@@ -77,7 +78,7 @@ internal static partial class AssistantsApi
         var model = await CheckAsync(body, principal, db, errors, cancellationToken);
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ApiProblem.Validation(errors);
         }
         var now = time.GetUtcNow();
         var assistant = new Assistant
@@ -100,7 +101,7 @@ internal static partial class AssistantsApi
         int? limit = null, string? order = null, string? after = null, string? before = null)
     {
         var errors = new Dictionary<string, string[]>();
-        var page = ThreadInput.CheckPage(limit, order, errors);
+        var page = Paging.ReadOpenAI(limit, order, errors);
         Guid afterId = default, beforeId = default;
         if (after is not null && !OpenAIIds.TryParse(OpenAIIds.Assistant, after, out afterId))
         {
@@ -112,26 +113,11 @@ internal static partial class AssistantsApi
         }
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ApiProblem.Validation(errors);
         }
         var userId = principal.UserId();
         var query = db.Assistants.AsNoTracking().Where(a => a.Shared || a.OwnerUserId == userId);
-        if (after is not null)
-        {
-            query = page.Ascending ? query.Where(a => a.Id.CompareTo(afterId) > 0) : query.Where(a => a.Id.CompareTo(afterId) < 0);
-        }
-        if (before is not null)
-        {
-            query = page.Ascending ? query.Where(a => a.Id.CompareTo(beforeId) < 0) : query.Where(a => a.Id.CompareTo(beforeId) > 0);
-        }
-        var towardsBefore = before is not null && after is null;
-        var rows = await (page.Ascending != towardsBefore ? query.OrderBy(a => a.Id) : query.OrderByDescending(a => a.Id)).Take(page.Limit + 1).ToListAsync(cancellationToken);
-        var more = rows.Count > page.Limit;
-        rows = [.. rows.Take(page.Limit)];
-        if (towardsBefore)
-        {
-            rows.Reverse();
-        }
+        var (rows, more) = await Paging.OpenAIPageAsync(query, a => a.Id, page, after is null ? null : afterId, before is null ? null : beforeId, cancellationToken);
         var views = new List<AssistantObject>(rows.Count);
         foreach (var row in rows)
         {
@@ -160,7 +146,7 @@ internal static partial class AssistantsApi
         var model = await CheckAsync(body, principal, db, errors, cancellationToken);
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ApiProblem.Validation(errors);
         }
         Apply(assistant, body, model);
         if (body.Shared is { } shared)

@@ -82,19 +82,6 @@ internal static class ThreadInput
         }
     }
 
-    public static (int Limit, bool Ascending) CheckPage(int? limit, string? order, Dictionary<string, string[]> errors)
-    {
-        if (limit is < 1 or > 100)
-        {
-            errors["limit"] = ["The limit must be between 1 and 100."];
-        }
-        if (order is not (null or "asc" or "desc"))
-        {
-            errors["order"] = ["The order must be 'asc' or 'desc'."];
-        }
-        return (limit ?? 20, order == "asc");
-    }
-
     /// <summary>Messages given with a thread or a run: each a role, content and metadata, checked in place.</summary>
     public static List<(string Role, string Text, Dictionary<string, string>? Metadata)> CheckMessages(
         IEnumerable<MessageCreate>? messages, string field, AssistantOptions options, Dictionary<string, string[]> errors)

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
+using AiPrompts.Api.Input;
 using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Assistants;
 using AiPrompts.Core.Data;
@@ -69,7 +70,7 @@ internal static class ThreadsApi
         }
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ApiProblem.Validation(errors);
         }
         var caller = principal.AiCaller();
         if (body.ThreadId is null)
@@ -112,7 +113,7 @@ internal static class ThreadsApi
         var messages = ThreadInput.CheckMessages(body?.Messages, "messages", options.Value, errors);
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ApiProblem.Validation(errors);
         }
         var thread = await threads.CreateThreadAsync(principal.AiCaller().UserId, body?.Metadata, messages, cancellationToken);
         return TypedResults.Ok(ThreadViews.View(thread));
@@ -135,7 +136,7 @@ internal static class ThreadsApi
         ThreadInput.CheckMetadata(body.Metadata, "metadata", errors);
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ApiProblem.Validation(errors);
         }
         if (body.Metadata is { } metadata)
         {
@@ -170,7 +171,7 @@ internal static class ThreadsApi
         ThreadInput.CheckMetadata(body.Metadata, "metadata", errors);
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ApiProblem.Validation(errors);
         }
         var (message, busy) = await threads.AddMessageAsync(id, role, text, body.Metadata, cancellationToken);
         return busy is not null ? ApiProblem.Of(ThreadBusy.Code, busy.Args) : TypedResults.Ok(ThreadViews.View(message!));
@@ -186,7 +187,7 @@ internal static class ThreadsApi
             return ApiProblem.Of(ErrorCode.NotFound);
         }
         var errors = new Dictionary<string, string[]>();
-        var page = ThreadInput.CheckPage(limit, order, errors);
+        var page = Paging.ReadOpenAI(limit, order, errors);
         Guid afterId = default, beforeId = default, runId = default;
         if (after is not null && !OpenAIIds.TryParse(OpenAIIds.Message, after, out afterId))
         {
@@ -202,7 +203,7 @@ internal static class ThreadsApi
         }
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ApiProblem.Validation(errors);
         }
         var query = db.ThreadMessages.AsNoTracking().Where(m => m.ThreadId == threadId);
         if (run_id is not null)
@@ -222,26 +223,9 @@ internal static class ThreadsApi
         }
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ApiProblem.Validation(errors);
         }
-        if (afterSeq is { } a)
-        {
-            query = page.Ascending ? query.Where(m => m.Seq > a) : query.Where(m => m.Seq < a);
-        }
-        if (beforeSeq is { } b)
-        {
-            query = page.Ascending ? query.Where(m => m.Seq < b) : query.Where(m => m.Seq > b);
-        }
-        // With only "before", the page is the one nearest the cursor: read towards it, then turn it round.
-        var towardsBefore = beforeSeq is not null && afterSeq is null;
-        var ordered = page.Ascending != towardsBefore ? query.OrderBy(m => m.Seq) : query.OrderByDescending(m => m.Seq);
-        var rows = await ordered.Take(page.Limit + 1).ToListAsync(cancellationToken);
-        var more = rows.Count > page.Limit;
-        rows = [.. rows.Take(page.Limit)];
-        if (towardsBefore)
-        {
-            rows.Reverse();
-        }
+        var (rows, more) = await Paging.OpenAIPageAsync(query, m => m.Seq, page, afterSeq, beforeSeq, cancellationToken);
         return TypedResults.Ok(ThreadViews.List(rows.Select(ThreadViews.View).ToList(), more, m => m.Id));
     }
 
@@ -272,7 +256,7 @@ internal static class ThreadsApi
         var additional = ThreadInput.CheckMessages(request.AdditionalMessages, "additional_messages", options.Value, errors);
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ApiProblem.Validation(errors);
         }
         var (view, refusal) = await runs.StartRunAsync(caller, threadId, request, null, cancellationToken, additional);
         if (refusal is not null)
@@ -296,7 +280,7 @@ internal static class ThreadsApi
         var messages = ThreadInput.CheckMessages(body.Thread?.Messages, "thread.messages", options.Value, errors);
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ApiProblem.Validation(errors);
         }
         var thread = await threads.CreateThreadAsync(caller.UserId, body.Thread?.Metadata, messages, cancellationToken);
         var (view, refusal) = await runs.StartRunAsync(caller, thread.Id, request, null, cancellationToken);
@@ -323,7 +307,7 @@ internal static class ThreadsApi
         ThreadInput.CheckMetadata(body.Metadata, "metadata", errors);
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ApiProblem.Validation(errors);
         }
         if (body.Metadata is { } metadata)
         {
@@ -356,10 +340,10 @@ internal static class ThreadsApi
             return ApiProblem.Of(ErrorCode.NotFound);
         }
         var errors = new Dictionary<string, string[]>();
-        var page = ThreadInput.CheckPage(limit, order, errors);
+        var page = Paging.ReadOpenAI(limit, order, errors);
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ApiProblem.Validation(errors);
         }
         var listed = await runs.ListRunsAsync(userId, threadId, page.Limit + 1, page.Ascending, cancellationToken);
         return TypedResults.Ok(ThreadViews.List(listed.Take(page.Limit).Select(r => r.View()).ToList(), listed.Count > page.Limit, r => r.Id));
@@ -386,7 +370,7 @@ internal static class ThreadsApi
             return ApiProblem.Of(ErrorCode.NotFound);
         }
         var errors = new Dictionary<string, string[]>();
-        var page = ThreadInput.CheckPage(limit, order, errors);
+        var page = Paging.ReadOpenAI(limit, order, errors);
         var steps = RunSteps.Of(run, await runs.AnswerOfAsync(runId, cancellationToken));
         int? Cursor(string? id, string field)
         {
@@ -404,7 +388,7 @@ internal static class ThreadsApi
         var beforeIndex = Cursor(before, "before");
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ApiProblem.Validation(errors);
         }
         // A step's place is its index; "after" and "before" follow the order asked for, as for messages.
         IEnumerable<(RunStepObject Step, int Index)> ordered = steps.Select((step, i) => (step, i));
@@ -481,7 +465,7 @@ internal static class ThreadsApi
         }
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ApiProblem.Validation(errors);
         }
         var (view, refusal) = await runs.SubmitToolOutputsAsync(caller, run, outputs, cancellationToken);
         if (refusal is not null)

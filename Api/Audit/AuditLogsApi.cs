@@ -2,6 +2,7 @@ using AiPrompts.Core.ApiKeys;
 using System.Text.Json;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
+using AiPrompts.Api.Input;
 using AiPrompts.Core.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -45,16 +46,7 @@ internal static class AuditLogsApi
         string? cursor = null)
     {
         var errors = new Dictionary<string, string[]>();
-        var size = limit ?? 50;
-        if (size is < 1 or > 200)
-        {
-            errors["limit"] = ["The limit must be between 1 and 200."];
-        }
-        (DateTimeOffset CreatedAt, Guid Id)? after = null;
-        if (cursor is not null && (after = KeysetCursor.Parse(cursor)) is null)
-        {
-            errors["cursor"] = ["The cursor is not one this API returned."];
-        }
+        var page = Paging.Read(limit, cursor, errors);
         if (errors.Count > 0)
         {
             return ApiProblem.Validation(errors);
@@ -84,19 +76,14 @@ internal static class AuditLogsApi
         {
             query = query.Where(a => a.CreatedAt < until);
         }
-        if (after is { } c)
-        {
-            query = query.Where(a => a.CreatedAt < c.CreatedAt || (a.CreatedAt == c.CreatedAt && a.Id.CompareTo(c.Id) < 0));
-        }
-        var page = await (
-            from a in query.OrderByDescending(a => a.CreatedAt).ThenByDescending(a => a.Id).Take(size + 1)
+        var window = await (
+            from a in query.Window(page, a => a.CreatedAt, a => a.Id)
             join u in db.Users.AsNoTracking() on a.ActorUserId equals u.Id into actors
             from u in actors.DefaultIfEmpty()
             select new { a, Email = u == null ? null : u.Email })
             .ToListAsync(cancellationToken);
-        page = [.. page.OrderByDescending(x => x.a.CreatedAt).ThenByDescending(x => x.a.Id)];
-        var next = page.Count > size ? KeysetCursor.Of(page[size - 1].a.CreatedAt, page[size - 1].a.Id) : null;
-        return TypedResults.Ok(new PageEnvelope<AuditLogResponse>([.. page.Take(size).Select(x => new AuditLogResponse(
+        var (rows, next) = Paging.Cut([.. window.OrderByDescending(x => x.a.CreatedAt).ThenByDescending(x => x.a.Id)], page, x => (x.a.CreatedAt, x.a.Id));
+        return TypedResults.Ok(new PageEnvelope<AuditLogResponse>([.. rows.Select(x => new AuditLogResponse(
             x.a.Id, x.a.ActorUserId, x.Email, x.a.Action, x.a.EntityType, x.a.EntityId, Json(x.a.Before), Json(x.a.After), x.a.TraceId, x.a.CreatedAt))], next));
     }
 

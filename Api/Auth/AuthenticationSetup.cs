@@ -31,7 +31,10 @@ internal static partial class AuthenticationSetup
         services.AddSingleton<TokenIssuer>();
         services.AddScoped<UserPrincipalFactory>();
         services.AddSingleton<LoginThrottle>();
-        services.AddOptions<LoginThrottleOptions>().BindConfiguration(LoginThrottleOptions.Section);
+        services.AddOptions<LoginThrottleOptions>().BindConfiguration(LoginThrottleOptions.Section)
+            .Validate(o => o.PermitLimit >= 1 && o.PermitLimitPerAddress >= 1 && o.AccountSoftLimit >= 1 && o.AccountBackoff >= TimeSpan.Zero && o.Window >= TimeSpan.FromSeconds(1),
+                $"{LoginThrottleOptions.Section}: the limits are at least 1, AccountBackoff zero or more, Window at least a second.")
+            .ValidateOnStart();
 
         services.AddAuthentication(AuthSchemes.Bearer)
             .AddPolicyScheme(AuthSchemes.Bearer, "Bearer token: JWT or API key", o =>

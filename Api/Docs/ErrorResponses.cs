@@ -107,7 +107,7 @@ internal static class ErrorResponses
     {
         var description = context.Description;
         var metadata = description.ActionDescriptor.EndpointMetadata;
-        var statuses = new SortedSet<int> { 400, 414, 415, 431 };
+        var statuses = new SortedSet<int> { 400, 414, 415, 431, 503 }; // 503: any request may find the database unreachable
         if (!metadata.OfType<IAllowAnonymous>().Any())
         {
             statuses.UnionWith([401, 403, 429]); // 429: the rate limits count every signed-in request; budgets refuse new model work
@@ -123,7 +123,7 @@ internal static class ErrorResponses
         statuses.UnionWith(metadata.OfType<IProducesResponseTypeMetadata>().Select(p => p.StatusCode).Where(s => s >= 400));
 
         operation.Responses ??= [];
-        var openAI = Assistants.OpenAIErrorWriter.Covers("/" + description.RelativePath);
+        var openAI = Errors.OpenAIErrorWriter.Covers("/" + description.RelativePath);
         var problem = new OpenApiSchemaReference(openAI ? OpenAISchemaName : SchemaName, context.Document);
         var mediaType = openAI ? "application/json" : "application/problem+json";
         foreach (var status in statuses)

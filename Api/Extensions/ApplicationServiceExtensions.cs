@@ -37,14 +37,24 @@ internal static class ApplicationServiceExtensions
         services.AddScoped<PromptRequestReader>();
         services.AddScoped<PromptRequestFactory>();
         services.AddScoped<RunStore>();
-        services.AddOptions<AssistantOptions>().BindConfiguration(AssistantOptions.Section);
-        services.AddOptions<TemplateOptions>().BindConfiguration(TemplateOptions.Section);
+        services.AddOptions<AssistantOptions>().BindConfiguration(AssistantOptions.Section)
+            .Validate(o => o.ChatWait >= TimeSpan.Zero && o.MaxMessageLength >= 1 && o.MaxAttempts >= 1 && !string.IsNullOrWhiteSpace(o.DefaultInstructions),
+                "Assistants:ChatWait is zero or more, MaxMessageLength and MaxAttempts at least 1, DefaultInstructions not empty.")
+            .Validate(o => o.DefaultAssistantId is null || Core.Assistants.OpenAIIds.TryParse(Core.Assistants.OpenAIIds.Assistant, o.DefaultAssistantId, out _),
+                "Assistants:DefaultAssistantId (ASSISTANT_ID) is an assistant id, asst_….")
+            .ValidateOnStart();
+        services.AddOptions<TemplateOptions>().BindConfiguration(TemplateOptions.Section)
+            .Validate(o => o.MaxTemplateLength >= 1 && o.LocalCacheMaxAge > TimeSpan.Zero && o.RedisTtl > TimeSpan.Zero && o.SandboxWait >= TimeSpan.Zero,
+                "Templates:MaxTemplateLength is at least 1, LocalCacheMaxAge and RedisTtl positive, SandboxWait zero or more.")
+            .ValidateOnStart();
         services.AddSingleton<ActiveTemplateCache>();
         services.AddSingleton<CacheInvalidation>();
         services.AddHostedService(sp => sp.GetRequiredService<CacheInvalidation>());
         services.AddSingleton<UserCache>();
         services.AddSingleton<MediaLinks>();
-        services.AddOptions<Studio.StudioOptions>().BindConfiguration(Studio.StudioOptions.Section);
+        services.AddOptions<Studio.StudioOptions>().BindConfiguration(Studio.StudioOptions.Section)
+            .Validate(o => o.Wait >= TimeSpan.Zero && o.MaxAttempts >= 1 && o.MaxPromptLength >= 1, "Studio:Wait is zero or more, MaxAttempts and MaxPromptLength at least 1.")
+            .ValidateOnStart();
         services.AddHttpContextAccessor();
         services.AddOptions<Auth.RequestRateLimitOptions>().BindConfiguration(Auth.RequestRateLimitOptions.Section)
             .Validate(o => o.UserPermitLimit >= 0 && o.ApiKeyPermitLimit >= 0 && o.UserTokenLimit >= 0 && o.ApiKeyTokenLimit >= 0
@@ -55,7 +65,10 @@ internal static class ApplicationServiceExtensions
         services.AddScoped<Jobs.JobSubmission>();
         services.AddScoped<Studio.MessageViews>();
 
-        services.AddOptions<RequestLimitsOptions>().BindConfiguration(RequestLimitsOptions.Section);
+        services.AddOptions<RequestLimitsOptions>().BindConfiguration(RequestLimitsOptions.Section)
+            .Validate(o => o.MaxRequestBodyBytes >= 1024 && o.MaxUrlLength >= 256 && o.MaxHeaderBytes >= 1024,
+                "RequestLimits:MaxRequestBodyBytes and MaxHeaderBytes are at least 1024, MaxUrlLength at least 256.")
+            .ValidateOnStart();
         services.AddServerLimits(builder.Configuration);
 
         var origins = builder.Configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [];

@@ -50,7 +50,7 @@ internal static class MediaApi
     {
         if (file is null)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["file"] = ["A multipart/form-data field 'file' with the image is required."] });
+            return ApiProblem.Validation(new Dictionary<string, string[]> { ["file"] = ["A multipart/form-data field 'file' with the image is required."] });
         }
         byte[] bytes;
         await using (var stream = file.OpenReadStream())
@@ -70,7 +70,7 @@ internal static class MediaApi
 
     internal static async Task<Results<Ok<MediaFileView>, ProblemHttpResult>> GetAsync(
         string file_id, ClaimsPrincipal principal, IMediaStore store, MediaLinks links, TimeProvider time, CancellationToken cancellationToken) =>
-        Guid.TryParse(file_id, out var id) && await store.FindAsync(id, time.GetUtcNow(), cancellationToken) is { } file && file.OwnerUserId == principal.UserId()
+        Guid.TryParse(file_id, out var id) && await store.FindAsync(id, time.GetUtcNow(), cancellationToken) is { } file && principal.CanRead(file.OwnerUserId, Visibility.Private)
             ? TypedResults.Ok(View(file, links))
             : ApiProblem.Of(ErrorCode.NotFound);
 

@@ -120,17 +120,8 @@ internal static class AiPromptsApi
     internal static async Task<Results<Ok<IReadOnlyList<AiPromptSummary>>, ValidationProblem>> ListAsync(
         HttpContext http, ClaimsPrincipal principal, AppDbContext db, CancellationToken cancellationToken, int? limit = null, string? cursor = null)
     {
-        var size = limit ?? 50;
         var errors = new Dictionary<string, string[]>();
-        if (size is < 1 or > 100)
-        {
-            errors["limit"] = ["The limit must be between 1 and 100."];
-        }
-        var after = cursor is null ? null : KeysetCursor.Parse(cursor);
-        if (cursor is not null && after is null)
-        {
-            errors["cursor"] = ["The cursor is not one this API returned."];
-        }
+        var page = Paging.Read(limit, cursor, errors);
         if (errors.Count > 0)
         {
             return ApiProblem.Validation(errors);
@@ -141,17 +132,12 @@ internal static class AiPromptsApi
             join j in db.Jobs.AsNoTracking() on r.JobId equals j.Id
             where r.UserId == userId && !r.Sandbox
             select new { r, j };
-        if (after is { } a)
+        var (rows, next) = Paging.Cut(await query.Window(page, x => x.r.CreatedAt, x => x.r.Id).ToListAsync(cancellationToken), page, x => (x.r.CreatedAt, x.r.Id));
+        if (next is not null)
         {
-            query = query.Where(x => x.r.CreatedAt < a.CreatedAt || (x.r.CreatedAt == a.CreatedAt && x.r.Id.CompareTo(a.Id) < 0));
+            http.Response.Headers.Link = $"</ai/prompts/?limit={page.Limit}&cursor={next}>; rel=\"next\"";
         }
-        var page = await query.OrderByDescending(x => x.r.CreatedAt).ThenByDescending(x => x.r.Id).Take(size + 1).ToListAsync(cancellationToken);
-        if (page.Count > size)
-        {
-            var last = page[size - 1].r;
-            http.Response.Headers.Link = $"</ai/prompts/?limit={size}&cursor={KeysetCursor.Of(last.CreatedAt, last.Id)}>; rel=\"next\"";
-        }
-        IReadOnlyList<AiPromptSummary> list = [.. page.Take(size).Select(x => new AiPromptSummary(
+        IReadOnlyList<AiPromptSummary> list = [.. rows.Select(x => new AiPromptSummary(
             x.r.Id, x.r.UserId, x.r.ModelId, x.r.ProviderId, x.r.PromptType, x.r.PromptText, PromptRequestStatus.FromJob(x.j.Status), x.r.CreatedAt))];
         return TypedResults.Ok(list);
     }

@@ -28,7 +28,7 @@ internal sealed class PromptRequestReader(AppDbContext db, RetainedTexts retaine
             from resp in db.PromptResponses.AsNoTracking().Where(x => x.PromptRequestId == r.Id).DefaultIfEmpty()
             where r.Id == id
             select new { r, j, resp }).FirstOrDefaultAsync(cancellationToken);
-        if (row is null || (row.r.UserId != caller.UserId() && !caller.IsSuperAdmin()))
+        if (row is null || !caller.CanRead(row.r.UserId, Visibility.Overseen))
         {
             return null;
         }

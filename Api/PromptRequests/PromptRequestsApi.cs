@@ -187,30 +187,17 @@ internal static partial class PromptRequestsApi
         string? cursor = null)
     {
         var errors = new Dictionary<string, string[]>();
-        var size = limit ?? 20;
-        if (size is < 1 or > 100)
-        {
-            errors["limit"] = ["The limit must be between 1 and 100."];
-        }
+        var page = Paging.Read(limit, cursor, errors);
         string[] statuses = status is null ? [] : status.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (statuses.Except(PromptRequestStatus.All).ToArray() is { Length: > 0 } unknown)
         {
             errors["status"] = [$"Unknown status: {string.Join(", ", unknown)}. Known: {string.Join(", ", PromptRequestStatus.All)}."];
         }
-        (DateTimeOffset CreatedAt, Guid Id)? after = null;
-        if (cursor is not null)
-        {
-            after = KeysetCursor.Parse(cursor);
-            if (after is null)
-            {
-                errors["cursor"] = ["The cursor is not one this API returned."];
-            }
-        }
         if (errors.Count > 0)
         {
             return ApiProblem.Validation(errors);
         }
-        if (userId is not null && !principal.IsSuperAdmin())
+        if (!principal.MayList(userId, Visibility.Overseen))
         {
             return ApiProblem.Of(ErrorCode.Forbidden, detail: "Only a super admin can list other users' requests.");
         }
@@ -219,7 +206,7 @@ internal static partial class PromptRequestsApi
             from r in db.PromptRequests.AsNoTracking()
             join j in db.Jobs.AsNoTracking() on r.JobId equals j.Id
             select new { r, j };
-        var owner = principal.IsSuperAdmin() ? userId : principal.UserId();
+        var owner = principal.ListedOwner(userId, Visibility.Overseen);
         if (owner is { } ownerId)
         {
             query = query.Where(x => x.r.UserId == ownerId);
@@ -249,13 +236,8 @@ internal static partial class PromptRequestsApi
         {
             query = query.Where(x => x.r.CreatedAt < until);
         }
-        if (after is { } a)
-        {
-            query = query.Where(x => x.r.CreatedAt < a.CreatedAt || (x.r.CreatedAt == a.CreatedAt && x.r.Id.CompareTo(a.Id) < 0));
-        }
-        var page = await query.OrderByDescending(x => x.r.CreatedAt).ThenByDescending(x => x.r.Id).Take(size + 1).ToListAsync(cancellationToken);
-        var next = page.Count > size ? KeysetCursor.Of(page[size - 1].r.CreatedAt, page[size - 1].r.Id) : null;
-        return TypedResults.Ok(new PageEnvelope<PromptRequestSummary>([.. page.Take(size).Select(x => PromptRequestReader.Summary(x.r, x.j))], next));
+        var (rows, next) = Paging.Cut(await query.Window(page, x => x.r.CreatedAt, x => x.r.Id).ToListAsync(cancellationToken), page, x => (x.r.CreatedAt, x.r.Id));
+        return TypedResults.Ok(new PageEnvelope<PromptRequestSummary>([.. rows.Select(x => PromptRequestReader.Summary(x.r, x.j))], next));
     }
 
     internal static async Task<Results<Ok<DataEnvelope<PromptRequestDetail>>, ProblemHttpResult>> GetAsync(

@@ -121,7 +121,7 @@ internal static class ConversationsApi
         var (width, height) = StudioRequests.CheckSize(body.Size, errors);
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ApiProblem.Validation(errors);
         }
         // The first step's model is decided now, so that a missing model or key is this call's clear refusal.
         var caller = principal.AiCaller();

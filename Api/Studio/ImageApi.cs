@@ -55,7 +55,7 @@ internal static class ImageApi
         var (width, height) = StudioRequests.CheckSize(body.Size, errors);
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ApiProblem.Validation(errors);
         }
         var caller = principal.AiCaller();
         var (decision, refused) = await StudioRequests.DecideAsync(access, caller, Sections.Image, body.Provider, body.Model, cancellationToken);

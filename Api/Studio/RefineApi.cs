@@ -47,7 +47,7 @@ internal static class RefineApi
         StudioRequests.CheckRefinement(body.Prompt, body.Style, body.Lang, body.Topic, body.ImageUrl, "prompt", options.Value, errors);
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ApiProblem.Validation(errors);
         }
         var caller = principal.AiCaller();
         var (decision, refused) = await StudioRequests.DecideAsync(access, caller, Sections.Content, body.Provider, body.Model, cancellationToken);

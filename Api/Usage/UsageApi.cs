@@ -4,6 +4,7 @@ using System.Security.Claims;
 using System.Text;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
+using AiPrompts.Api.Input;
 using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
@@ -146,16 +147,7 @@ internal static class UsageApi
         Guid? apiKeyId = null, string? purpose = null)
     {
         var errors = new Dictionary<string, string[]>();
-        var size = limit ?? 50;
-        if (size is < 1 or > 500)
-        {
-            errors["limit"] = ["The limit must be between 1 and 500."];
-        }
-        (DateTimeOffset CreatedAt, Guid Id)? after = null;
-        if (cursor is not null && (after = KeysetCursor.Parse(cursor)) is null)
-        {
-            errors["cursor"] = ["The cursor is not one this API returned."];
-        }
+        var page = Paging.Read(limit, cursor, errors);
         var filter = Check(principal, time, errors, from, to, userId, provider, model, section, keySource, status, subjectType, out var refusal);
         if (errors.Count > 0)
         {
@@ -185,13 +177,8 @@ internal static class UsageApi
         {
             query = query.Where(u => u.Purpose != null && purposes.Contains(u.Purpose));
         }
-        if (after is { } a)
-        {
-            query = query.Where(u => u.CreatedAt < a.CreatedAt || (u.CreatedAt == a.CreatedAt && u.Id.CompareTo(a.Id) < 0));
-        }
-        var page = await query.OrderByDescending(u => u.CreatedAt).ThenByDescending(u => u.Id).Take(size + 1).ToListAsync(cancellationToken);
-        var next = page.Count > size ? KeysetCursor.Of(page[size - 1].CreatedAt, page[size - 1].Id) : null;
-        return TypedResults.Ok(new PageEnvelope<UsageRow>([.. page.Take(size).Select(u => new UsageRow(u.Id, u.CreatedAt, u.UserId, u.SubjectType, u.SubjectId, u.JobId, u.Attempt,
+        var (rows, next) = Paging.Cut(await query.Window(page, u => u.CreatedAt, u => u.Id).ToListAsync(cancellationToken), page, u => (u.CreatedAt, u.Id));
+        return TypedResults.Ok(new PageEnvelope<UsageRow>([.. rows.Select(u => new UsageRow(u.Id, u.CreatedAt, u.UserId, u.SubjectType, u.SubjectId, u.JobId, u.Attempt,
             u.Section, u.ProviderId, u.ModelId, u.KeySource, u.InputTokens, u.OutputTokens, u.Cost, u.VendorCost, u.DurationMs, u.Status, u.ErrorCode,
             u.ApiKeyId, u.Purpose, u.CachedInputTokens, u.ReasoningTokens))], next));
     }
@@ -224,11 +211,11 @@ internal static class UsageApi
         {
             errors["status"] = [$"Unknown status: {string.Join(", ", unknown)}. Known: succeeded, failed, cancelled, interrupted."];
         }
-        if (userId is { } other && !principal.IsSuperAdmin() && other != principal.UserId())
+        if (!principal.MayList(userId, Visibility.Overseen))
         {
             refusal = ApiProblem.Of(ErrorCode.Forbidden, detail: "Only a super admin can read other users' usage.");
         }
-        var owner = principal.IsSuperAdmin() ? userId : principal.UserId();
+        var owner = principal.ListedOwner(userId, Visibility.Overseen);
         return new Filter(since, until, owner, Split(provider), Split(model), Split(section), Split(keySource), Split(status), Split(subjectType));
     }
 

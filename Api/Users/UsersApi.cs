@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
+using AiPrompts.Api.Input;
 using AiPrompts.Core.Audit;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
@@ -32,20 +33,22 @@ internal static class UsersApi
     internal static async Task<Results<Ok<PageEnvelope<UserResponse>>, ValidationProblem>> ListAsync(
         AppDbContext db, CancellationToken cancellationToken, int? limit = null, Guid? cursor = null, string? role = null, bool? disabled = null)
     {
-        var size = limit ?? 50;
-        if (size is < 1 or > 200)
+        var errors = new Dictionary<string, string[]>();
+        var size = Paging.Limit(limit, errors);
+        if (errors.Count > 0)
         {
-            return ApiProblem.Validation(new Dictionary<string, string[]> { ["limit"] = ["The limit must be between 1 and 200."] });
+            return ApiProblem.Validation(errors);
         }
         if (role is not null && !Roles.IsKnown(role))
         {
             return ApiProblem.Validation(new Dictionary<string, string[]> { ["role"] = [$"The role must be one of: {string.Join(", ", Roles.All)}."] });
         }
         var query = db.Users.AsNoTracking();
-        if (cursor is { } after)
-        {
-            query = query.Where(u => u.Id.CompareTo(after) < 0);
-        }
+        // The cursor is the last user of the previous page, by id: its place in the list is its (created_at, id).
+        (DateTimeOffset, Guid)? after = cursor is { } last
+            ? await db.Users.AsNoTracking().Where(u => u.Id == last).Select(u => (DateTimeOffset?)u.CreatedAt).FirstOrDefaultAsync(cancellationToken) is { } at ? (at, last) : (DateTimeOffset.MinValue, last)
+            : null;
+        var page = new PageRequest(size, after);
         if (role is not null)
         {
             query = query.Where(u => u.Role == role);
@@ -54,9 +57,9 @@ internal static class UsersApi
         {
             query = query.Where(u => u.IsDisabled == isDisabled);
         }
-        var page = await query.OrderByDescending(u => u.Id).Take(size + 1).ToListAsync(cancellationToken);
-        var next = page.Count > size ? page[size - 1].Id.ToString() : null;
-        return TypedResults.Ok(new PageEnvelope<UserResponse>([.. page.Take(size).Select(u => u.AsUserResponse())], next));
+        var window = await query.Window(page, u => u.CreatedAt, u => u.Id).ToListAsync(cancellationToken);
+        var rows = window.Count > size ? window[..size] : window;
+        return TypedResults.Ok(new PageEnvelope<UserResponse>([.. rows.Select(u => u.AsUserResponse())], window.Count > size ? rows[^1].Id.ToString() : null));
     }
 
     internal static async Task<Results<Created<DataEnvelope<UserResponse>>, ValidationProblem, ProblemHttpResult>> CreateAsync(

@@ -21,34 +21,21 @@ namespace AiPrompts.Core.Assistants;
 /// </summary>
 public sealed class AssistantRunHandler(
     NpgsqlDataSource dataSource, IServiceScopeFactory scopes, VendorClientFactory vendors, JobEvents events,
-    IOptions<PromptRequestOptions> options, TimeProvider time) : IJobHandler
+    IOptions<PromptRequestOptions> options, TimeProvider time) : VendorJobHandler<AssistantRunHandler.LoadedRun>(scopes, time)
 {
     public const string JobKind = "assistant_run";
 
     /// <summary>The answer's room when the run sets no max_completion_tokens.</summary>
     private const int DefaultCompletionBudget = 4096;
 
-    public string Kind => JobKind;
+    public override string Kind => JobKind;
 
-    public async Task<JobOutcome> RunAsync(JobContext context, CancellationToken cancellationToken)
+    protected override string SectionOf(LoadedRun request) => Sections.Chat;
+
+    protected override async Task<JobOutcome> CallAsync(JobContext context, LoadedRun run, VendorAttempt attempt, CancellationToken cancellationToken)
     {
-        var run = await LoadAsync(context.Job.SubjectId, cancellationToken);
-        if (run is null)
-        {
-            return JobOutcome.Fail(JobError.Of(ErrorCode.NotFound, "The run or its thread no longer exists."));
-        }
-        if (run.UserDisabled)
-        {
-            return JobOutcome.Fail(JobError.Of(ErrorCode.Forbidden, "The owner of the thread is disabled."));
-        }
-
-        var (resolved, decision, refusal) = await VendorJobs.TargetAsync(scopes, new AiCaller(run.UserId, run.Role), Capabilities.Chat, run.ProviderId, run.ModelId, cancellationToken);
-        if (refusal is not null)
-        {
-            return refusal;
-        }
-        var target = resolved!;
-        var contextSize = decision.Model?.ContextSize;
+        var target = attempt.Target;
+        var contextSize = attempt.Decision.Model?.ContextSize;
 
         var instructions = string.Join("\n\n", new[] { run.Instructions, run.AdditionalInstructions }.Where(i => !string.IsNullOrWhiteSpace(i)));
         var budget = (contextSize ?? 32_768) - (run.MaxCompletionTokens ?? DefaultCompletionBudget) - LocalChatClient.EstimateTokens(instructions);
@@ -70,13 +57,10 @@ public sealed class AssistantRunHandler(
         List<FunctionCallContent> calls = [];
 
         var text = new StringBuilder();
-        var stream = new JobTextPublisher(events, context, options.Value.DeltaInterval, time);
-        MeteredUsage? usage = null;
+        var stream = new JobTextPublisher(events, context, options.Value.DeltaInterval, Time);
         ChatFinishReason? finish = null;
-        var started = time.GetTimestamp();
-        try
+        using (var client = vendors.CreateChatClient(target))
         {
-            using var client = vendors.CreateChatClient(target);
             await foreach (var update in client.GetStreamingResponseAsync(history, chatOptions, cancellationToken))
             {
                 if (update.Text is { Length: > 0 } piece)
@@ -86,20 +70,13 @@ public sealed class AssistantRunHandler(
                 }
                 calls.AddRange(update.Contents.OfType<FunctionCallContent>());
                 finish ??= update.FinishReason;
-                usage = MeteredUsage.From(update.AdditionalProperties) ?? usage;
+                attempt.Metered = MeteredUsage.From(update.AdditionalProperties) ?? attempt.Metered;
             }
             await stream.FlushAsync(cancellationToken);
         }
-        catch (VendorException ex)
-        {
-            return VendorJobs.Failed(ex, () => Usage(context, run, target, null, started, UsageStatus.Failed, ex.Code.Code));
-        }
-        catch (OperationCanceledException) when (context.StopReason is StopReason.Cancelled or StopReason.ShuttingDown)
-        {
-            return VendorJobs.Stopped(context, status => Usage(context, run, target, usage, started, status, null));
-        }
 
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
+        var usage = attempt.Metered;
         if (calls.Count > 0)
         {
             // The model wants the caller's tools: the run waits for their outputs (submit_tool_outputs) until it expires.
@@ -109,7 +86,7 @@ public sealed class AssistantRunHandler(
                 WHERE id = $1
                 """, context.Job.SubjectId, ToolRounds.RequiredAction(calls), now + ToolRounds.OutputsWindow, usage?.InputTokens ?? 0L, usage?.OutputTokens ?? 0L);
             waiting.Parameters[1].NpgsqlDbType = NpgsqlDbType.Text;
-            return JobOutcome.Succeed(waiting, Usage(context, run, target, usage, started, UsageStatus.Succeeded, null));
+            return JobOutcome.Succeed(waiting, attempt.Usage(UsageStatus.Succeeded));
         }
         // The run's one answer: its message has the run's id, so a stream names it before it is written.
         var message = JobStore.Command("""
@@ -122,10 +99,8 @@ public sealed class AssistantRunHandler(
             WHERE id = $1
             """, context.Job.SubjectId, finish == ChatFinishReason.Length ? RunStatus.Incomplete : RunStatus.Completed, now,
             usage?.InputTokens ?? 0L, usage?.OutputTokens ?? 0L);
-        return JobOutcome.Succeed(message, completed, Usage(context, run, target, usage, started, UsageStatus.Succeeded, null));
+        return JobOutcome.Succeed(message, completed, attempt.Usage(UsageStatus.Succeeded));
     }
-
-    public IEnumerable<NpgsqlBatchCommand> FinalWrites(JobContext context) => [];
 
     /// <summary>
     /// The thread's most recent messages (at most <paramref name="lastMessages"/>, OpenAI's last_messages) whose
@@ -153,10 +128,7 @@ public sealed class AssistantRunHandler(
         return newestFirst;
     }
 
-    private NpgsqlBatchCommand Usage(JobContext context, LoadedRun run, VendorTarget target, MeteredUsage? usage, long started, string status, string? errorCode) =>
-        UsageWrites.ForAttempt(context, Sections.Chat, run.UserId, target, usage, time.GetElapsedTime(started), status, errorCode, time.GetUtcNow());
-
-    private async Task<LoadedRun?> LoadAsync(Guid id, CancellationToken cancellationToken)
+    protected override async Task<LoadedRun?> LoadAsync(Guid subjectId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             SELECT r.thread_id, r.user_id, u.role, u.is_disabled, r.assistant_id, r.provider_id, r.model_id,
@@ -164,7 +136,7 @@ public sealed class AssistantRunHandler(
             FROM assistant_runs r JOIN users u ON u.id = r.user_id
             WHERE r.id = $1
             """);
-        command.Parameters.Add(new() { Value = id, NpgsqlDbType = NpgsqlDbType.Uuid });
+        command.Parameters.Add(new() { Value = subjectId, NpgsqlDbType = NpgsqlDbType.Uuid });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
@@ -177,7 +149,7 @@ public sealed class AssistantRunHandler(
             reader.IsDBNull(14) ? null : reader.GetInt32(14), reader.IsDBNull(15) ? null : reader.GetInt32(15));
     }
 
-    private sealed record LoadedRun(Guid ThreadId, Guid UserId, string Role, bool UserDisabled, Guid AssistantId, string ProviderId, string ModelId,
+    public sealed record LoadedRun(Guid ThreadId, Guid UserId, string Role, bool UserDisabled, Guid AssistantId, string ProviderId, string ModelId,
         string? Instructions, string? AdditionalInstructions, float? Temperature, float? TopP, int? MaxCompletionTokens, string Tools, string? ToolRounds,
-        int? MaxPromptTokens, int? LastMessages);
+        int? MaxPromptTokens, int? LastMessages) : IVendorJobRequest;
 }

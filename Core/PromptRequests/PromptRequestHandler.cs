@@ -29,49 +29,33 @@ public sealed partial class PromptRequestHandler(
     RetainedTexts retained,
     IOptions<PromptRequestOptions> options,
     TimeProvider time,
-    ILogger<PromptRequestHandler> logger) : IJobHandler
+    ILogger<PromptRequestHandler> logger) : VendorJobHandler<PromptRequestHandler.LoadedRequest>(scopes, time)
 {
     public const string JobKind = "prompt_request";
 
-    public string Kind => JobKind;
+    public override string Kind => JobKind;
 
-    public async Task<JobOutcome> RunAsync(JobContext context, CancellationToken cancellationToken)
+    protected override string SectionOf(LoadedRequest request) => request.Section;
+
+    protected override string? PurposeOf(LoadedRequest request) => request.Purpose;
+
+    protected override async Task<JobOutcome> CallAsync(JobContext context, LoadedRequest request, VendorAttempt attempt, CancellationToken cancellationToken)
     {
-        var request = await LoadAsync(context.Job.SubjectId, cancellationToken);
-        if (request is null)
-        {
-            return JobOutcome.Fail(JobError.Of(ErrorCode.NotFound, "The prompt request no longer exists."));
-        }
-        if (request.UserDisabled)
-        {
-            return JobOutcome.Fail(JobError.Of(ErrorCode.Forbidden, "The user who sent the request is disabled."));
-        }
         if (request.PromptText is null)
         {
             return JobOutcome.Fail(JobError.Of(ErrorCode.InternalError, "The prompt text is gone."));
         }
-
-        var (resolved, _, refusal) = await VendorJobs.TargetAsync(scopes, new AiCaller(request.UserId, request.Role), Sections.CapabilityOf(request.Section),
-            request.ProviderId, request.ModelId, cancellationToken);
-        if (refusal is not null)
-        {
-            return refusal;
-        }
-        var target = resolved!;
-
+        var target = attempt.Target;
         // A prompt rendered from a template is complete as it is; the built-in types add their instructions.
         var instructions = request.TemplateVersion is null ? promptTypes.Find(request.PromptType)?.Instructions : null;
         List<ChatMessage> messages = instructions is null
             ? [new(ChatRole.User, request.PromptText)]
             : [new(ChatRole.System, instructions), new(ChatRole.User, request.PromptText)];
         var text = new StringBuilder();
-        var stream = new JobTextPublisher(events, context, options.Value.DeltaInterval, time);
-        MeteredUsage? usage = null;
+        var stream = new JobTextPublisher(events, context, options.Value.DeltaInterval, Time);
         ChatFinishReason? finish = null;
-        var started = time.GetTimestamp();
-        try
+        using (var client = vendors.CreateChatClient(target))
         {
-            using var client = vendors.CreateChatClient(target);
             var chatOptions = new ChatOptions { ModelId = target.ModelId };
             if (request is { Sandbox: true, OutputSchema: { } schema })
             {
@@ -86,17 +70,9 @@ public sealed partial class PromptRequestHandler(
                     await stream.AddAsync(piece, cancellationToken);
                 }
                 finish ??= update.FinishReason;
-                usage = MeteredUsage.From(update.AdditionalProperties) ?? usage;
+                attempt.Metered = MeteredUsage.From(update.AdditionalProperties) ?? attempt.Metered;
             }
             await stream.FlushAsync(cancellationToken);
-        }
-        catch (VendorException ex)
-        {
-            return VendorJobs.Failed(ex, () => Usage(context, request, target, null, started, UsageStatus.Failed, ex.Code.Code));
-        }
-        catch (OperationCanceledException) when (context.StopReason is StopReason.Cancelled or StopReason.ShuttingDown)
-        {
-            return VendorJobs.Stopped(context, status => Usage(context, request, target, usage, started, status, null));
         }
 
         var responseText = text.ToString();
@@ -104,17 +80,18 @@ public sealed partial class PromptRequestHandler(
         {
             await RetainAsync(context.Job.SubjectId, request.PromptText, responseText);
         }
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
+        var usage = attempt.Metered;
         var response = JobStore.Command("""
             INSERT INTO prompt_responses (id, prompt_request_id, response_text, finish_reason, input_tokens, output_tokens, cost, duration_ms, attempt, created_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             """,
             Guid.CreateVersion7(now), context.Job.SubjectId, request.Store ? responseText : null, finish?.Value,
-            usage?.InputTokens ?? 0L, usage?.OutputTokens ?? 0L, usage?.Cost, Milliseconds(usage?.Duration ?? time.GetElapsedTime(started)), context.Attempt, now);
+            usage?.InputTokens ?? 0L, usage?.OutputTokens ?? 0L, usage?.Cost, Milliseconds(usage?.Duration ?? attempt.Elapsed), context.Attempt, now);
         response.Parameters[2].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text;
         response.Parameters[3].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text;
         response.Parameters[6].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Numeric;
-        var succeeded = Usage(context, request, target, usage, started, UsageStatus.Succeeded, null);
+        var succeeded = attempt.Usage(UsageStatus.Succeeded);
         return request is { Sandbox: true, TemplateVersion: { } version }
             && SandboxOutput.Judge(responseText, request.OutputSchema) is { Valid: true, Json: { } result }
             ? JobOutcome.Succeed(response, succeeded, StoreTestResult(request.PromptType, version, result, now))
@@ -132,7 +109,7 @@ public sealed partial class PromptRequestHandler(
     }
 
     /// <summary>When the job ends, however it ends, the text of a request that is not stored leaves Postgres.</summary>
-    public IEnumerable<NpgsqlBatchCommand> FinalWrites(JobContext context)
+    public override IEnumerable<NpgsqlBatchCommand> FinalWrites(JobContext context)
     {
         yield return ForgetText(context.Job.SubjectId);
     }
@@ -153,12 +130,9 @@ public sealed partial class PromptRequestHandler(
         }
     }
 
-    private NpgsqlBatchCommand Usage(JobContext context, LoadedRequest request, VendorTarget target, MeteredUsage? usage, long started, string status, string? errorCode) =>
-        UsageWrites.ForAttempt(context, request.Section, request.UserId, target, usage, time.GetElapsedTime(started), status, errorCode, time.GetUtcNow(), request.Purpose);
-
     private static int Milliseconds(TimeSpan duration) => (int)Math.Min(int.MaxValue, Math.Round(duration.TotalMilliseconds));
 
-    private async Task<LoadedRequest?> LoadAsync(Guid id, CancellationToken cancellationToken)
+    protected override async Task<LoadedRequest?> LoadAsync(Guid subjectId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             SELECT r.user_id, u.role, u.is_disabled, r.prompt_type, r.section, r.provider_id, r.model_id, r.prompt_text, r.store,
@@ -167,7 +141,7 @@ public sealed partial class PromptRequestHandler(
             LEFT JOIN prompt_templates t ON r.sandbox AND t.prompt_type = r.prompt_type
             WHERE r.id = $1
             """);
-        command.Parameters.Add(new() { Value = id });
+        command.Parameters.Add(new() { Value = subjectId });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
@@ -180,9 +154,9 @@ public sealed partial class PromptRequestHandler(
             reader.IsDBNull(12) ? null : reader.GetString(12));
     }
 
-    private sealed record LoadedRequest(
+    public sealed record LoadedRequest(
         Guid UserId, string Role, bool UserDisabled, string PromptType, string Section, string ProviderId, string ModelId, string? PromptText, bool Store,
-        int? TemplateVersion, bool Sandbox, string? OutputSchema, string? Purpose);
+        int? TemplateVersion, bool Sandbox, string? OutputSchema, string? Purpose) : IVendorJobRequest;
 
     [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "The answer of prompt request {RequestId} (store: false) could not be kept in Redis: {Reason}")]
     private static partial void LogNotRetained(ILogger logger, Guid requestId, string reason);

@@ -16,70 +16,50 @@ namespace AiPrompts.Core.Studio;
 /// with the user message's DONE and the usage row in the job's fenced completion.
 /// </summary>
 public sealed class ChatReplyHandler(
-    NpgsqlDataSource dataSource, IServiceScopeFactory scopes, VendorClientFactory vendors, JobEvents events, JobScheduler scheduler, TimeProvider time) : IJobHandler
+    NpgsqlDataSource dataSource, IServiceScopeFactory scopes, VendorClientFactory vendors, JobEvents events, JobScheduler scheduler, TimeProvider time)
+    : VendorJobHandler<ChatReplyHandler.Loaded>(scopes, time)
 {
     public const string JobKind = "chat_reply";
 
     /// <summary>How many earlier messages go with the question.</summary>
     private const int Context = 20;
 
-    public string Kind => JobKind;
+    public override string Kind => JobKind;
 
-    public async Task<JobOutcome> RunAsync(JobContext context, CancellationToken cancellationToken)
+    protected override string SectionOf(Loaded request) => Sections.Chat;
+
+    protected override async Task<JobOutcome> CallAsync(JobContext context, Loaded request, VendorAttempt attempt, CancellationToken cancellationToken)
     {
-        var request = await LoadAsync(context.Job.SubjectId, cancellationToken);
-        if (request?.MessageId is not { } messageId)
+        if (request.MessageId is not { } messageId)
         {
             return JobOutcome.Fail(JobError.Of(ErrorCode.NotFound, "The message no longer exists."));
         }
-        if (request.UserDisabled)
-        {
-            return JobOutcome.Fail(JobError.Of(ErrorCode.Forbidden, "The owner of the conversation is disabled."));
-        }
-        var (resolved, _, refusal) = await VendorJobs.TargetAsync(scopes, new AiCaller(request.UserId, request.Role), Capabilities.Chat, request.ProviderId, request.ModelId, cancellationToken);
-        if (refusal is not null)
-        {
-            return refusal;
-        }
-        var target = resolved!;
         var history = await HistoryAsync(messageId, cancellationToken);
-        var started = time.GetTimestamp();
         ChatResponse response;
-        try
+        using (var client = vendors.CreateChatClient(attempt.Target))
         {
-            using var client = vendors.CreateChatClient(target);
             response = await client.GetResponseAsync(history, new ChatOptions
             {
-                ModelId = target.ModelId,
+                ModelId = attempt.Target.ModelId,
                 Instructions = $"You are the assistant of an AI photo studio. Answer briefly, in the language '{(string.IsNullOrWhiteSpace(request.Lang) ? "en" : request.Lang)}'.",
             }, cancellationToken);
         }
-        catch (VendorException ex)
-        {
-            return VendorJobs.Failed(ex, () => Usage(context, request, target, null, started, UsageStatus.Failed, ex.Code.Code));
-        }
-        catch (OperationCanceledException) when (context.StopReason is StopReason.Cancelled or StopReason.ShuttingDown)
-        {
-            return VendorJobs.Stopped(context, status => Usage(context, request, target, null, started, status, null));
-        }
-        var now = time.GetUtcNow();
+        attempt.Metered = MeteredUsage.From(response.AdditionalProperties);
+        var now = Time.GetUtcNow();
         var answer = JobStore.Command("""
             INSERT INTO thread_messages (id, thread_id, role, text, metadata, created_at, studio_status, studio_request_id)
             SELECT $1, thread_id, 'assistant', $2, '{}'::jsonb, $3, 'done', $4 FROM thread_messages WHERE id = $5
             """, Guid.CreateVersion7(now), response.Text, now, context.Job.SubjectId, messageId);
         var done = JobStore.Command("UPDATE thread_messages SET studio_status = 'done' WHERE id = $1 AND studio_request_id = $2", messageId, context.Job.SubjectId);
         var completed = JobStore.Command("UPDATE studio_requests SET processing_ms = $2, completed_at = $3 WHERE id = $1",
-            context.Job.SubjectId, (int)time.GetElapsedTime(started).TotalMilliseconds, now);
-        return JobOutcome.Succeed(answer, done, completed, Usage(context, request, target, MeteredUsage.From(response.AdditionalProperties), started, UsageStatus.Succeeded, null));
+            context.Job.SubjectId, (int)attempt.Elapsed.TotalMilliseconds, now);
+        return JobOutcome.Succeed(answer, done, completed, attempt.Usage(UsageStatus.Succeeded));
     }
 
-    public IEnumerable<NpgsqlBatchCommand> FinalWrites(JobContext context) => [StudioSteps.FailMessage(context)];
+    public override IEnumerable<NpgsqlBatchCommand> FinalWrites(JobContext context) => [StudioSteps.FailMessage(context)];
 
-    public ValueTask OnStatusChangedAsync(JobContext context, string status, CancellationToken cancellationToken) =>
+    public override ValueTask OnStatusChangedAsync(JobContext context, string status, CancellationToken cancellationToken) =>
         StudioSteps.NotifyAsync(dataSource, events, scheduler, context, status, cancellationToken);
-
-    private NpgsqlBatchCommand Usage(JobContext context, Loaded request, VendorTarget target, MeteredUsage? usage, long started, string status, string? errorCode) =>
-        UsageWrites.ForAttempt(context, Sections.Chat, request.UserId, target, usage, time.GetElapsedTime(started), status, errorCode, time.GetUtcNow());
 
     /// <summary>The conversation up to the message, the latest <see cref="Context"/> messages, oldest first.</summary>
     private async Task<List<ChatMessage>> HistoryAsync(Guid messageId, CancellationToken cancellationToken)
@@ -101,13 +81,13 @@ public sealed class ChatReplyHandler(
         return history;
     }
 
-    private async Task<Loaded?> LoadAsync(Guid id, CancellationToken cancellationToken)
+    protected override async Task<Loaded?> LoadAsync(Guid subjectId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             SELECT r.user_id, u.role, u.is_disabled, r.provider_id, r.model_id, r.lang, r.message_id
             FROM studio_requests r JOIN users u ON u.id = r.user_id WHERE r.id = $1
             """);
-        command.Parameters.Add(new() { Value = id, NpgsqlDbType = NpgsqlDbType.Uuid });
+        command.Parameters.Add(new() { Value = subjectId, NpgsqlDbType = NpgsqlDbType.Uuid });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
             ? new Loaded(reader.GetGuid(0), reader.GetString(1), reader.GetBoolean(2), reader.GetString(3), reader.GetString(4),
@@ -115,5 +95,5 @@ public sealed class ChatReplyHandler(
             : null;
     }
 
-    private sealed record Loaded(Guid UserId, string Role, bool UserDisabled, string ProviderId, string ModelId, string? Lang, Guid? MessageId);
+    public sealed record Loaded(Guid UserId, string Role, bool UserDisabled, string ProviderId, string ModelId, string? Lang, Guid? MessageId) : IVendorJobRequest;
 }

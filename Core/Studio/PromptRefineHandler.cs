@@ -21,30 +21,18 @@ namespace AiPrompts.Core.Studio;
 /// </summary>
 public sealed class PromptRefineHandler(
     NpgsqlDataSource dataSource, IServiceScopeFactory scopes, VendorClientFactory vendors, JobEvents events, JobScheduler scheduler,
-    IOptions<RefineOptions> refine, TimeProvider time) : IJobHandler
+    IOptions<RefineOptions> refine, TimeProvider time) : VendorJobHandler<PromptRefineHandler.Loaded>(scopes, time)
 {
     public const string JobKind = "prompt_refine";
 
-    public string Kind => JobKind;
+    public override string Kind => JobKind;
 
-    public async Task<JobOutcome> RunAsync(JobContext context, CancellationToken cancellationToken)
+    protected override string SectionOf(Loaded request) => Sections.Content;
+
+    protected override async Task<JobOutcome> CallAsync(JobContext context, Loaded request, VendorAttempt attempt, CancellationToken cancellationToken)
     {
-        var request = await LoadAsync(context.Job.SubjectId, cancellationToken);
-        if (request is null)
-        {
-            return JobOutcome.Fail(JobError.Of(ErrorCode.NotFound, "The request no longer exists."));
-        }
-        if (request.UserDisabled)
-        {
-            return JobOutcome.Fail(JobError.Of(ErrorCode.Forbidden, "The owner of the request is disabled."));
-        }
         var caller = new AiCaller(request.UserId, request.Role);
-        var (resolved, decision, refusal) = await VendorJobs.TargetAsync(scopes, caller, Capabilities.Content, request.ProviderId, request.ModelId, cancellationToken);
-        if (refusal is not null)
-        {
-            return refusal;
-        }
-        var target = resolved!;
+        var (target, decision) = (attempt.Target, attempt.Decision);
         var options = refine.Value;
         var schema = options.Schema();
         var chatOptions = StructuredOutput.Request(new ChatOptions
@@ -53,22 +41,12 @@ public sealed class PromptRefineHandler(
             Instructions = options.Instructions(request.Style, request.Topic, request.Lang, request.ImageUrl),
             Temperature = 0.2f,
         }, target, schema, "refinement");
-        var started = time.GetTimestamp();
         ChatResponse response;
-        try
+        using (var client = vendors.CreateChatClient(target))
         {
-            using var client = vendors.CreateChatClient(target);
             response = await client.GetResponseAsync([new ChatMessage(ChatRole.User, request.Prompt)], chatOptions, cancellationToken);
         }
-        catch (VendorException ex)
-        {
-            return VendorJobs.Failed(ex, () => Usage(context, request, target, null, started, UsageStatus.Failed, ex.Code.Code));
-        }
-        catch (OperationCanceledException) when (context.StopReason is StopReason.Cancelled or StopReason.ShuttingDown)
-        {
-            return VendorJobs.Stopped(context, status => Usage(context, request, target, null, started, status, null));
-        }
-        var usage = MeteredUsage.From(response.AdditionalProperties);
+        attempt.Metered = MeteredUsage.From(response.AdditionalProperties);
         var judged = StructuredOutput.Check(response.Text, schema);
         if (!judged.Valid || judged.Json is null)
         {
@@ -76,14 +54,14 @@ public sealed class PromptRefineHandler(
             var reason = judged.Errors.Count > 0 ? string.Join("; ", judged.Errors.Take(3)) : "no JSON";
             var error = JobError.Of(ErrorCode.VendorBadOutput, $"The refinement did not satisfy its schema: {reason}.",
                 new Dictionary<string, string>(decision.MessageArgs) { ["reason"] = reason });
-            return JobOutcome.Retry(error, null, Usage(context, request, target, usage, started, UsageStatus.Failed, ErrorCode.VendorBadOutput.Code));
+            return JobOutcome.Retry(error, null, attempt.Usage(UsageStatus.Failed, ErrorCode.VendorBadOutput.Code));
         }
         var result = JsonSerializer.Deserialize<RefineResult>(judged.Json)!;
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
         var completed = JobStore.Command("UPDATE studio_requests SET result = $2, processing_ms = $3, completed_at = $4 WHERE id = $1",
-            context.Job.SubjectId, JsonSerializer.Serialize(result), (int)time.GetElapsedTime(started).TotalMilliseconds, now);
+            context.Job.SubjectId, JsonSerializer.Serialize(result), (int)attempt.Elapsed.TotalMilliseconds, now);
         completed.Parameters[1].NpgsqlDbType = NpgsqlDbType.Jsonb;
-        List<NpgsqlBatchCommand> writes = [completed, Usage(context, request, target, usage, started, UsageStatus.Succeeded, null)];
+        List<NpgsqlBatchCommand> writes = [completed, attempt.Usage(UsageStatus.Succeeded)];
         if (request.MessageId is { } messageId)
         {
             writes.AddRange(await NextStepAsync(context, caller, request, messageId, result, now, cancellationToken));
@@ -91,9 +69,9 @@ public sealed class PromptRefineHandler(
         return JobOutcome.Succeed(writes);
     }
 
-    public IEnumerable<NpgsqlBatchCommand> FinalWrites(JobContext context) => [StudioSteps.FailMessage(context)];
+    public override IEnumerable<NpgsqlBatchCommand> FinalWrites(JobContext context) => [StudioSteps.FailMessage(context)];
 
-    public ValueTask OnStatusChangedAsync(JobContext context, string status, CancellationToken cancellationToken) =>
+    public override ValueTask OnStatusChangedAsync(JobContext context, string status, CancellationToken cancellationToken) =>
         StudioSteps.NotifyAsync(dataSource, events, scheduler, context, status, cancellationToken);
 
     /// <summary>
@@ -106,7 +84,7 @@ public sealed class PromptRefineHandler(
         var image = refine.Value.IsImageIntent(result.Intent);
         var section = image ? Sections.Image : Sections.Chat;
         AccessDecision decision;
-        await using (var scope = scopes.CreateAsyncScope())
+        await using (var scope = Scopes.CreateAsyncScope())
         {
             decision = await scope.ServiceProvider.GetRequiredService<AiAccess>().ForSectionAsync(caller, section, null, null, cancellationToken);
         }
@@ -118,16 +96,13 @@ public sealed class PromptRefineHandler(
         return [.. StudioSteps.Next(context, next, now), message];
     }
 
-    private NpgsqlBatchCommand Usage(JobContext context, Loaded request, VendorTarget target, MeteredUsage? usage, long started, string status, string? errorCode) =>
-        UsageWrites.ForAttempt(context, Sections.Content, request.UserId, target, usage, time.GetElapsedTime(started), status, errorCode, time.GetUtcNow());
-
-    private async Task<Loaded?> LoadAsync(Guid id, CancellationToken cancellationToken)
+    protected override async Task<Loaded?> LoadAsync(Guid subjectId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             SELECT r.user_id, u.role, u.is_disabled, r.provider_id, r.model_id, r.prompt, r.style, r.topic, r.lang, r.image_url, r.width, r.height, r.store, r.message_id
             FROM studio_requests r JOIN users u ON u.id = r.user_id WHERE r.id = $1
             """);
-        command.Parameters.Add(new() { Value = id, NpgsqlDbType = NpgsqlDbType.Uuid });
+        command.Parameters.Add(new() { Value = subjectId, NpgsqlDbType = NpgsqlDbType.Uuid });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
@@ -138,6 +113,6 @@ public sealed class PromptRefineHandler(
             Text(6), Text(7), Text(8), Text(9), reader.GetInt32(10), reader.GetInt32(11), reader.GetBoolean(12), reader.IsDBNull(13) ? null : reader.GetGuid(13));
     }
 
-    private sealed record Loaded(Guid UserId, string Role, bool UserDisabled, string ProviderId, string ModelId, string Prompt,
-        string? Style, string? Topic, string? Lang, string? ImageUrl, int Width, int Height, bool Store, Guid? MessageId);
+    public sealed record Loaded(Guid UserId, string Role, bool UserDisabled, string ProviderId, string ModelId, string Prompt,
+        string? Style, string? Topic, string? Lang, string? ImageUrl, int Width, int Height, bool Store, Guid? MessageId) : IVendorJobRequest;
 }

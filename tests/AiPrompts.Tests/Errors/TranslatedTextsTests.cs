@@ -59,7 +59,7 @@ public sealed partial class TranslatedTextsTests(ApiFactory api) : IClassFixture
         Assert.True(IsThai(th.Message) && IsThai(th.UserMessage) && IsThai(th.RecoveryAction));
 
         var range = await Problem.ReadAsync(await thai.GetAsync("/api/v1/users?limit=500", Ct), HttpStatusCode.BadRequest);
-        Assert.Equal("limit ต้องอยู่ระหว่าง 1 ถึง 200", range.Root.GetProperty("errors").GetProperty("limit")[0].GetString());
+        Assert.Equal("limit ต้องอยู่ระหว่าง 1 ถึง 100", range.Root.GetProperty("errors").GetProperty("limit")[0].GetString());
     }
 
     [Fact]

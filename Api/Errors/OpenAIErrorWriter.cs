@@ -1,7 +1,8 @@
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 
-namespace AiPrompts.Api.Assistants;
+namespace AiPrompts.Api.Errors;
 
 /// <summary>
 /// Every error on the Assistants surface (<c>/api/v1/assistants</c>, <c>/threads</c>, <c>/chat</c>), whatever
@@ -45,3 +46,16 @@ internal sealed class OpenAIErrorWriter(IOptions<ProblemDetailsOptions> problemO
         await context.HttpContext.Response.WriteAsJsonAsync(new OpenAIErrorBody(error), jsonOptions.Value.SerializerOptions, "application/json", context.HttpContext.RequestAborted);
     }
 }
+
+/// <summary>The error shape the OpenAI SDKs read, with our stable code and the caller's-language texts inside.</summary>
+public sealed record OpenAIError(
+    [property: JsonPropertyName("message")] string Message,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("param")] string? Param,
+    [property: JsonPropertyName("code")] string Code,
+    [property: JsonPropertyName("userMessage")] string? UserMessage,
+    [property: JsonPropertyName("recoveryAction")] string? RecoveryAction,
+    [property: JsonPropertyName("errors")] IDictionary<string, string[]>? Errors,
+    [property: JsonPropertyName("traceId")] string? TraceId);
+
+public sealed record OpenAIErrorBody([property: JsonPropertyName("error")] OpenAIError Error);
