@@ -1,10 +1,9 @@
 using System.Buffers.Binary;
 using System.Drawing;
-using System.IO.Compression;
-using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.AI;
+using SkiaSharp;
 
 namespace AiPrompts.Core.Vendors;
 
@@ -77,60 +76,28 @@ public sealed class LocalSpeechClient(string modelId) : ITextToSpeechClient
     }
 }
 
-/// <summary>A minimal PNG encoder (8-bit RGB, one zlib-compressed IDAT chunk).</summary>
+/// <summary>The local model's picture: a gradient between two colours of the seed, in diagonal bands, drawn and encoded as PNG by SkiaSharp.</summary>
 public static class Png
 {
     public static byte[] Render(int width, int height, ReadOnlySpan<byte> seed)
     {
         var (r1, g1, b1, r2, g2, b2) = (seed[0], seed[1], seed[2], seed[3], seed[4], seed[5]);
         var stripe = 4 + seed[6] % 28;
-        var raw = new byte[height * (1 + width * 3)];
-        var offset = 0;
+        var pixels = new SKColor[width * height];
         for (var y = 0; y < height; y++)
         {
-            raw[offset++] = 0; // filter: none
             for (var x = 0; x < width; x++)
             {
                 var t = (x + y) / (double)(width + height);
                 var band = (x / stripe + y / stripe) % 2 == 0 ? 1.0 : 0.85;
-                raw[offset++] = (byte)((r1 + (r2 - r1) * t) * band);
-                raw[offset++] = (byte)((g1 + (g2 - g1) * t) * band);
-                raw[offset++] = (byte)((b1 + (b2 - b1) * t) * band);
+                pixels[y * width + x] = new SKColor(
+                    (byte)((r1 + (r2 - r1) * t) * band), (byte)((g1 + (g2 - g1) * t) * band), (byte)((b1 + (b2 - b1) * t) * band));
             }
         }
-        using var output = new MemoryStream();
-        output.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
-        var header = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(header, width);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
-        header[8] = 8; // bit depth
-        header[9] = 2; // colour type: RGB
-        WriteChunk(output, "IHDR", header);
-        using (var compressed = new MemoryStream())
-        {
-            using (var zlib = new ZLibStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
-            {
-                zlib.Write(raw);
-            }
-            WriteChunk(output, "IDAT", compressed.ToArray());
-        }
-        WriteChunk(output, "IEND", []);
-        return output.ToArray();
-    }
-
-    private static void WriteChunk(Stream output, string type, byte[] data)
-    {
-        Span<byte> length = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(length, data.Length);
-        output.Write(length);
-        var typeBytes = Encoding.ASCII.GetBytes(type);
-        output.Write(typeBytes);
-        output.Write(data);
-        var crc = new Crc32(); // PNG's CRC-32 (ISO-HDLC) over the chunk's type and data
-        crc.Append(typeBytes);
-        crc.Append(data);
-        BinaryPrimitives.WriteUInt32BigEndian(length, crc.GetCurrentHashAsUInt32());
-        output.Write(length);
+        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque)) { Pixels = pixels };
+        using var image = SKImage.FromBitmap(bitmap);
+        using var png = image.Encode(SKEncodedImageFormat.Png, 100);
+        return png.ToArray();
     }
 }
 

@@ -232,12 +232,18 @@ public sealed class PromptVersionContractTests(ApiFactory fixture) : IClassFixtu
         var lines = diff.GetProperty("data").GetProperty("lines").EnumerateArray().Select(l => $"{l.GetProperty("op").GetString()}:{l.GetProperty("text").GetString()}").ToArray();
         Assert.Equal(["delete:Read this:", "insert:Read this carefully:", "equal:{{ocr_text}}", "equal:Return JSON.", "equal:Be brief."], lines);
         Assert.Contains("-Read this:\n+Read this carefully:\n", diff.GetProperty("data").GetProperty("unified").GetString());
+
+        // A template's spacing is part of the prompt: a version that only indents a line or adds a trailing space differs there.
+        await client.PostAsJsonAsync(Url($"/ai/prompts/{type}"), new { template = "Read this carefully:\n  {{ocr_text}}\nReturn JSON. \nBe brief." }, Ct);
+        var spacing = await client.GetFromJsonAsync<JsonElement>(Url($"/ai/prompts/{type}/diff?from=2&to=3"), Ct);
+        var changed = spacing.GetProperty("data").GetProperty("lines").EnumerateArray().Select(l => $"{l.GetProperty("op").GetString()}:{l.GetProperty("text").GetString()}").ToArray();
+        Assert.Equal(["equal:Read this carefully:", "delete:{{ocr_text}}", "delete:Return JSON.", "insert:  {{ocr_text}}", "insert:Return JSON. ", "equal:Be brief."], changed);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(Url($"/ai/prompts/{type}/diff?from=1&to=9"), Ct)).StatusCode);
     }
 
     private static async Task<List<JsonElement>> AuditAsync(HttpClient client)
     {
-        var page = await client.GetFromJsonAsync<JsonElement>($"/api/v1/audit-logs?entityType=prompt_template_version&limit=200", Ct);
+        var page = await client.GetFromJsonAsync<JsonElement>($"/api/v1/audit-logs?entityType=prompt_template_version&limit=100", Ct);
         return [.. page.GetProperty("data").EnumerateArray().Where(r => r.GetProperty("entityId").GetString()!.StartsWith($"{Type}/", StringComparison.Ordinal))];
     }
 
