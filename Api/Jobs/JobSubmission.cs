@@ -92,7 +92,10 @@ internal sealed partial class JobSubmission(
         }
     }
 
-    /// <summary>Tokens first (Redis: cheap, and a refusal there costs the database nothing), then the budgets; all or none.</summary>
+    /// <summary>
+    /// Tokens first (Redis: cheap, and a refusal there costs the database nothing), then the budgets, all or none: a budget
+    /// that refuses one job gives back the others' holds (the tokens counted stay counted, as a refused request's do).
+    /// </summary>
     private async Task<ProblemHttpResult?> AdmitAsync(List<Job> charged, CancellationToken cancellationToken)
     {
         foreach (var job in charged)

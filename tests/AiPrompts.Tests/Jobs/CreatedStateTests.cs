@@ -26,7 +26,7 @@ public sealed class CreatedStateTests(CreatedStateTests.Fixture fixture) : IClas
     }
 
     [Fact]
-    public async Task Runs_thread_runs_and_tool_output_submits_answer_queued_without_a_start()
+    public async Task Runs_and_thread_runs_answer_queued_without_a_start()
     {
         var user = await fixture.CreateUserAsync("user");
         using var client = fixture.CreateClient(user.Token);
