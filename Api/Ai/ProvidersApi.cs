@@ -8,7 +8,6 @@ using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Keys;
 using AiPrompts.Core.Providers;
-using AiPrompts.Core.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;

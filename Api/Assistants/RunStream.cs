@@ -1,12 +1,12 @@
+using System.Diagnostics;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using System.Diagnostics;
 using AiPrompts.Api.Errors;
 using AiPrompts.Api.Jobs;
-using AiPrompts.Core.Jobs;
 using AiPrompts.Core.Assistants;
 using AiPrompts.Core.Errors;
+using AiPrompts.Core.Jobs;
 
 namespace AiPrompts.Api.Assistants;
 

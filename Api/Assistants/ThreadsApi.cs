@@ -7,13 +7,10 @@ using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Assistants;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
-using AiPrompts.Core.PromptRequests;
+using AiPrompts.Core.Jobs;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-
-using AiPrompts.Api.Jobs;
-using AiPrompts.Core.Jobs;
 
 namespace AiPrompts.Api.Assistants;
 

@@ -1,11 +1,10 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Security.Claims;
 using AiPrompts.Api.Errors;
 using AiPrompts.Core.Caching;
 using AiPrompts.Core.Errors;
-using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace AiPrompts.Api.Auth;

@@ -1,8 +1,6 @@
 using AiPrompts.Api.Auth;
-using AiPrompts.Api.Errors;
 using AiPrompts.Core.Errors;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using Scalar.AspNetCore;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using AiPrompts.Core.Errors;
-using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
 

@@ -70,22 +70,7 @@ internal static class AiPromptsApi
     {
         var settings = options.Value;
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(body.PromptType))
-        {
-            errors["prompt_type"] = ["The prompt type is required."];
-        }
-        else if (types.Find(body.PromptType) is null)
-        {
-            errors["prompt_type"] = [$"Unknown prompt type '{body.PromptType}'. Known: {string.Join(", ", types.Names.Order(StringComparer.Ordinal))}."];
-        }
-        if (string.IsNullOrWhiteSpace(body.PromptText))
-        {
-            errors["prompt_text"] = ["The prompt text is required."];
-        }
-        else if (TextLength.Of(body.PromptText) > settings.MaxPromptLength)
-        {
-            errors["prompt_text"] = [$"The prompt text is longer than {settings.MaxPromptLength} characters."];
-        }
+        PromptRequestsApi.ValidatePrompt(body.PromptType, body.PromptText, ("prompt_type", "prompt_text"), types, settings, errors);
         PromptRequestsApi.ValidateOptions(body.Provider, body.Model, body.Purpose is null ? null : new Purpose(null, body.Purpose), null, settings, errors);
         if (errors.Remove("purpose.text", out var purposeErrors))
         {

@@ -1,4 +1,3 @@
-using AiPrompts.Core.ApiKeys;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -8,7 +7,7 @@ using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
 using AiPrompts.Api.Input;
 using AiPrompts.Api.Jobs;
-using AiPrompts.Core.Caching;
+using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
@@ -307,22 +306,7 @@ internal static partial class PromptRequestsApi
     private static Dictionary<string, string[]> Validate(SubmitPromptRequest body, string? idempotencyKey, int idempotencyHeaders, PromptTypes types, PromptRequestOptions settings)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(body.PromptType))
-        {
-            errors["promptType"] = ["The prompt type is required."];
-        }
-        else if (types.Find(body.PromptType) is null)
-        {
-            errors["promptType"] = [$"Unknown prompt type '{body.PromptType}'. Known: {string.Join(", ", types.Names.Order(StringComparer.Ordinal))}."];
-        }
-        if (string.IsNullOrWhiteSpace(body.PromptText))
-        {
-            errors["promptText"] = ["The prompt text is required."];
-        }
-        else if (TextLength.Of(body.PromptText) > settings.MaxPromptLength)
-        {
-            errors["promptText"] = [$"The prompt text is longer than {settings.MaxPromptLength} characters."];
-        }
+        ValidatePrompt(body.PromptType, body.PromptText, ("promptType", "promptText"), types, settings, errors);
         ValidateOptions(body.Provider, body.Model, body.Purpose, body.Metadata, settings, errors);
         if (idempotencyHeaders > 1)
         {
@@ -335,6 +319,28 @@ internal static partial class PromptRequestsApi
             errors[IdempotencyHeader] = ["The Idempotency-Key header is 1 to 200 visible ASCII characters, without commas."];
         }
         return errors;
+    }
+
+    /// <summary>The prompt type (known) and text (given, within PromptRequests:MaxPromptLength), under the fields the surface names them.</summary>
+    internal static void ValidatePrompt(string? promptType, string? promptText, (string Type, string Text) fields, PromptTypes types, PromptRequestOptions settings,
+        Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrWhiteSpace(promptType))
+        {
+            errors[fields.Type] = ["The prompt type is required."];
+        }
+        else if (types.Find(promptType) is null)
+        {
+            errors[fields.Type] = [$"Unknown prompt type '{promptType}'. Known: {string.Join(", ", types.Names.Order(StringComparer.Ordinal))}."];
+        }
+        if (string.IsNullOrWhiteSpace(promptText))
+        {
+            errors[fields.Text] = ["The prompt text is required."];
+        }
+        else if (TextLength.Of(promptText) > settings.MaxPromptLength)
+        {
+            errors[fields.Text] = [$"The prompt text is longer than {settings.MaxPromptLength} characters."];
+        }
     }
 
     /// <summary>The checks every way of making a request shares: provider, model, purpose and metadata.</summary>

@@ -1,15 +1,14 @@
-using AiPrompts.Core.ApiKeys;
 using System.Security.Claims;
 using System.Text.Json;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
 using AiPrompts.Api.Input;
 using AiPrompts.Api.Jobs;
+using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.PromptRequests;
-using AiPrompts.Core.Providers;
 using AiPrompts.Core.Templates;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Security.Claims;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using AiPrompts.Api.Auth;
@@ -13,11 +11,9 @@ using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.Media;
-using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Providers;
 using AiPrompts.Core.Studio;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace AiPrompts.Api.Studio;

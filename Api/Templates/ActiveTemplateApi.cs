@@ -1,6 +1,6 @@
-using AiPrompts.Core.ApiKeys;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
+using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Templates;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -1,9 +1,9 @@
-using AiPrompts.Core.ApiKeys;
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
+using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Audit;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;

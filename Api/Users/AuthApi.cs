@@ -1,8 +1,7 @@
-using AiPrompts.Api.Auth;
-using AiPrompts.Core.ApiKeys;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Security.Claims;
+using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;

@@ -1,5 +1,4 @@
 using System.Text;
-using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Providers;

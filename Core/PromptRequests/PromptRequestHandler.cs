@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
-using AiPrompts.Core.Providers;
 using AiPrompts.Core.Caching;
 using AiPrompts.Core.Templates;
 using AiPrompts.Core.Usage;

@@ -1,7 +1,6 @@
 using System.Drawing;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
-using AiPrompts.Core.Keys;
 using AiPrompts.Core.Media;
 using AiPrompts.Core.Providers;
 using AiPrompts.Core.Usage;
