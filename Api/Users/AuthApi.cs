@@ -28,7 +28,7 @@ internal static class AuthApi
             .WithSummary("Exchange an email and password for a JWT access token")
             .WithDescription("Attempts are limited per account and client address together, and per client address; an account that many addresses guess at is slowed to one attempt a second, never locked. Over a limit: 429 with Retry-After.");
 
-        group.MapGet("/me", GetMeAsync)
+        group.MapGet("/me", GetMeAsync).ProducesProblem(StatusCodes.Status404NotFound)
             .RequireScope(RequiredScope.AnyKey)
             .WithName("GetMe")
             .WithSummary("The signed-in user, with role and permissions");
@@ -94,12 +94,12 @@ internal static class AuthApi
         return TypedResults.Ok(DataEnvelope.Of(new TokenResponse(token.AccessToken, "Bearer", token.ExpiresIn, token.ExpiresAt)));
     }
 
-    internal static async Task<Results<Ok<DataEnvelope<MeResponse>>, NotFound>> GetMeAsync(ClaimsPrincipal principal, AppDbContext db, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<DataEnvelope<MeResponse>>, ProblemHttpResult>> GetMeAsync(ClaimsPrincipal principal, AppDbContext db, CancellationToken cancellationToken)
     {
         var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == principal.UserId(), cancellationToken);
         if (user is null)
         {
-            return TypedResults.NotFound();
+            return ApiProblem.Of(ErrorCode.NotFound); // a token of a user who has since been deleted
         }
         return TypedResults.Ok(DataEnvelope.Of(new MeResponse(
             user.AsUserResponse(),
