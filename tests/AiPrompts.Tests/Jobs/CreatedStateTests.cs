@@ -44,6 +44,38 @@ public sealed class CreatedStateTests(CreatedStateTests.Fixture fixture) : IClas
     }
 
     [Fact]
+    public async Task Tool_output_submits_answer_the_run_queued_again_without_a_new_start()
+    {
+        var admin = await fixture.CreateUserAsync("admin");
+        using var client = fixture.CreateClient(admin.Token);
+        var assistant = await JsonAsync(await client.PostAsJsonAsync("/api/v1/assistants", new
+        {
+            model = "local-text",
+            tools = new[] { new { type = "function", function = new { name = "get_plays", parameters = new { type = "object", properties = new { screen = new { type = "integer" } } } } } },
+        }, Ct), HttpStatusCode.OK);
+        for (var i = 0; i < 3; i++)
+        {
+            var thread = await JsonAsync(await client.PostAsJsonAsync("/api/v1/threads", new { messages = new[] { new { role = "user", content = $"Use get_plays for screen {i}." } } }, Ct), HttpStatusCode.OK);
+            var threadId = thread.GetProperty("id").GetString();
+            var run = await JsonAsync(await client.PostAsJsonAsync($"/api/v1/threads/{threadId}/runs", new { assistant_id = assistant.GetProperty("id").GetString() }, Ct), HttpStatusCode.OK);
+            var runId = run.GetProperty("id").GetString();
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (run.GetProperty("status").GetString() != "requires_action")
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"Run {runId} is still {run.GetProperty("status").GetString()}.");
+                await Task.Delay(50, Ct);
+                run = await JsonAsync(await client.GetAsync($"/api/v1/threads/{threadId}/runs/{runId}", Ct), HttpStatusCode.OK);
+            }
+            var call = run.GetProperty("required_action").GetProperty("submit_tool_outputs").GetProperty("tool_calls")[0].GetProperty("id").GetString();
+
+            var submitted = await JsonAsync(await client.PostAsJsonAsync($"/api/v1/threads/{threadId}/runs/{runId}/submit_tool_outputs",
+                new { tool_outputs = new[] { new { tool_call_id = call, output = "41" } } }, Ct), HttpStatusCode.OK);
+            Assert.Equal("queued", submitted.GetProperty("status").GetString());
+            Assert.Equal(JsonValueKind.Null, submitted.GetProperty("required_action").ValueKind);
+        }
+    }
+
+    [Fact]
     public async Task Prompt_requests_and_conversation_messages_answer_with_their_first_status()
     {
         var user = await fixture.CreateUserAsync("user");
