@@ -6,6 +6,7 @@ using AiPrompts.Api.Auth;
 using AiPrompts.Api.Budgets;
 using AiPrompts.Api.Docs;
 using AiPrompts.Api.Extensions;
+using AiPrompts.Api.Gateway;
 using AiPrompts.Api.Input;
 using AiPrompts.Api.Media;
 using AiPrompts.Api.PromptRequests;
@@ -58,6 +59,7 @@ api.MapActiveTemplateApi();
 api.MapTemplateRunApi();
 api.MapPromptTemplateTypesApi();
 api.MapAuditLogsApi();
+api.MapGatewayApi();
 
 await app.RunAsync();
 return 0;

@@ -127,6 +127,11 @@ public static class CoreServiceExtensions
             .ValidateOnStart();
         services.AddSingleton<ChargeEstimator>();
         services.AddSingleton<BudgetReservations>();
+        services.AddOptions<Gateway.GatewayOptions>().BindConfiguration(Gateway.GatewayOptions.Section)
+            .Validate(o => o.SweepInterval >= TimeSpan.FromSeconds(1) && o.AbandonedAfter >= TimeSpan.FromSeconds(10),
+                "Gateway:SweepInterval is at least a second and AbandonedAfter at least 10 seconds.")
+            .ValidateOnStart();
+        services.AddSingleton<Gateway.GatewayCalls>();
         services.AddOptions<UsageRetentionOptions>().BindConfiguration(UsageRetentionOptions.Section)
             .Validate(o => o.RawRetention is null || o.RawRetention > TimeSpan.Zero, "Usage:RawRetention is a positive time span, or empty to keep raw rows.")
             .Validate(o => o.RollupRetention is null || o.RollupRetention > TimeSpan.Zero, "Usage:RollupRetention is a positive time span, or empty to keep rollups.")

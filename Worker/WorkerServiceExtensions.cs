@@ -17,6 +17,7 @@ internal static class WorkerServiceExtensions
         builder.Services.AddHostedService<MediaSweeper>();
         builder.Services.AddHostedService<UsageSweeper>();
         builder.Services.AddHostedService<BudgetSweeper>();
+        builder.Services.AddHostedService<GatewaySweeper>();
         // In-flight jobs get the grace period, then are released; the host must wait for both.
         var grace = builder.Configuration.GetValue<TimeSpan?>($"{JobOptions.Section}:{nameof(JobOptions.ShutdownGrace)}") ?? new JobOptions().ShutdownGrace;
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = grace + TimeSpan.FromSeconds(15));

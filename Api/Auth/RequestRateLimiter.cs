@@ -169,6 +169,16 @@ internal sealed partial class RequestRateLimiter(IDatabase redis, IOptionsMonito
             return;
         }
         var headers = http.Response.Headers;
+        if (http.Request.Path.StartsWithSegments("/openai"))
+        {
+            // OpenAI's own headers beside the IETF ones, which OpenAI clients read: the tighter of the user's and the key's.
+            var (limit, used) = taken.KeyLimit > 0 && (taken.UserLimit <= 0 || taken.KeyLimit - taken.KeyUsed < taken.UserLimit - taken.UserUsed)
+                ? (taken.KeyLimit, taken.KeyUsed) : (taken.UserLimit, taken.UserUsed);
+            var unit = taken.Counter.Unit;
+            headers[$"x-ratelimit-limit-{unit}"] = limit.ToString(CultureInfo.InvariantCulture);
+            headers[$"x-ratelimit-remaining-{unit}"] = Math.Max(0, limit - used).ToString(CultureInfo.InvariantCulture);
+            headers[$"x-ratelimit-reset-{unit}"] = string.Create(CultureInfo.InvariantCulture, $"{taken.Seconds}s");
+        }
         headers["RateLimit-Policy"] = replace || headers["RateLimit-Policy"].Count == 0 ? string.Join(", ", policies) : $"{headers["RateLimit-Policy"]}, {string.Join(", ", policies)}";
         headers["RateLimit"] = replace || headers["RateLimit"].Count == 0 ? string.Join(", ", states) : $"{headers["RateLimit"]}, {string.Join(", ", states)}";
     }

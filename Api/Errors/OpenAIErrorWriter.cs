@@ -5,14 +5,15 @@ using Microsoft.Extensions.Options;
 namespace AiPrompts.Api.Errors;
 
 /// <summary>
-/// Every error on the Assistants surface (<c>/api/v1/assistants</c>, <c>/threads</c>, <c>/chat</c>), whatever
+/// Every error on the Assistants surface (<c>/api/v1/assistants</c>, <c>/threads</c>, <c>/chat</c>) and the OpenAI-compatible
+/// surface (<c>/openai/v1</c>), whatever
 /// produced it (validation, sign-in, a 404, the input rule, an exception), in the shape the OpenAI SDKs read:
 /// <c>{"error": {"message", "type", "param", "code"}}</c>. It carries the same content as our problem
 /// details (the stable code, userMessage and recoveryAction in the caller's language, field errors, traceId).
 /// </summary>
 internal sealed class OpenAIErrorWriter(IOptions<ProblemDetailsOptions> problemOptions, IOptions<JsonOptions> jsonOptions) : IProblemDetailsWriter
 {
-    private static readonly string[] Prefixes = ["/api/v1/assistants", "/api/v1/threads", "/api/v1/chat"];
+    private static readonly string[] Prefixes = ["/api/v1/assistants", "/api/v1/threads", "/api/v1/chat", "/openai/v1"];
 
     public static bool Covers(PathString path) => Prefixes.Any(p => path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase));
 

@@ -63,6 +63,10 @@ internal static class ApplicationServiceExtensions
             .ValidateOnStart();
         services.AddSingleton<Auth.RequestRateLimiter>();
         services.AddScoped<Jobs.JobSubmission>();
+        services.AddScoped<Gateway.GatewayAdmission>();
+        services.AddSingleton<Gateway.GatewayMetrics>();
+        services.AddSingleton<Core.Gateway.GatewayUsageRecorder>();
+        services.AddHostedService(sp => sp.GetRequiredService<Core.Gateway.GatewayUsageRecorder>());
         services.AddScoped<Studio.MessageViews>();
 
         services.AddOptions<RequestLimitsOptions>().BindConfiguration(RequestLimitsOptions.Section)
@@ -75,7 +79,7 @@ internal static class ApplicationServiceExtensions
         services.AddCors(cors => cors.AddPolicy(CorsPolicy, policy =>
         {
             policy.WithOrigins(origins).AllowAnyHeader().AllowAnyMethod()
-                .WithExposedHeaders("Retry-After", "Location", "Content-Language", "openai-poll-after-ms", "RateLimit", "RateLimit-Policy", Jobs.JobSubmission.WarningHeader)
+                .WithExposedHeaders("Retry-After", "Location", "Content-Language", "openai-poll-after-ms", "RateLimit", "RateLimit-Policy", Jobs.JobSubmission.WarningHeader, Gateway.GatewayCallScope.OverheadHeader)
                 .SetPreflightMaxAge(TimeSpan.FromMinutes(10));
         }));
         return builder;
@@ -84,6 +88,7 @@ internal static class ApplicationServiceExtensions
     /// <summary>The middleware order: errors first, then limits, CORS, authentication, authorization.</summary>
     public static WebApplication UseApiPipeline(this WebApplication app)
     {
+        Gateway.GatewayTiming.UseGatewayTiming(app, app.Services.GetRequiredService<TimeProvider>());
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRequestBodyLimit();

@@ -2,6 +2,7 @@ using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Assistants;
 using AiPrompts.Core.Audit;
 using AiPrompts.Core.Budgets;
+using AiPrompts.Core.Gateway;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.Media;
 using AiPrompts.Core.Studio;
@@ -49,6 +50,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbCon
     public DbSet<BudgetHold> BudgetHolds => Set<BudgetHold>();
     public DbSet<BudgetReservation> BudgetReservations => Set<BudgetReservation>();
     public DbSet<BudgetAlert> BudgetAlerts => Set<BudgetAlert>();
+    public DbSet<GatewayCall> GatewayCalls => Set<GatewayCall>();
 
     /// <summary>
     /// An index exists where the schema declares one: foreign keys get none of their own. Every point in time

@@ -95,7 +95,11 @@ public sealed class AiAccess(AppDbContext db, KeyVault vault, IConfiguration con
     /// Every enabled model with the capability that the caller could call now, as "provider/model" (at most
     /// <paramref name="max"/>): what a refusal for an unknown provider or model lists.
     /// </summary>
-    public async Task<IReadOnlyList<string>> UsableModelsAsync(AiCaller caller, string capability, int max, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> UsableModelsAsync(AiCaller caller, string capability, int max, CancellationToken cancellationToken) =>
+        [.. (await UsableAsync(caller, [capability], max, cancellationToken)).Select(m => $"{m.ProviderId}/{m.ModelId}")];
+
+    /// <summary>Every enabled model with one of the capabilities that the caller could call now with it, by provider and model (at most <paramref name="max"/>).</summary>
+    public async Task<IReadOnlyList<AiModel>> UsableAsync(AiCaller caller, IReadOnlyList<string> capabilities, int max, CancellationToken cancellationToken)
     {
         var providers = (await db.Providers.AsNoTracking().Where(p => !p.Retired).OrderBy(p => p.Id).ToListAsync(cancellationToken))
             .Where(p => p.IsEnabled).ToList();
@@ -104,10 +108,9 @@ public sealed class AiAccess(AppDbContext db, KeyVault vault, IConfiguration con
             .OrderBy(m => m.ProviderId).ThenBy(m => m.ModelId).ToListAsync(cancellationToken);
         var keys = await KeyOwnersAsync(caller, ids, cancellationToken);
         return [.. models
-            .Where(m => m.IsEnabled && m.Has(capability))
-            .Where(m => Decide(caller, capability, m.ProviderId, m.ModelId, providers.First(p => p.Id == m.ProviderId), m, keys).Outcome.Refusal is null)
-            .Take(max)
-            .Select(m => $"{m.ProviderId}/{m.ModelId}")];
+            .Where(m => m.IsEnabled && capabilities.Any(capability => m.Has(capability)
+                && Decide(caller, capability, m.ProviderId, m.ModelId, providers.First(p => p.Id == m.ProviderId), m, keys).Outcome.Refusal is null))
+            .Take(max)];
     }
 
     /// <summary>Which keys exist for these providers that the caller could use: their own personal keys and the shared ones.</summary>

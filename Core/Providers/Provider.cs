@@ -44,10 +44,10 @@ public static class ProviderKinds
     /// <summary>Which capabilities an adapter of this kind can serve at all.</summary>
     public static IReadOnlyList<string> Serves(string kind) => kind switch
     {
-        OpenAICompatible => [Capabilities.Chat, Capabilities.Content, Capabilities.Image, Capabilities.Audio, Capabilities.Vision, Capabilities.Json, Capabilities.Tools, Capabilities.JsonSchema],
+        OpenAICompatible => [Capabilities.Chat, Capabilities.Content, Capabilities.Image, Capabilities.Audio, Capabilities.Vision, Capabilities.Json, Capabilities.Tools, Capabilities.JsonSchema, Capabilities.Embeddings],
         Anthropic => [Capabilities.Chat, Capabilities.Content, Capabilities.Vision, Capabilities.Json, Capabilities.Tools],
         HuggingFace => [Capabilities.Image],
-        Local => [Capabilities.Chat, Capabilities.Content, Capabilities.Image, Capabilities.Audio, Capabilities.Json, Capabilities.Tools, Capabilities.JsonSchema],
+        Local => [Capabilities.Chat, Capabilities.Content, Capabilities.Image, Capabilities.Audio, Capabilities.Json, Capabilities.Tools, Capabilities.JsonSchema, Capabilities.Embeddings],
         _ => [],
     };
 }
@@ -68,7 +68,10 @@ public static class Capabilities
     /// <summary>Structured output: the vendor holds the answer to a JSON Schema (<c>response_format: json_schema</c>).</summary>
     public const string JsonSchema = "json_schema";
 
-    public static IReadOnlyList<string> All { get; } = [Chat, Content, Image, Audio, Vision, Json, Tools, JsonSchema];
+    /// <summary>Embedding vectors of texts (<c>/v1/embeddings</c>); no section, the caller names the model.</summary>
+    public const string Embeddings = "embeddings";
+
+    public static IReadOnlyList<string> All { get; } = [Chat, Content, Image, Audio, Vision, Json, Tools, JsonSchema, Embeddings];
 
     public static bool IsKnown(string capability) => All.Contains(capability, StringComparer.Ordinal);
 }

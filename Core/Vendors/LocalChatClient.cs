@@ -13,7 +13,7 @@ namespace AiPrompts.Core.Vendors;
 /// mode requires a call), with arguments built from the tool's schema; given the results, it answers with
 /// them. Given a JSON Schema, it answers with an instance of it that follows the prompt (<see cref="SchemaInstance"/>).
 /// </summary>
-public sealed class LocalChatClient(string modelId) : IChatClient
+public sealed partial class LocalChatClient(string modelId) : IChatClient
 {
     private readonly ChatClientMetadata _metadata = new("local", null, modelId);
 
@@ -71,7 +71,11 @@ public sealed class LocalChatClient(string modelId) : IChatClient
         yield return new ChatResponseUpdate(ChatRole.Assistant, [new UsageContent(UsageOf(list, options, text))]) { ResponseId = id, MessageId = id, ModelId = modelId };
     }
 
-    /// <summary>A call of the tool the last user message names (or of the first tool, when the mode requires one); none after tool results.</summary>
+    /// <summary>
+    /// A call of the tool the last user message asks for (or of the first tool, when the mode requires one); none after tool
+    /// results. A message asks for a tool when it names it, or uses a word of its name (<c>get_weather</c>: "weather"), or
+    /// two words of its description; the arguments are an instance of the tool's schema that takes values from the message.
+    /// </summary>
     private static FunctionCallContent? ToolCall(List<ChatMessage> messages, ChatOptions? options)
     {
         var tools = options?.Tools?.OfType<AIFunctionDeclaration>().ToList() ?? [];
@@ -83,17 +87,52 @@ public sealed class LocalChatClient(string modelId) : IChatClient
         var tool = options?.ToolMode switch
         {
             RequiredChatToolMode { RequiredFunctionName: { } name } => tools.FirstOrDefault(t => t.Name == name),
-            RequiredChatToolMode => tools.FirstOrDefault(t => prompt.Contains(t.Name, StringComparison.OrdinalIgnoreCase)) ?? tools[0],
-            _ => tools.FirstOrDefault(t => prompt.Contains(t.Name, StringComparison.OrdinalIgnoreCase)),
+            RequiredChatToolMode => AskedFor(tools, prompt) ?? tools[0],
+            _ => AskedFor(tools, prompt),
         };
         if (tool is null)
         {
             return null;
         }
         var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Transcript(messages, options) + tool.Name)))[..12];
-        var arguments = JsonSerializer.Deserialize<Dictionary<string, object?>>(SchemaInstance.Generate(tool.JsonSchema, $"local-{digest}"));
+        var arguments = JsonSerializer.Deserialize<Dictionary<string, object?>>(SchemaInstance.Generate(tool.JsonSchema, $"local-{digest}", prompt));
         return new FunctionCallContent($"call_local_{digest}", tool.Name, arguments);
     }
+
+    /// <summary>The tool the prompt asks for most clearly: its name (3), a word of its name (2 each), a word of its description (1 each); at least 2.</summary>
+    private static AIFunctionDeclaration? AskedFor(List<AIFunctionDeclaration> tools, string prompt)
+    {
+        var words = Words(prompt).ToHashSet(StringComparer.Ordinal);
+        var best = tools
+            .Select(t => (Tool: t, Score:
+                (prompt.Contains(t.Name, StringComparison.OrdinalIgnoreCase) ? 3 : 0)
+                + 2 * Words(NameWords().Replace(t.Name, " $1")).Distinct().Count(words.Contains)
+                + Words(t.Description ?? "").Distinct().Count(words.Contains)))
+            .Where(s => s.Score >= 2)
+            .OrderByDescending(s => s.Score)
+            .FirstOrDefault();
+        return best.Tool;
+    }
+
+    /// <summary>The meaningful words of a text, lower-case, a plural's s dropped: what the tool matching compares.</summary>
+    private static IEnumerable<string> Words(string text) =>
+        WordPattern().Matches(text.ToLowerInvariant())
+            .Select(m => m.Value.Length > 4 && m.Value.EndsWith('s') ? m.Value[..^1] : m.Value)
+            .Where(w => w.Length >= 4 && !StopWords.Contains(w));
+
+    private static readonly HashSet<string> StopWords = new(StringComparer.Ordinal)
+    {
+        "what", "when", "where", "which", "with", "from", "this", "that", "there", "their", "them", "then", "than", "have", "does",
+        "will", "would", "could", "should", "about", "into", "your", "yours", "please", "tell", "give", "show", "call", "tool",
+        "function", "return", "given", "current", "some", "like", "just", "also", "only", "make", "more", "most", "such", "each",
+    };
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\p{L}[\p{L}\p{N}]*")]
+    private static partial System.Text.RegularExpressions.Regex WordPattern();
+
+    /// <summary>Where a name's words meet: <c>_</c>, <c>-</c>, or a capital (<c>getWeather</c>).</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"[_\-]+|(?<=[a-z0-9])([A-Z])")]
+    private static partial System.Text.RegularExpressions.Regex NameWords();
 
     private (string Text, ChatFinishReason Finish) Answer(IReadOnlyList<ChatMessage> messages, ChatOptions? options)
     {

@@ -23,6 +23,9 @@ internal static class OpenAIVendor
     public static IImageGenerator Images(VendorTarget target, HttpClient http) =>
         Client(target, http, []).GetImageClient(target.ModelId).AsIImageGenerator();
 
+    public static IEmbeddingGenerator<string, Embedding<float>> Embeddings(VendorTarget target, HttpClient http) =>
+        Client(target, http, []).GetEmbeddingClient(target.ModelId).AsIEmbeddingGenerator();
+
     public static ITextToSpeechClient Speech(VendorTarget target, HttpClient http) =>
         Client(target, http, []).GetAudioClient(target.ModelId).AsITextToSpeechClient();
 

@@ -110,6 +110,22 @@ public sealed class VendorClientFactory(IHttpClientFactory httpClients, IOptions
             .Build();
     }
 
+    public IEmbeddingGenerator<string, Embedding<float>> CreateEmbeddingGenerator(VendorTarget target)
+    {
+        IEmbeddingGenerator<string, Embedding<float>> adapter = target.ProviderKind switch
+        {
+            ProviderKinds.Local => new LocalEmbeddingGenerator(target.ModelId),
+            ProviderKinds.OpenAICompatible => OpenAIVendor.Embeddings(target, Http()),
+            _ => throw new NotSupportedException($"Provider kind '{target.ProviderKind}' has no embedding adapter."),
+        };
+        var settings = options.Value;
+        return new EmbeddingGeneratorBuilder<string, Embedding<float>>(adapter)
+            .UseOpenTelemetry(_logging, VendorTelemetry.SourceName, telemetry => telemetry.EnableSensitiveData = settings.RecordMessageContent)
+            .UseLogging(CallLogging)
+            .Use(inner => new VendorEmbeddingGenerator(inner, target, settings.Timeout, time))
+            .Build();
+    }
+
     public ITextToSpeechClient CreateSpeechClient(VendorTarget target)
     {
         ITextToSpeechClient adapter = target.ProviderKind switch

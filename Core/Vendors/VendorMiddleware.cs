@@ -272,6 +272,24 @@ public sealed class VendorImageGenerator(IImageGenerator inner, VendorTarget tar
         serviceKey is null && serviceType == typeof(ImageGeneratorMetadata) ? _metadata : base.GetService(serviceType, serviceKey);
 }
 
+/// <summary>Embeddings: the same error mapping, timeout and metering as chat, in one layer (one request per call).</summary>
+public sealed class VendorEmbeddingGenerator(IEmbeddingGenerator<string, Embedding<float>> inner, VendorTarget target, TimeSpan total, TimeProvider time)
+    : DelegatingEmbeddingGenerator<string, Embedding<float>>(inner)
+{
+    private readonly EmbeddingGeneratorMetadata _metadata = new(target.TelemetryName, VendorTelemetry.Endpoint(target), target.ModelId);
+
+    public override async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var started = time.GetTimestamp();
+        var embeddings = await VendorTelemetry.GuardAsync(target, total, token => base.GenerateAsync(values, options, token), cancellationToken);
+        (embeddings.AdditionalProperties ??= [])[MeteredUsage.Key] = MeteredUsage.Of(embeddings.Usage, null, target.Prices, time.GetElapsedTime(started));
+        return embeddings;
+    }
+
+    public override object? GetService(Type serviceType, object? serviceKey = null) =>
+        serviceKey is null && serviceType == typeof(EmbeddingGeneratorMetadata) ? _metadata : base.GetService(serviceType, serviceKey);
+}
+
 /// <summary>Speech: the same error mapping, timeout and metering as chat; speech is priced per input character.</summary>
 public sealed class VendorSpeechClient(ITextToSpeechClient inner, VendorTarget target, TimeSpan total, TimeProvider time) : DelegatingTextToSpeechClient(inner)
 {

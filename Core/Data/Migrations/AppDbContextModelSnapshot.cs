@@ -627,6 +627,80 @@ namespace AiPrompts.Core.Data.Migrations
                     b.ToTable("budget_reservations", (string)null);
                 });
 
+            modelBuilder.Entity("AiPrompts.Core.Gateway.GatewayCall", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("ApiKeyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("api_key_id");
+
+                    b.Property<int>("BudgetScopes")
+                        .HasColumnType("integer")
+                        .HasColumnName("budget_scopes");
+
+                    b.Property<string>("KeySource")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("key_source");
+
+                    b.Property<string>("ModelId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("model_id");
+
+                    b.Property<string>("ProviderId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("provider_id");
+
+                    b.Property<string>("Purpose")
+                        .HasColumnType("text")
+                        .HasColumnName("purpose");
+
+                    b.Property<decimal>("ReservedCost")
+                        .HasPrecision(18, 8)
+                        .HasColumnType("numeric(18,8)")
+                        .HasColumnName("reserved_cost");
+
+                    b.Property<long>("ReservedTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("reserved_tokens");
+
+                    b.Property<string>("Section")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("section");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<Guid?>("SubjectId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("subject_id");
+
+                    b.Property<string>("Surface")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("surface");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("gateway_calls_pkey");
+
+                    b.HasIndex("StartedAt")
+                        .HasDatabaseName("ix_gateway_calls_started");
+
+                    b.ToTable("gateway_calls", (string)null);
+                });
+
             modelBuilder.Entity("AiPrompts.Core.Jobs.Job", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1883,6 +1957,16 @@ namespace AiPrompts.Core.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("budget_alerts_budget_id_fkey");
+                });
+
+            modelBuilder.Entity("AiPrompts.Core.Gateway.GatewayCall", b =>
+                {
+                    b.HasOne("AiPrompts.Core.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("gateway_calls_user_id_fkey");
                 });
 
             modelBuilder.Entity("AiPrompts.Core.Keys.ProviderKey", b =>

@@ -1,0 +1,105 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace AiPrompts.Api.Gateway;
+
+// The OpenAI wire format of what callers send, as OpenAI names it (snake_case). Answers are written by the OpenAI SDK's own
+// models (ModelReaderWriter), so they are exactly what every OpenAI client reads.
+
+/// <summary>A chat completion request (<c>POST /openai/v1/chat/completions</c>).</summary>
+public sealed record ChatCompletionRequest(
+    [property: JsonPropertyName("model")] string? Model,
+    [property: JsonPropertyName("messages")] IReadOnlyList<ChatCompletionMessage?>? Messages,
+    [property: JsonPropertyName("stream")] bool? Stream = null,
+    [property: JsonPropertyName("stream_options")] ChatStreamOptions? StreamOptions = null,
+    [property: JsonPropertyName("tools")] IReadOnlyList<ChatTool?>? Tools = null,
+    [property: JsonPropertyName("tool_choice")] JsonElement? ToolChoice = null,
+    [property: JsonPropertyName("parallel_tool_calls")] bool? ParallelToolCalls = null,
+    [property: JsonPropertyName("response_format")] ChatResponseFormatSpec? ResponseFormat = null,
+    [property: JsonPropertyName("max_tokens")] int? MaxTokens = null,
+    [property: JsonPropertyName("max_completion_tokens")] int? MaxCompletionTokens = null,
+    [property: JsonPropertyName("temperature")] float? Temperature = null,
+    [property: JsonPropertyName("top_p")] float? TopP = null,
+    [property: JsonPropertyName("presence_penalty")] float? PresencePenalty = null,
+    [property: JsonPropertyName("frequency_penalty")] float? FrequencyPenalty = null,
+    [property: JsonPropertyName("seed")] long? Seed = null,
+    [property: JsonPropertyName("stop")] JsonElement? Stop = null,
+    [property: JsonPropertyName("n")] int? N = null,
+    [property: JsonPropertyName("user")] string? User = null,
+    [property: JsonPropertyName("store")] bool? Store = null,
+    [property: JsonPropertyName("metadata")] IReadOnlyDictionary<string, string>? Metadata = null);
+
+/// <summary>One message: <c>content</c> is a string or an array of parts (<c>text</c>, <c>image_url</c>).</summary>
+public sealed record ChatCompletionMessage(
+    [property: JsonPropertyName("role")] string? Role,
+    [property: JsonPropertyName("content")] JsonElement? Content = null,
+    [property: JsonPropertyName("name")] string? Name = null,
+    [property: JsonPropertyName("tool_calls")] IReadOnlyList<ChatToolCall?>? ToolCalls = null,
+    [property: JsonPropertyName("tool_call_id")] string? ToolCallId = null);
+
+public sealed record ChatToolCall(
+    [property: JsonPropertyName("id")] string? Id,
+    [property: JsonPropertyName("type")] string? Type,
+    [property: JsonPropertyName("function")] ChatFunctionCall? Function);
+
+public sealed record ChatFunctionCall(
+    [property: JsonPropertyName("name")] string? Name,
+    [property: JsonPropertyName("arguments")] string? Arguments);
+
+public sealed record ChatTool(
+    [property: JsonPropertyName("type")] string? Type,
+    [property: JsonPropertyName("function")] ChatFunctionSpec? Function);
+
+public sealed record ChatFunctionSpec(
+    [property: JsonPropertyName("name")] string? Name,
+    [property: JsonPropertyName("description")] string? Description = null,
+    [property: JsonPropertyName("parameters")] JsonElement? Parameters = null,
+    [property: JsonPropertyName("strict")] bool? Strict = null);
+
+public sealed record ChatStreamOptions([property: JsonPropertyName("include_usage")] bool? IncludeUsage = null);
+
+/// <summary><c>{"type": "text" | "json_object" | "json_schema", "json_schema": {name, description, schema, strict}}</c>.</summary>
+public sealed record ChatResponseFormatSpec(
+    [property: JsonPropertyName("type")] string? Type,
+    [property: JsonPropertyName("json_schema")] JsonSchemaSpec? JsonSchema = null);
+
+public sealed record JsonSchemaSpec(
+    [property: JsonPropertyName("name")] string? Name,
+    [property: JsonPropertyName("description")] string? Description = null,
+    [property: JsonPropertyName("schema")] JsonElement? Schema = null,
+    [property: JsonPropertyName("strict")] bool? Strict = null);
+
+/// <summary>An embeddings request (<c>POST /openai/v1/embeddings</c>): <c>input</c> is a string or an array of strings.</summary>
+public sealed record EmbeddingRequest(
+    [property: JsonPropertyName("model")] string? Model,
+    [property: JsonPropertyName("input")] JsonElement? Input,
+    [property: JsonPropertyName("encoding_format")] string? EncodingFormat = null,
+    [property: JsonPropertyName("dimensions")] int? Dimensions = null,
+    [property: JsonPropertyName("user")] string? User = null);
+
+public sealed record EmbeddingList(
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("data")] IReadOnlyList<EmbeddingItem> Data,
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("usage")] EmbeddingUsage Usage);
+
+/// <summary>One vector: an array of numbers, or their float32 little-endian bytes in base64 (<c>encoding_format: base64</c>, what the SDKs ask for).</summary>
+public sealed record EmbeddingItem(
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("index")] int Index,
+    [property: JsonPropertyName("embedding")] object Embedding);
+
+public sealed record EmbeddingUsage(
+    [property: JsonPropertyName("prompt_tokens")] long PromptTokens,
+    [property: JsonPropertyName("total_tokens")] long TotalTokens);
+
+/// <summary>A model the caller may use, as <c>provider/model</c>.</summary>
+public sealed record GatewayModel(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("created")] long Created,
+    [property: JsonPropertyName("owned_by")] string OwnedBy);
+
+public sealed record GatewayModelList(
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("data")] IReadOnlyList<GatewayModel> Data);
