@@ -144,6 +144,9 @@ internal sealed class GatewayCallScope(GatewayCall call, VendorTarget target, st
 
     public Guid Id => call.Id;
 
+    /// <summary>Whose call it is: the user, and the API key they came with.</summary>
+    public (Guid UserId, Guid? ApiKeyId) Caller => (call.UserId, call.ApiKeyId);
+
     public VendorTarget Target => target;
 
     /// <summary>The model as callers name it: <c>provider/model</c>.</summary>

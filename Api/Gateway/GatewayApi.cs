@@ -33,6 +33,7 @@ internal static class GatewayApi
         // Model ids have slashes of their own (openrouter/openai/gpt-4o-mini).
         group.MapGet("/models/{**model}", GetModelAsync).WithName("GetGatewayModel")
             .WithSummary("One model the caller may call, or 404");
+        group.MapResponses();
         return app;
     }
 

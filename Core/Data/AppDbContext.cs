@@ -51,6 +51,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbCon
     public DbSet<BudgetReservation> BudgetReservations => Set<BudgetReservation>();
     public DbSet<BudgetAlert> BudgetAlerts => Set<BudgetAlert>();
     public DbSet<GatewayCall> GatewayCalls => Set<GatewayCall>();
+    public DbSet<StoredResponse> StoredResponses => Set<StoredResponse>();
 
     /// <summary>
     /// An index exists where the schema declares one: foreign keys get none of their own. Every point in time

@@ -17,3 +17,17 @@ internal sealed class GatewayCallEntityTypeConfiguration : IEntityTypeConfigurat
         builder.HasOne<User>().WithMany().HasForeignKey(c => c.UserId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+/// <summary>Stored responses: newest first per owner; a chain is followed by id.</summary>
+internal sealed class StoredResponseEntityTypeConfiguration : IEntityTypeConfiguration<StoredResponse>
+{
+    public void Configure(EntityTypeBuilder<StoredResponse> builder)
+    {
+        builder.ToTable("gateway_responses");
+        builder.HasKey(r => r.Id);
+        builder.Property(r => r.InputItems).HasColumnType("jsonb");
+        builder.Property(r => r.Body).HasColumnType("jsonb");
+        builder.HasIndex(r => new { r.UserId, r.CreatedAt }).IsDescending(false, true).HasDatabaseName("ix_gateway_responses_user_created");
+        builder.HasOne<User>().WithMany().HasForeignKey(r => r.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -701,6 +701,66 @@ namespace AiPrompts.Core.Data.Migrations
                     b.ToTable("gateway_calls", (string)null);
                 });
 
+            modelBuilder.Entity("AiPrompts.Core.Gateway.StoredResponse", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("ApiKeyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("api_key_id");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("body");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("InputItems")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("input_items");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("model");
+
+                    b.Property<string>("PreviousResponseId")
+                        .HasColumnType("text")
+                        .HasColumnName("previous_response_id");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("status");
+
+                    b.Property<string>("TemplateType")
+                        .HasColumnType("text")
+                        .HasColumnName("template_type");
+
+                    b.Property<int?>("TemplateVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("template_version");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("gateway_responses_pkey");
+
+                    b.HasIndex("UserId", "CreatedAt")
+                        .IsDescending(false, true)
+                        .HasDatabaseName("ix_gateway_responses_user_created");
+
+                    b.ToTable("gateway_responses", (string)null);
+                });
+
             modelBuilder.Entity("AiPrompts.Core.Jobs.Job", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1967,6 +2027,16 @@ namespace AiPrompts.Core.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("gateway_calls_user_id_fkey");
+                });
+
+            modelBuilder.Entity("AiPrompts.Core.Gateway.StoredResponse", b =>
+                {
+                    b.HasOne("AiPrompts.Core.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("gateway_responses_user_id_fkey");
                 });
 
             modelBuilder.Entity("AiPrompts.Core.Keys.ProviderKey", b =>

@@ -1,0 +1,325 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AiPrompts.Api.Input;
+using Microsoft.Extensions.AI;
+
+namespace AiPrompts.Api.Gateway;
+
+/// <summary>The <c>prompt</c> of a response request: one of our versioned templates, by prompt type and (optionally) version.</summary>
+internal sealed record PromptReference(string Id, int? Version, Dictionary<string, JsonElement>? Variables);
+
+/// <summary>
+/// A Responses API request (<c>POST /openai/v1/responses</c>) checked and turned into messages and options. Input items
+/// are kept in OpenAI's form (each given an id) for storage and <c>input_items</c>; <c>tools</c> and <c>text</c> are
+/// echoed in the response as they were sent.
+/// </summary>
+internal sealed record ResponseInput(
+    string? Model, JsonArray Items, string? Instructions, ChatOptions Options, bool Stream, bool Store, string? PreviousResponseId,
+    PromptReference? Prompt, IReadOnlyDictionary<string, string> Metadata, JsonElement? Tools, JsonElement? Text, JsonElement? ToolChoice)
+{
+    public const int MaxItems = 2048;
+
+    public static ResponseInput? From(JsonElement body, Func<string, string> newId, Dictionary<string, string[]> errors)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            errors["body"] = ["A JSON body is required."];
+            return null;
+        }
+        string? Str(string name) => body.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        JsonElement? Prop(string name) => body.TryGetProperty(name, out var v) && v.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined) ? v : null;
+
+        foreach (var unsupported in (ReadOnlySpan<string>)["background", "conversation"])
+        {
+            if (Prop(unsupported) is { } value && !(value.ValueKind == JsonValueKind.False))
+            {
+                errors[unsupported] = ["This field is not supported yet."];
+            }
+        }
+        var items = new JsonArray();
+        switch (Prop("input"))
+        {
+            case null:
+                break;
+            case { ValueKind: JsonValueKind.String } single:
+                items.Add(UserMessage(single.GetString()!, newId("msg")));
+                break;
+            case { ValueKind: JsonValueKind.Array } array when array.GetArrayLength() <= MaxItems:
+                var i = 0;
+                foreach (var item in array.EnumerateArray())
+                {
+                    if (Item(item, $"input[{i}]", newId, errors) is { } node)
+                    {
+                        items.Add(node);
+                    }
+                    i++;
+                }
+                break;
+            default:
+                errors["input"] = [$"The input is a text or an array of at most {MaxItems} items."];
+                break;
+        }
+        var options = new ChatOptions();
+        ReadTools(Prop("tools"), Prop("tool_choice"), options, errors);
+        if (Prop("text") is { } text && text.TryGetProperty("format", out var format))
+        {
+            Format(format, options, errors);
+        }
+        if (Prop("max_output_tokens") is { } max)
+        {
+            if (max.ValueKind != JsonValueKind.Number || !max.TryGetInt32(out var tokens) || tokens < 1)
+            {
+                errors["max_output_tokens"] = ["The token limit is at least 1."];
+            }
+            else
+            {
+                options.MaxOutputTokens = tokens;
+            }
+        }
+        options.Temperature = Number(Prop("temperature"), "temperature", 0, 2, "The temperature is between 0 and 2.", errors);
+        options.TopP = Number(Prop("top_p"), "top_p", 0, 1, "The top_p is between 0 and 1.", errors);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (Prop("metadata") is { } meta)
+        {
+            if (meta.ValueKind != JsonValueKind.Object || meta.EnumerateObject().Count() > 16 || meta.EnumerateObject().Any(p => p.Value.ValueKind != JsonValueKind.String))
+            {
+                errors["metadata"] = ["At most 16 metadata pairs are allowed."];
+            }
+            else
+            {
+                foreach (var pair in meta.EnumerateObject())
+                {
+                    metadata[pair.Name] = pair.Value.GetString()!;
+                }
+            }
+        }
+        PromptReference? prompt = null;
+        if (Prop("prompt") is { } reference)
+        {
+            prompt = ReadPrompt(reference, errors);
+        }
+        if (items.Count == 0 && prompt is null)
+        {
+            errors["input"] = ["The input is required, unless a prompt template gives the messages."];
+        }
+        var instructions = Str("instructions");
+        if (instructions is not null && TextLength.Of(instructions) > 256_000)
+        {
+            errors["instructions"] = ["The instructions are too long."];
+        }
+        return errors.Count > 0 ? null : new ResponseInput(Str("model"), items, instructions, options,
+            Prop("stream") is { ValueKind: JsonValueKind.True }, Prop("store") is not { ValueKind: JsonValueKind.False }, Str("previous_response_id"),
+            prompt, metadata, Prop("tools"), Prop("text"), Prop("tool_choice"));
+    }
+
+    public static JsonObject UserMessage(string text, string id) => new()
+    {
+        ["type"] = "message",
+        ["id"] = id,
+        ["role"] = "user",
+        ["content"] = new JsonArray(new JsonObject { ["type"] = "input_text", ["text"] = text }),
+    };
+
+    /// <summary>One input item in OpenAI's form, with an id: a message, a function call, or a function call's output.</summary>
+    private static JsonObject? Item(JsonElement item, string field, Func<string, string> newId, Dictionary<string, string[]> errors)
+    {
+        if (item.ValueKind != JsonValueKind.Object)
+        {
+            errors[field] = ["An input item is an object."];
+            return null;
+        }
+        var node = JsonNode.Parse(item.GetRawText())!.AsObject();
+        var type = item.TryGetProperty("type", out var t) ? t.GetString() : "message";
+        switch (type)
+        {
+            case "message":
+                var role = item.TryGetProperty("role", out var r) ? r.GetString() : null;
+                if (role is not ("user" or "system" or "developer" or "assistant"))
+                {
+                    errors[$"{field}.role"] = ["The role is one of system, developer, user and assistant."];
+                    return null;
+                }
+                if (!item.TryGetProperty("content", out var content) || content.ValueKind is not (JsonValueKind.String or JsonValueKind.Array))
+                {
+                    errors[$"{field}.content"] = ["The content is a string or an array of content parts."];
+                    return null;
+                }
+                if (content.ValueKind == JsonValueKind.String)
+                {
+                    node["content"] = new JsonArray(new JsonObject { ["type"] = role == "assistant" ? "output_text" : "input_text", ["text"] = content.GetString() });
+                }
+                node["type"] = "message";
+                node["id"] ??= newId("msg");
+                return node;
+            case "function_call" when item.TryGetProperty("call_id", out var callId) && callId.ValueKind == JsonValueKind.String
+                && item.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String:
+                node["id"] ??= newId("fc");
+                return node;
+            case "function_call_output" when item.TryGetProperty("call_id", out var answered) && answered.ValueKind == JsonValueKind.String
+                && item.TryGetProperty("output", out var output) && output.ValueKind == JsonValueKind.String:
+                node["id"] ??= newId("fco");
+                return node;
+            default:
+                errors[field] = ["An input item is a message, a function_call or a function_call_output."];
+                return null;
+        }
+    }
+
+    /// <summary>Stored items (input and output alike) as the messages of a conversation.</summary>
+    public static IEnumerable<ChatMessage> Messages(JsonArray items)
+    {
+        foreach (var node in items)
+        {
+            if (node is not JsonObject item)
+            {
+                continue;
+            }
+            switch ((string?)item["type"] ?? "message")
+            {
+                case "message":
+                    var role = (string?)item["role"] switch { "assistant" => ChatRole.Assistant, "system" or "developer" => ChatRole.System, _ => ChatRole.User };
+                    var contents = new List<AIContent>();
+                    foreach (var part in item["content"] as JsonArray ?? [])
+                    {
+                        if ((string?)part?["text"] is { } text)
+                        {
+                            contents.Add(new TextContent(text));
+                        }
+                        else if ((string?)part?["image_url"] is { } link && Uri.TryCreate(link, UriKind.Absolute, out var uri))
+                        {
+                            contents.Add(link.StartsWith("data:", StringComparison.OrdinalIgnoreCase) ? new DataContent(link) : new UriContent(uri, "image/*"));
+                        }
+                    }
+                    yield return new ChatMessage(role, contents);
+                    break;
+                case "function_call":
+                    var arguments = (string?)item["arguments"] is { Length: > 0 } json ? JsonSerializer.Deserialize<Dictionary<string, object?>>(json) : [];
+                    yield return new ChatMessage(ChatRole.Assistant, [new FunctionCallContent((string)item["call_id"]!, (string)item["name"]!, arguments)]);
+                    break;
+                case "function_call_output":
+                    yield return new ChatMessage(ChatRole.Tool, [new FunctionResultContent((string)item["call_id"]!, (string?)item["output"])]);
+                    break;
+            }
+        }
+    }
+
+    private static void ReadTools(JsonElement? tools, JsonElement? choice, ChatOptions options, Dictionary<string, string[]> errors)
+    {
+        if (tools is { ValueKind: JsonValueKind.Array } list)
+        {
+            options.Tools = [];
+            var i = 0;
+            foreach (var tool in list.EnumerateArray())
+            {
+                var name = tool.ValueKind == JsonValueKind.Object && tool.TryGetProperty("name", out var n) ? n.GetString() : null;
+                if (tool.ValueKind != JsonValueKind.Object || !tool.TryGetProperty("type", out var type) || type.GetString() != "function" || name is null || !ToolNames.IsValid(name))
+                {
+                    errors[$"tools[{i}]"] = ["A tool is a function with a name of letters, digits, '_' and '-' (at most 64)."];
+                }
+                else
+                {
+                    var schema = tool.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object ? p : EmptyObjectSchema;
+                    var description = tool.TryGetProperty("description", out var d) ? d.GetString() : null;
+                    options.Tools.Add(AIFunctionFactory.CreateDeclaration(name, description, schema));
+                }
+                i++;
+            }
+        }
+        else if (tools is not null)
+        {
+            errors["tools"] = ["The tools are an array."];
+        }
+        switch (choice)
+        {
+            case null:
+                break;
+            case { ValueKind: JsonValueKind.String } mode when mode.GetString() is "none" or "auto" or "required":
+                options.ToolMode = mode.GetString() switch { "none" => ChatToolMode.None, "required" => ChatToolMode.RequireAny, _ => ChatToolMode.Auto };
+                break;
+            case { ValueKind: JsonValueKind.Object } named when named.TryGetProperty("name", out var name) && name.GetString() is { Length: > 0 } function
+                && options.Tools?.Any(t => t.Name == function) == true:
+                options.ToolMode = ChatToolMode.RequireSpecific(function);
+                break;
+            default:
+                errors["tool_choice"] = ["The tool choice is none, auto, required, or a function by name."];
+                break;
+        }
+    }
+
+    private static void Format(JsonElement format, ChatOptions options, Dictionary<string, string[]> errors)
+    {
+        var type = format.ValueKind == JsonValueKind.Object && format.TryGetProperty("type", out var t) ? t.GetString() : null;
+        switch (type)
+        {
+            case "text":
+                break;
+            case "json_object":
+                options.ResponseFormat = ChatResponseFormat.Json;
+                break;
+            case "json_schema" when format.TryGetProperty("name", out var name) && name.GetString() is { Length: > 0 } schemaName
+                && format.TryGetProperty("schema", out var schema) && schema.ValueKind == JsonValueKind.Object:
+                options.ResponseFormat = ChatResponseFormat.ForJsonSchema(schema, schemaName, format.TryGetProperty("description", out var d) ? d.GetString() : null);
+                break;
+            case "json_schema":
+                errors["text.format"] = ["A json_schema format has a name and a schema object."];
+                break;
+            default:
+                errors["text.format.type"] = ["The response format is text, json_object or json_schema."];
+                break;
+        }
+    }
+
+    private static PromptReference? ReadPrompt(JsonElement reference, Dictionary<string, string[]> errors)
+    {
+        if (reference.ValueKind != JsonValueKind.Object || !reference.TryGetProperty("id", out var id) || id.GetString() is not { Length: > 0 } promptType)
+        {
+            errors["prompt.id"] = ["The prompt names a prompt type by its id."];
+            return null;
+        }
+        int? version = null;
+        if (reference.TryGetProperty("version", out var v) && v.ValueKind != JsonValueKind.Null)
+        {
+            if (v.ValueKind == JsonValueKind.String && int.TryParse(v.GetString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) && number >= 1)
+            {
+                version = number;
+            }
+            else if (v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) && n >= 1)
+            {
+                version = n;
+            }
+            else
+            {
+                errors["prompt.version"] = ["The version is a version number, as a string."];
+            }
+        }
+        Dictionary<string, JsonElement>? variables = null;
+        if (reference.TryGetProperty("variables", out var vars) && vars.ValueKind != JsonValueKind.Null)
+        {
+            if (vars.ValueKind != JsonValueKind.Object)
+            {
+                errors["prompt.variables"] = ["The variables are an object."];
+            }
+            else
+            {
+                variables = vars.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal);
+            }
+        }
+        return new PromptReference(promptType, version, variables);
+    }
+
+    private static float? Number(JsonElement? value, string field, float min, float max, string message, Dictionary<string, string[]> errors)
+    {
+        if (value is not { } given)
+        {
+            return null;
+        }
+        if (given.ValueKind != JsonValueKind.Number || !given.TryGetSingle(out var number) || number < min || number > max || !float.IsFinite(number))
+        {
+            errors[field] = [message];
+            return null;
+        }
+        return number;
+    }
+
+    private static readonly JsonElement EmptyObjectSchema = JsonDocument.Parse("""{"type":"object","properties":{}}""").RootElement.Clone();
+}
