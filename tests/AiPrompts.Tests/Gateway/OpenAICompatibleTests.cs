@@ -55,15 +55,16 @@ public sealed class OpenAICompatibleTests(OpenAICompatibleTests.Fixture fixture)
     }
 
     /// <summary>The usage rows of a user's gateway calls, once every call has ended (the ends are written off the answer's path).</summary>
-    private async Task<List<(string SubjectType, string Status, long Input, long Output, string? Purpose, Guid? ApiKey)>> UsageAsync(Guid user, int expected)
+    private async Task<List<(string SubjectType, string Status, long Input, long Output, string? Purpose, Guid? ApiKey)>> UsageAsync(Guid user, int expected, TimeSpan? wait = null)
     {
+        var deadline = DateTime.UtcNow + (wait ?? TimeSpan.FromSeconds(5));
         for (var i = 0; ; i++)
         {
             var rows = await fixture.Database.QueryAsync(
                 "SELECT subject_type, status, input_tokens, output_tokens, purpose, api_key_id FROM usage_events WHERE user_id = $1 ORDER BY created_at, id",
                 r => (r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetInt64(3), r.IsDBNull(4) ? null : r.GetString(4), r.IsDBNull(5) ? (Guid?)null : r.GetGuid(5)), user);
             var open = await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM gateway_calls WHERE user_id = $1", user);
-            if ((rows.Count >= expected && open == 0) || i == 100)
+            if ((rows.Count >= expected && open == 0) || DateTime.UtcNow > deadline)
             {
                 Assert.Equal(0, open);
                 return rows;
@@ -380,6 +381,67 @@ public sealed class OpenAICompatibleTests(OpenAICompatibleTests.Fixture fixture)
         var row = Assert.Single(await UsageAsync(user.Id, 1));
         Assert.Equal("cancelled", row.Status);
         Assert.True(row.Input > 0);
+    }
+
+    /// <summary>
+    /// The record that a call began is committed before the vendor is called: an Api killed by SIGKILL mid-stream leaves it,
+    /// and the Worker's sweep counts the call (interrupted, at its estimate) once it is older than Gateway:AbandonedAfter.
+    /// </summary>
+    [Fact]
+    public async Task An_Api_killed_mid_stream_loses_no_call_the_vendor_may_bill()
+    {
+        var (user, key) = await CallerAsync();
+        using (var client = fixture.CreateClient(user.Token))
+        {
+            (await client.PutAsJsonAsync("/api/v1/ai/providers/openai/personal-key", new { key = "sk-gateway-killed-0123456789" }, Ct)).EnsureSuccessStatusCode();
+        }
+        fixture.Vendor.Handler = async (context, _) =>
+        {
+            context.Response.ContentType = "text/event-stream";
+            for (var i = 0; i < 600 && !context.RequestAborted.IsCancellationRequested; i++)
+            {
+                await context.Response.WriteAsync($"data: {{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o-mini\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"word{i} \"}},\"finish_reason\":null}}]}}\n\n");
+                await context.Response.Body.FlushAsync();
+                await Task.Delay(50);
+            }
+        };
+        await using var api = WorkerProcess.Start(fixture, "Api", new Dictionary<string, string> { ["Auth__Jwt__SigningKey"] = ApiFactory.SigningKey });
+        for (var i = 0; ; i++)
+        {
+            try
+            {
+                if ((await api.Http.GetAsync("/alive", Ct)).IsSuccessStatusCode)
+                {
+                    break;
+                }
+            }
+            catch (HttpRequestException) when (i < 300)
+            {
+            }
+            Assert.False(api.HasExited, string.Join('\n', api.Output));
+            await Task.Delay(100, Ct);
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/v1/chat/completions")
+        {
+            Content = JsonContent.Create(new { model = "openai/gpt-4o-mini", stream = true, messages = new[] { new { role = "user", content = "talk for a minute" } } }),
+        };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        var response = await api.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Ct));
+        Assert.StartsWith("data: ", await reader.ReadLineAsync(Ct), StringComparison.Ordinal);
+        api.Signal("KILL");
+        Assert.True(await api.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        reader.Dispose();
+        response.Dispose();
+        Assert.Equal(1, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM gateway_calls WHERE user_id = $1", user.Id));
+        Assert.Equal(0, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM usage_events WHERE user_id = $1", user.Id));
+
+        await using var worker = WorkerProcess.Start(fixture, new Dictionary<string, string> { ["Gateway__AbandonedAfter"] = "00:00:10", ["Gateway__SweepInterval"] = "00:00:01" });
+        var row = (await UsageAsync(user.Id, 1, TimeSpan.FromSeconds(40))).Single();
+        Assert.Equal(("chat.completion", "interrupted"), (row.SubjectType, row.Status));
+        Assert.True(row.Input > 1024); // the estimate: the prompt and the longest answer allowed
+        Assert.Equal("gateway_call_lost", await fixture.Database.ScalarAsync<string>("SELECT error_code FROM usage_events WHERE user_id = $1", user.Id));
     }
 
     [Fact]

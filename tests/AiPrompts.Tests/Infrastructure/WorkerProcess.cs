@@ -43,12 +43,15 @@ public sealed class WorkerProcess : IAsyncDisposable
     /// Starts the Worker against the Api's database and Redis (through the Api's Redis proxy, with its
     /// key prefix) and the Api's settings, then <paramref name="environment"/> on top.
     /// </summary>
-    public static WorkerProcess Start(ApiFactory api, IReadOnlyDictionary<string, string>? environment = null)
+    public static WorkerProcess Start(ApiFactory api, IReadOnlyDictionary<string, string>? environment = null) => Start(api, "Worker", environment);
+
+    /// <summary>One of our services (<c>Worker</c>, or <c>Api</c> for a test that kills it) as a process, set up as <see cref="Start(ApiFactory, IReadOnlyDictionary{string, string}?)"/> says.</summary>
+    public static WorkerProcess Start(ApiFactory api, string service, IReadOnlyDictionary<string, string>? environment = null)
     {
         _ = api.Services; // the Api has started (and migrated the database the Worker will use), on a test server or Kestrel
         var port = Ports.FreeLoopbackPort();
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(WorkerDll());
+        start.ArgumentList.Add(ServiceDll(service));
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
         start.Environment["ConnectionStrings__promptsdb"] = api.Database.ConnectionString;
@@ -114,7 +117,9 @@ public sealed class WorkerProcess : IAsyncDisposable
         }
     }
 
-    internal static string WorkerDll()
+    internal static string WorkerDll() => ServiceDll("Worker");
+
+    internal static string ServiceDll(string service)
     {
         var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
@@ -123,7 +128,7 @@ public sealed class WorkerProcess : IAsyncDisposable
             dir = dir.Parent;
         }
         var dll = Path.Combine(dir?.FullName ?? throw new InvalidOperationException("The repository root was not found."),
-            "Worker", "bin", configuration, "net10.0", "AiPrompts.Worker.dll");
+            service, "bin", configuration, "net10.0", $"AiPrompts.{service}.dll");
         return File.Exists(dll) ? dll : throw new InvalidOperationException($"{dll} was not built.");
     }
 
