@@ -64,7 +64,7 @@ internal static class ApplicationServiceExtensions
         services.AddSingleton<Auth.RequestRateLimiter>();
         services.AddScoped<Jobs.JobSubmission>();
         services.AddScoped<Gateway.GatewayAdmission>();
-        services.AddScoped<Gateway.AppTemplates>();
+        services.AddScoped<Gateway.ResponsePrompts>();
         services.AddSingleton<Gateway.GatewayMetrics>();
         services.AddSingleton<Core.Gateway.GatewayUsageRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<Core.Gateway.GatewayUsageRecorder>());

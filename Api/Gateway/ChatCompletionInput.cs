@@ -11,7 +11,6 @@ namespace AiPrompts.Api.Gateway;
 internal sealed record ChatCompletionInput(List<ChatMessage> Messages, ChatOptions Options, long InputCharacters, bool Stream, bool IncludeUsage)
 {
     public const int MaxMessages = 2048;
-    public const int MaxTools = 128;
     public const int MaxStops = 4;
 
     public static ChatCompletionInput? From(ChatCompletionRequest body, Dictionary<string, string[]> errors)
@@ -183,78 +182,25 @@ internal sealed record ChatCompletionInput(List<ChatMessage> Messages, ChatOptio
 
     private static void Tools(ChatCompletionRequest body, ChatOptions options, Dictionary<string, string[]> errors)
     {
-        if (body.Tools is { Count: > 0 } tools)
+        if (body.Tools is { Count: > ToolRules.MaxTools })
         {
-            if (tools.Count > MaxTools)
-            {
-                errors["tools"] = [$"At most {MaxTools} tools are allowed."];
-                return;
-            }
-            options.Tools = [];
-            for (var i = 0; i < tools.Count; i++)
-            {
-                if (tools[i] is not { Type: "function", Function: { Name: { Length: > 0 } name } function } || !ToolNames.IsValid(name))
-                {
-                    errors[$"tools[{i}]"] = ["A tool is a function with a name of letters, digits, '_' and '-' (at most 64)."];
-                    continue;
-                }
-                if (function.Parameters is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null or JsonValueKind.Undefined) })
-                {
-                    errors[$"tools[{i}].function.parameters"] = ["The parameters are a JSON Schema object."];
-                    continue;
-                }
-                var schema = function.Parameters is { ValueKind: JsonValueKind.Object } parameters ? parameters : EmptyObjectSchema;
-                options.Tools.Add(AIFunctionFactory.CreateDeclaration(name, function.Description, schema));
-            }
+            errors["tools"] = [$"At most {ToolRules.MaxTools} tools are allowed."];
+            return;
+        }
+        for (var i = 0; i < (body.Tools?.Count ?? 0); i++)
+        {
+            var tool = body.Tools![i];
+            ToolRules.AddFunction(tool?.Type, tool?.Function?.Name, tool?.Function?.Description, tool?.Function?.Parameters, $"tools[{i}]", $"tools[{i}].function.parameters", options, errors);
         }
         options.AllowMultipleToolCalls = body.ParallelToolCalls;
-        switch (body.ToolChoice)
-        {
-            case null or { ValueKind: JsonValueKind.Null or JsonValueKind.Undefined }:
-                break;
-            case { ValueKind: JsonValueKind.String } mode when mode.GetString() is "none" or "auto" or "required":
-                options.ToolMode = mode.GetString() switch { "none" => ChatToolMode.None, "required" => ChatToolMode.RequireAny, _ => ChatToolMode.Auto };
-                break;
-            case { ValueKind: JsonValueKind.Object } choice when choice.TryGetProperty("function", out var function)
-                && function.ValueKind == JsonValueKind.Object && function.TryGetProperty("name", out var name) && name.GetString() is { Length: > 0 } named:
-                if (options.Tools?.Any(t => t.Name == named) != true)
-                {
-                    errors["tool_choice"] = ["The tool choice names a function that is not among the tools."];
-                    break;
-                }
-                options.ToolMode = ChatToolMode.RequireSpecific(named);
-                break;
-            default:
-                errors["tool_choice"] = ["The tool choice is none, auto, required, or a function by name."];
-                break;
-        }
-        if (options.ToolMode is RequiredChatToolMode && options.Tools is not { Count: > 0 })
-        {
-            errors["tool_choice"] = ["A tool choice that requires a call needs tools."];
-        }
+        // Chat completions name a function as {"type": "function", "function": {"name": …}}.
+        ToolRules.Choose(body.ToolChoice, c => c.TryGetProperty("function", out var f) && f.ValueKind == JsonValueKind.Object && f.TryGetProperty("name", out var n) ? n.GetString() : null,
+            options, errors);
     }
 
-    private static void Format(ChatResponseFormatSpec? format, ChatOptions options, Dictionary<string, string[]> errors)
-    {
-        switch (format?.Type)
-        {
-            case null when format is null:
-            case "text":
-                break;
-            case "json_object":
-                options.ResponseFormat = ChatResponseFormat.Json;
-                break;
-            case "json_schema" when format.JsonSchema is { Name: { Length: > 0 } name, Schema: { ValueKind: JsonValueKind.Object } schema } spec:
-                options.ResponseFormat = ChatResponseFormat.ForJsonSchema(schema, name, spec.Description);
-                break;
-            case "json_schema":
-                errors["response_format.json_schema"] = ["A json_schema format has a name and a schema object."];
-                break;
-            default:
-                errors["response_format.type"] = ["The response format is text, json_object or json_schema."];
-                break;
-        }
-    }
+    private static void Format(ChatResponseFormatSpec? format, ChatOptions options, Dictionary<string, string[]> errors) =>
+        ToolRules.Format(format is null ? null : format.Type ?? "", format?.JsonSchema?.Name, format?.JsonSchema?.Description, format?.JsonSchema?.Schema,
+            format?.Type == "json_schema" ? "response_format.json_schema" : "response_format", options, errors);
 
     private static void Sampling(ChatCompletionRequest body, ChatOptions options, Dictionary<string, string[]> errors)
     {
@@ -307,15 +253,4 @@ internal sealed record ChatCompletionInput(List<ChatMessage> Messages, ChatOptio
             errors["metadata"] = ["At most 16 metadata pairs are allowed."];
         }
     }
-
-    private static readonly JsonElement EmptyObjectSchema = JsonDocument.Parse("""{"type":"object","properties":{}}""").RootElement.Clone();
-}
-
-/// <summary>OpenAI's rule for function names.</summary>
-internal static partial class ToolNames
-{
-    public static bool IsValid(string name) => Pattern().IsMatch(name);
-
-    [System.Text.RegularExpressions.GeneratedRegex("^[a-zA-Z0-9_-]{1,64}$")]
-    private static partial System.Text.RegularExpressions.Regex Pattern();
 }

@@ -10,7 +10,7 @@ namespace AiPrompts.Api.Gateway;
 /// </summary>
 internal static class ChatCompletionWriter
 {
-    public static byte[] Completion(string id, string model, long created, ChatResponse response, UsageDetails? usage)
+    public static byte[] Completion(string id, string model, long created, ChatResponse response)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
         using (var json = new Utf8JsonWriter(buffer))
@@ -42,7 +42,7 @@ internal static class ChatCompletionWriter
             json.WriteString("finish_reason", FinishReason(response.FinishReason, calls.Count > 0));
             json.WriteEndObject();
             json.WriteEndArray();
-            Usage(json, usage);
+            Usage(json, response.Usage);
             json.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();

@@ -38,144 +38,61 @@ internal static class ChatCompletionsApi
         var client = vendors.CreateChatClient(call.Target);
         if (input.Stream)
         {
-            return await ChatCompletionStream.StartAsync(call, client, input, id, created, http, cancellationToken);
+            return await new ChatCompletionStream(call, client, input, id, created).StartAsync(input.Messages, input.Options, http, cancellationToken);
         }
-        try
+        using (client)
         {
-            call.VendorStarting(streaming: false);
-            var response = await client.GetResponseAsync(input.Messages, input.Options, cancellationToken);
-            call.VendorAnswered();
+            var (response, refused) = await call.CallAsync(token => client.GetResponseAsync(input.Messages, input.Options, token), cancellationToken);
+            if (response is null)
+            {
+                return refused!;
+            }
             call.Succeeded(MeteredUsage.From(response.AdditionalProperties));
-            var answer = ChatCompletionWriter.Completion(id, call.Model, created, response, response.Usage);
+            var answer = ChatCompletionWriter.Completion(id, call.Model, created, response);
             call.AnswerReady();
             return TypedResults.Bytes(answer, "application/json");
-        }
-        catch (VendorException ex)
-        {
-            call.Failed(ex);
-            return GatewayApi.VendorProblem(http, ex);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            call.Stopped(GatewayApi.Estimate(call.Target, input.InputCharacters, 0, TimeSpan.Zero));
-            throw;
-        }
-        finally
-        {
-            client.Dispose();
         }
     }
 }
 
 /// <summary>
-/// A streamed chat completion: the first update is awaited before the answer starts, so a vendor's refusal is still an
-/// HTTP error; then each update is a <c>chat.completion.chunk</c> event, the usage chunk when asked for, and <c>[DONE]</c>.
-/// A client that goes away cancels the vendor call, and the call is recorded with what was streamed until then.
+/// A streamed chat completion: each update a <c>chat.completion.chunk</c> event, the usage chunk when asked for
+/// (<c>stream_options.include_usage</c>), and <c>[DONE]</c>.
 /// </summary>
-internal sealed class ChatCompletionStream : IResult, IAsyncDisposable
+internal sealed class ChatCompletionStream(GatewayCallScope call, IChatClient client, ChatCompletionInput input, string id, long created) : GatewayStream(call, client)
 {
     private static readonly byte[] Data = "data: "u8.ToArray();
     private static readonly byte[] End = "\n\n"u8.ToArray();
     private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
 
-    private readonly GatewayCallScope _call;
-    private readonly IChatClient _client;
-    private readonly IAsyncEnumerator<ChatResponseUpdate> _updates;
-    private readonly ChatCompletionInput _input;
-    private readonly string _id;
-    private readonly long _created;
-    private bool _hasFirst;
-    private int _disposed;
-
-    private ChatCompletionStream(GatewayCallScope call, IChatClient client, IAsyncEnumerator<ChatResponseUpdate> updates, ChatCompletionInput input, string id, long created)
+    protected override async Task WriteEventsAsync(HttpResponse response, CancellationToken cancellationToken)
     {
-        (_call, _client, _updates, _input, _id, _created) = (call, client, updates, input, id, created);
-    }
-
-    public static async Task<IResult> StartAsync(GatewayCallScope call, IChatClient client, ChatCompletionInput input, string id, long created, HttpContext http, CancellationToken cancellationToken)
-    {
-        call.VendorStarting(streaming: true);
-        var stream = new ChatCompletionStream(call, client, client.GetStreamingResponseAsync(input.Messages, input.Options, cancellationToken).GetAsyncEnumerator(cancellationToken), input, id, created);
-        try
-        {
-            stream._hasFirst = await stream._updates.MoveNextAsync();
-            return stream;
-        }
-        catch (VendorException ex)
-        {
-            call.Failed(ex);
-            await stream.DisposeAsync();
-            return GatewayApi.VendorProblem(http, ex);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            call.Stopped(GatewayApi.Estimate(call.Target, input.InputCharacters, 0, TimeSpan.Zero));
-            await stream.DisposeAsync();
-            throw;
-        }
-    }
-
-    public async Task ExecuteAsync(HttpContext httpContext)
-    {
-        var response = httpContext.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        var body = response.Body;
-        var cancellationToken = httpContext.RequestAborted;
-        MeteredUsage? metered = null;
-        long streamed = 0;
         var first = true;
-        try
+        await foreach (var update in UpdatesAsync())
         {
-            for (var has = _hasFirst; has; has = await _updates.MoveNextAsync())
+            var text = update.Text;
+            var calls = update.Contents.OfType<FunctionCallContent>().ToList();
+            if (text.Length == 0 && calls.Count == 0 && update.FinishReason is null)
             {
-                var update = _updates.Current;
-                if (MeteredUsage.From(update.AdditionalProperties) is { } usage)
-                {
-                    metered = usage;
-                }
-                var text = update.Text;
-                var calls = update.Contents.OfType<FunctionCallContent>().ToList();
-                if (text.Length == 0 && calls.Count == 0 && update.FinishReason is null)
-                {
-                    continue;
-                }
-                streamed += text.Length;
-                await WriteAsync(body, ChatCompletionWriter.Chunk(_id, _call.Model, _created, first, text, calls, update.FinishReason), cancellationToken);
-                first = false;
+                continue;
             }
-            _call.VendorAnswered();
-            if (_input.IncludeUsage)
-            {
-                var usage = new UsageDetails
-                {
-                    InputTokenCount = metered?.InputTokens ?? 0,
-                    OutputTokenCount = metered?.OutputTokens ?? 0,
-                    CachedInputTokenCount = metered?.CachedInputTokens ?? 0,
-                    ReasoningTokenCount = metered?.ReasoningTokens ?? 0,
-                };
-                await WriteAsync(body, ChatCompletionWriter.UsageChunk(_id, _call.Model, _created, usage), cancellationToken);
-            }
-            await body.WriteAsync(Done, cancellationToken);
-            await body.FlushAsync(cancellationToken);
-            _call.Succeeded(metered);
+            Streamed += text.Length;
+            await WriteAsync(response.Body, ChatCompletionWriter.Chunk(id, Call.Model, created, first, text, calls, update.FinishReason), cancellationToken);
+            first = false;
         }
-        catch (VendorException ex)
+        if (input.IncludeUsage)
         {
-            _call.Failed(ex);
-            // The answer has begun: the error travels as an event, in the same shape as an error answer.
-            var problem = new OpenAIErrorBody(new OpenAIError(ex.VendorMessage, ex.Code.Status >= 500 ? "server_error" : "invalid_request_error", null, ex.Code.Code, null, null, null, null));
-            await WriteAsync(body, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(problem), CancellationToken.None);
+            await WriteAsync(response.Body, ChatCompletionWriter.UsageChunk(id, Call.Model, created, Usage()), cancellationToken);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            _call.Stopped(metered ?? GatewayApi.Estimate(_call.Target, _input.InputCharacters, streamed, TimeSpan.Zero));
-        }
-        finally
-        {
-            await DisposeAsync();
-        }
+        await response.Body.WriteAsync(Done, cancellationToken);
+        await response.Body.FlushAsync(cancellationToken);
+        Call.Succeeded(Metered);
     }
+
+    /// <summary>The answer has begun: the error travels as an event, in the same shape as an error answer.</summary>
+    protected override Task WriteErrorAsync(HttpResponse response, VendorException error) => WriteAsync(response.Body,
+        System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new OpenAIErrorBody(new OpenAIError(error.VendorMessage,
+            error.Code.Status >= 500 ? "server_error" : "invalid_request_error", null, error.Code.Code, null, null, null, null))), CancellationToken.None);
 
     private static async Task WriteAsync(Stream body, byte[] chunk, CancellationToken cancellationToken)
     {
@@ -183,15 +100,5 @@ internal sealed class ChatCompletionStream : IResult, IAsyncDisposable
         await body.WriteAsync(chunk, cancellationToken);
         await body.WriteAsync(End, cancellationToken);
         await body.FlushAsync(cancellationToken);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
-        {
-            return;
-        }
-        await _updates.DisposeAsync();
-        _client.Dispose();
     }
 }

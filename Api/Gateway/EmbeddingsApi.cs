@@ -40,22 +40,10 @@ internal static class EmbeddingsApi
             return refusal!;
         }
         using var generator = vendors.CreateEmbeddingGenerator(call.Target);
-        GeneratedEmbeddings<Embedding<float>> embeddings;
-        try
+        var (embeddings, refused) = await call.CallAsync(token => generator.GenerateAsync(inputs, new EmbeddingGenerationOptions { Dimensions = body.Dimensions }, token), cancellationToken);
+        if (embeddings is null)
         {
-            call.VendorStarting(streaming: false);
-            embeddings = await generator.GenerateAsync(inputs, new EmbeddingGenerationOptions { Dimensions = body.Dimensions }, cancellationToken);
-            call.VendorAnswered();
-        }
-        catch (VendorException ex)
-        {
-            call.Failed(ex);
-            return GatewayApi.VendorProblem(http, ex);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            call.Stopped(GatewayApi.Estimate(call.Target, inputs.Sum(i => (long)i.Length), 0, TimeSpan.Zero));
-            throw;
+            return refused!;
         }
         var metered = MeteredUsage.From(embeddings.AdditionalProperties);
         call.Succeeded(metered);

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using System.Text.RegularExpressions;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
+using AiPrompts.Api.Input;
 using AiPrompts.Api.Jobs;
 using AiPrompts.Core.Budgets;
 using AiPrompts.Core.Errors;
@@ -12,13 +12,12 @@ using AiPrompts.Core.Keys;
 using AiPrompts.Core.Providers;
 using AiPrompts.Core.Usage;
 using AiPrompts.Core.Vendors;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace AiPrompts.Api.Gateway;
 
 /// <summary>What a gateway call asks for, before anything is admitted.</summary>
-internal sealed record GatewayAsk(string Surface, IReadOnlyList<string> Capabilities, string Section, string? Model, long InputCharacters, long? MaxOutputTokens, string? Purpose, Guid? SubjectId = null);
+internal sealed record GatewayAsk(string Surface, IReadOnlyList<string> Capabilities, string Section, string? Model, long InputCharacters, long? MaxOutputTokens, string? Purpose);
 
 /// <summary>
 /// The governance of a call on the gateway's own data path, in the order every call goes through it: the model named as
@@ -27,9 +26,9 @@ internal sealed record GatewayAsk(string Surface, IReadOnlyList<string> Capabili
 /// vendor is called. Every refusal comes before any vendor call and writes nothing. The returned <see cref="GatewayCallScope"/>
 /// ends the call with its usage row, off the answer's path.
 /// </summary>
-internal sealed partial class GatewayAdmission(
+internal sealed class GatewayAdmission(
     AiAccess access, RequestRateLimiter limiter, GatewayCalls calls, GatewayUsageRecorder recorder, IOptions<BudgetOptions> budgets,
-    GatewayMetrics metrics, TimeProvider time)
+    GatewayMetrics metrics, TimeProvider time, ILogger<GatewayAdmission> logger)
 {
     public async Task<(GatewayCallScope? Call, IResult? Refusal)> BeginAsync(HttpContext http, GatewayAsk ask, CancellationToken cancellationToken)
     {
@@ -41,12 +40,9 @@ internal sealed partial class GatewayAdmission(
             }));
         }
         var purpose = ask.Purpose ?? http.Request.Headers[GatewayOptions.PurposeHeader].FirstOrDefault();
-        if (purpose is not null && !PurposeCode().IsMatch(purpose))
+        if (purpose is not null && !PurposeCodes.IsValid(purpose))
         {
-            return (null, ApiProblem.Validation(new Dictionary<string, string[]>
-            {
-                ["metadata.purpose"] = ["The purpose code is 1 to 64 characters of a-z, 0-9, '_', '-' and '.', starting with a letter or digit."],
-            }));
+            return (null, ApiProblem.Validation(new Dictionary<string, string[]> { ["metadata.purpose"] = [PurposeCodes.Rule] }));
         }
         var caller = http.User.AiCaller();
         var decision = await access.ForModelAsync(caller, ask.Capabilities[0], providerId, modelId, cancellationToken);
@@ -81,9 +77,10 @@ internal sealed partial class GatewayAdmission(
         {
             return (null, limited);
         }
+        var id = Guid.CreateVersion7(time.GetUtcNow());
         var call = new GatewayCall
         {
-            Id = Guid.CreateVersion7(time.GetUtcNow()),
+            Id = id,
             UserId = caller.UserId,
             ApiKeyId = caller.ApiKeyId,
             Surface = ask.Surface,
@@ -92,12 +89,11 @@ internal sealed partial class GatewayAdmission(
             ModelId = target.ModelId,
             KeySource = target.KeySource.ToString().ToLowerInvariant(),
             Purpose = purpose,
-            SubjectId = ask.SubjectId,
+            SubjectId = id, // the answer's id is made from it (chatcmpl-…, resp_…)
             ReservedCost = charge.Cost,
             ReservedTokens = charge.Tokens,
             StartedAt = time.GetUtcNow(),
         };
-        call.SubjectId ??= call.Id;
         try
         {
             if (BudgetRefusal.Parse(await calls.BeginAsync(call, cancellationToken)) is { } warning && !http.Response.HasStarted)
@@ -107,11 +103,9 @@ internal sealed partial class GatewayAdmission(
         }
         catch (Exception ex) when (BudgetRefusal.Find(ex) is { } over)
         {
-            var seconds = Math.Max(1, (long)Math.Ceiling((over.ResetsAt - time.GetUtcNow()).TotalSeconds));
-            http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            return (null, ApiProblem.Of(ErrorCode.BudgetExceeded, over.MessageArgs));
+            return (null, JobSubmission.BudgetExceeded(http, over, time, logger));
         }
-        return (new GatewayCallScope(call, target, $"{target.ProviderId}/{target.ModelId}", recorder, metrics, http, time), null);
+        return (new GatewayCallScope(call, target, $"{target.ProviderId}/{target.ModelId}", ask.InputCharacters, recorder, metrics, http, time), null);
     }
 
     /// <summary>
@@ -125,16 +119,13 @@ internal sealed partial class GatewayAdmission(
         modelId = slash > 0 ? model![(slash + 1)..] : "";
         return providerId.Length > 0 && modelId.Length > 0;
     }
-
-    [GeneratedRegex("^[a-z0-9][a-z0-9_.-]{0,63}$")]
-    private static partial Regex PurposeCode();
 }
 
 /// <summary>
 /// One admitted call, until it ends: the target, the call's id, and the usage row it ends with, whatever way it ends
 /// (succeeded, failed at the vendor, stopped by a client that went away). It also times what the gateway added.
 /// </summary>
-internal sealed class GatewayCallScope(GatewayCall call, VendorTarget target, string model, GatewayUsageRecorder recorder, GatewayMetrics metrics, HttpContext http, TimeProvider time)
+internal sealed class GatewayCallScope(GatewayCall call, VendorTarget target, string model, long inputCharacters, GatewayUsageRecorder recorder, GatewayMetrics metrics, HttpContext http, TimeProvider time)
 {
     public const string OverheadHeader = "x-aiprompts-overhead-ms";
 
@@ -151,6 +142,31 @@ internal sealed class GatewayCallScope(GatewayCall call, VendorTarget target, st
 
     /// <summary>The model as callers name it: <c>provider/model</c>.</summary>
     public string Model => model;
+
+    /// <summary>
+    /// The vendor call of an answer written whole: timed, and ended here when it fails (a vendor's refusal is the answer,
+    /// recorded when it reached the vendor) or is stopped (the client went away). The caller ends a success with what it metered.
+    /// </summary>
+    public async Task<(T? Answer, IResult? Refusal)> CallAsync<T>(Func<CancellationToken, Task<T>> vendorCall, CancellationToken cancellationToken) where T : class
+    {
+        VendorStarting(streaming: false);
+        try
+        {
+            var answer = await vendorCall(cancellationToken);
+            VendorAnswered();
+            return (answer, null);
+        }
+        catch (VendorException ex)
+        {
+            Failed(ex);
+            return (null, GatewayApi.VendorProblem(http, ex));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Stopped(null);
+            throw;
+        }
+    }
 
     /// <summary>Marks the start of the vendor call: the time before it is the gateway's; sets the overhead header for a stream.</summary>
     public void VendorStarting(bool streaming)
@@ -184,8 +200,19 @@ internal sealed class GatewayCallScope(GatewayCall call, VendorTarget target, st
     /// <summary>A vendor's refusal: recorded when the call reached the vendor; one that never did only removes its record.</summary>
     public void Failed(VendorException error) => End(UsageStatus.Failed, null, error.Code.Code, recordUsage: error.ReachedVendor);
 
-    /// <summary>The client went away or the call was stopped: what was metered so far, or the estimate of what was streamed.</summary>
-    public void Stopped(MeteredUsage? usage) => End(UsageStatus.Cancelled, usage, ErrorCode.Cancelled.Code);
+    /// <summary>
+    /// The client went away or the call was stopped: what the vendor metered, when it said; else the prompt and what was
+    /// streamed until then (<paramref name="streamedCharacters"/>), at four characters a token.
+    /// </summary>
+    public void Stopped(MeteredUsage? metered, long streamedCharacters = 0)
+    {
+        var input = (inputCharacters + JobCharge.CharactersPerToken - 1) / JobCharge.CharactersPerToken;
+        var output = (streamedCharacters + JobCharge.CharactersPerToken - 1) / JobCharge.CharactersPerToken;
+        End(UsageStatus.Cancelled, metered ?? new MeteredUsage(input, output, target.Prices.CostOf(input, output), null, VendorElapsed()), ErrorCode.Cancelled.Code);
+    }
+
+    /// <summary>How long the vendor call took (until now, if it has not answered).</summary>
+    private TimeSpan VendorElapsed() => _vendorStarted == 0 ? TimeSpan.Zero : time.GetElapsedTime(_vendorStarted, _vendorEnded == 0 ? time.GetTimestamp() : _vendorEnded);
 
     private void End(string status, MeteredUsage? usage, string? errorCode, bool recordUsage = true)
     {
@@ -193,11 +220,10 @@ internal sealed class GatewayCallScope(GatewayCall call, VendorTarget target, st
         {
             return;
         }
-        var elapsed = _vendorStarted == 0 ? TimeSpan.Zero : time.GetElapsedTime(_vendorStarted, _vendorEnded == 0 ? time.GetTimestamp() : _vendorEnded);
         UsageEvent? row = null;
         if (recordUsage)
         {
-            row = UsageEvent.ForCall(call.Surface, call.Section, call.UserId, target, usage, elapsed, status, errorCode, time.GetUtcNow());
+            row = UsageEvent.ForCall(call.Surface, call.Section, call.UserId, target, usage, VendorElapsed(), status, errorCode, time.GetUtcNow());
             row.ApiKeyId = call.ApiKeyId;
             row.Purpose = call.Purpose;
             row.SubjectId = call.SubjectId;

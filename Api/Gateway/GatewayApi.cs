@@ -62,12 +62,4 @@ internal static class GatewayApi
         }
         return ApiProblem.Of(error.Code, error.MessageArgs);
     }
-
-    /// <summary>What a call used when it was stopped before the vendor said: the prompt and what was streamed, at four characters a token.</summary>
-    internal static MeteredUsage Estimate(VendorTarget target, long inputCharacters, long outputCharacters, TimeSpan elapsed)
-    {
-        var input = (inputCharacters + 3) / 4;
-        var output = (outputCharacters + 3) / 4;
-        return new MeteredUsage(input, output, target.Prices.CostOf(input, output), null, elapsed);
-    }
 }

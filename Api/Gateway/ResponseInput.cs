@@ -205,23 +205,18 @@ internal sealed record ResponseInput(
 
     private static void ReadTools(JsonElement? tools, JsonElement? choice, ChatOptions options, Dictionary<string, string[]> errors)
     {
-        if (tools is { ValueKind: JsonValueKind.Array } list)
+        if (tools is { ValueKind: JsonValueKind.Array } tooMany && tooMany.GetArrayLength() > ToolRules.MaxTools)
         {
-            options.Tools = [];
+            errors["tools"] = [$"At most {ToolRules.MaxTools} tools are allowed."];
+        }
+        else if (tools is { ValueKind: JsonValueKind.Array } list)
+        {
             var i = 0;
             foreach (var tool in list.EnumerateArray())
             {
-                var name = tool.ValueKind == JsonValueKind.Object && tool.TryGetProperty("name", out var n) ? n.GetString() : null;
-                if (tool.ValueKind != JsonValueKind.Object || !tool.TryGetProperty("type", out var type) || type.GetString() != "function" || name is null || !ToolNames.IsValid(name))
-                {
-                    errors[$"tools[{i}]"] = ["A tool is a function with a name of letters, digits, '_' and '-' (at most 64)."];
-                }
-                else
-                {
-                    var schema = tool.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object ? p : EmptyObjectSchema;
-                    var description = tool.TryGetProperty("description", out var d) ? d.GetString() : null;
-                    options.Tools.Add(AIFunctionFactory.CreateDeclaration(name, description, schema));
-                }
+                string? Str(string name) => tool.ValueKind == JsonValueKind.Object && tool.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+                JsonElement? parameters = tool.ValueKind == JsonValueKind.Object && tool.TryGetProperty("parameters", out var p) ? p : null;
+                ToolRules.AddFunction(Str("type"), Str("name"), Str("description"), parameters, $"tools[{i}]", $"tools[{i}].parameters", options, errors);
                 i++;
             }
         }
@@ -229,44 +224,15 @@ internal sealed record ResponseInput(
         {
             errors["tools"] = ["The tools are an array."];
         }
-        switch (choice)
-        {
-            case null:
-                break;
-            case { ValueKind: JsonValueKind.String } mode when mode.GetString() is "none" or "auto" or "required":
-                options.ToolMode = mode.GetString() switch { "none" => ChatToolMode.None, "required" => ChatToolMode.RequireAny, _ => ChatToolMode.Auto };
-                break;
-            case { ValueKind: JsonValueKind.Object } named when named.TryGetProperty("name", out var name) && name.GetString() is { Length: > 0 } function
-                && options.Tools?.Any(t => t.Name == function) == true:
-                options.ToolMode = ChatToolMode.RequireSpecific(function);
-                break;
-            default:
-                errors["tool_choice"] = ["The tool choice is none, auto, required, or a function by name."];
-                break;
-        }
+        // Responses name a function as {"type": "function", "name": …}.
+        ToolRules.Choose(choice, c => c.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null, options, errors);
     }
 
     private static void Format(JsonElement format, ChatOptions options, Dictionary<string, string[]> errors)
     {
-        var type = format.ValueKind == JsonValueKind.Object && format.TryGetProperty("type", out var t) ? t.GetString() : null;
-        switch (type)
-        {
-            case "text":
-                break;
-            case "json_object":
-                options.ResponseFormat = ChatResponseFormat.Json;
-                break;
-            case "json_schema" when format.TryGetProperty("name", out var name) && name.GetString() is { Length: > 0 } schemaName
-                && format.TryGetProperty("schema", out var schema) && schema.ValueKind == JsonValueKind.Object:
-                options.ResponseFormat = ChatResponseFormat.ForJsonSchema(schema, schemaName, format.TryGetProperty("description", out var d) ? d.GetString() : null);
-                break;
-            case "json_schema":
-                errors["text.format"] = ["A json_schema format has a name and a schema object."];
-                break;
-            default:
-                errors["text.format.type"] = ["The response format is text, json_object or json_schema."];
-                break;
-        }
+        string? Str(string name) => format.ValueKind == JsonValueKind.Object && format.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        JsonElement? schema = format.ValueKind == JsonValueKind.Object && format.TryGetProperty("schema", out var s) ? s : null;
+        ToolRules.Format(Str("type") ?? "", Str("name"), Str("description"), schema, "text.format", options, errors);
     }
 
     private static PromptReference? ReadPrompt(JsonElement reference, Dictionary<string, string[]> errors)
@@ -320,6 +286,4 @@ internal sealed record ResponseInput(
         }
         return number;
     }
-
-    private static readonly JsonElement EmptyObjectSchema = JsonDocument.Parse("""{"type":"object","properties":{}}""").RootElement.Clone();
 }

@@ -8,27 +8,29 @@ namespace AiPrompts.Api.Gateway;
 internal static class ResponseWriter
 {
     /// <summary>The output items: a message with its text, and a <c>function_call</c> for each tool call.</summary>
-    public static JsonArray Output(string text, IEnumerable<FunctionCallContent> calls, Func<string, string> newId)
+    public static JsonArray Output(string text, IReadOnlyList<FunctionCallContent> calls, Func<string, string> newId)
     {
         var output = new JsonArray();
+        if (text.Length > 0 || calls.Count == 0)
+        {
+            output.Add(Message(newId("msg"), text, "completed"));
+        }
         foreach (var call in calls)
         {
-            output.Add(new JsonObject
-            {
-                ["type"] = "function_call",
-                ["id"] = newId("fc"),
-                ["call_id"] = call.CallId,
-                ["name"] = call.Name,
-                ["arguments"] = JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>()),
-                ["status"] = "completed",
-            });
-        }
-        if (text.Length > 0 || output.Count == 0)
-        {
-            output.Insert(0, Message(newId("msg"), text, "completed"));
+            output.Add(FunctionCall(call, newId("fc")));
         }
         return output;
     }
+
+    public static JsonObject FunctionCall(FunctionCallContent call, string id) => new()
+    {
+        ["type"] = "function_call",
+        ["id"] = id,
+        ["call_id"] = call.CallId,
+        ["name"] = call.Name,
+        ["arguments"] = JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>()),
+        ["status"] = "completed",
+    };
 
     public static JsonObject Message(string id, string text, string status) => new()
     {

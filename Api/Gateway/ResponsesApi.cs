@@ -6,7 +6,6 @@ using AiPrompts.Api.Input;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Gateway;
 using AiPrompts.Core.Providers;
-using AiPrompts.Core.Templates;
 using AiPrompts.Core.Vendors;
 using Microsoft.Extensions.AI;
 using Npgsql;
@@ -32,7 +31,7 @@ internal static class ResponsesApi
     }
 
     internal static async Task<IResult> CreateAsync(
-        JsonElement body, HttpContext http, GatewayAdmission admission, VendorClientFactory vendors, NpgsqlDataSource data, AppTemplates templates,
+        JsonElement body, HttpContext http, GatewayAdmission admission, VendorClientFactory vendors, NpgsqlDataSource data, ResponsePrompts templates,
         TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
@@ -89,33 +88,21 @@ internal static class ResponsesApi
         var run = new ResponseRun(id, created, call, input, templateVersion, data, time);
         if (input.Stream)
         {
-            return await ResponseStream.StartAsync(run, client, context, http, cancellationToken);
+            return await new ResponseStream(run, client).StartAsync(context, input.Options, http, cancellationToken);
         }
-        try
+        using (client)
         {
-            call.VendorStarting(streaming: false);
-            var response = await client.GetResponseAsync(context, input.Options, cancellationToken);
-            call.VendorAnswered();
+            var (response, failed) = await call.CallAsync(token => client.GetResponseAsync(context, input.Options, token), cancellationToken);
+            if (response is null)
+            {
+                return failed!;
+            }
             call.Succeeded(MeteredUsage.From(response.AdditionalProperties));
-            var output = ResponseWriter.Output(response.Text, response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>(), NewId);
+            var output = ResponseWriter.Output(response.Text, [.. response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>()], NewId);
             var answer = run.Completed(output, response.Usage, response.FinishReason);
             await run.StoreAsync(answer, CancellationToken.None);
             call.AnswerReady();
             return TypedResults.Text(answer.ToJsonString(), "application/json");
-        }
-        catch (VendorException ex)
-        {
-            call.Failed(ex);
-            return GatewayApi.VendorProblem(http, ex);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            call.Stopped(GatewayApi.Estimate(call.Target, characters, 0, TimeSpan.Zero));
-            throw;
-        }
-        finally
-        {
-            client.Dispose();
         }
     }
 
@@ -260,127 +247,69 @@ internal sealed class ResponseRun(string id, long created, GatewayCallScope call
 /// A streamed response: OpenAI's events in their documented order, each with its <c>sequence_number</c>: created,
 /// in_progress; for the text, output_item.added, content_part.added, output_text.delta…, output_text.done,
 /// content_part.done, output_item.done; for each tool call, output_item.added, function_call_arguments.delta and .done,
-/// output_item.done; then completed (or incomplete). The first update is awaited before the answer starts.
+/// output_item.done; then completed (or incomplete).
 /// </summary>
-internal sealed class ResponseStream : IResult
+internal sealed class ResponseStream(ResponseRun run, IChatClient client) : GatewayStream(run.Call, client)
 {
-    private readonly ResponseRun _run;
-    private readonly IChatClient _client;
-    private readonly IAsyncEnumerator<ChatResponseUpdate> _updates;
-    private readonly long _characters;
-    private bool _hasFirst;
     private int _sequence;
 
-    private ResponseStream(ResponseRun run, IChatClient client, IAsyncEnumerator<ChatResponseUpdate> updates, long characters) =>
-        (_run, _client, _updates, _characters) = (run, client, updates, characters);
-
-    public static async Task<IResult> StartAsync(ResponseRun run, IChatClient client, List<ChatMessage> context, HttpContext http, CancellationToken cancellationToken)
+    protected override async Task WriteEventsAsync(HttpResponse response, CancellationToken cancellationToken)
     {
-        run.Call.VendorStarting(streaming: true);
-        var characters = context.Sum(m => (long)m.Text.Length);
-        var stream = new ResponseStream(run, client, client.GetStreamingResponseAsync(context, run.Input.Options, cancellationToken).GetAsyncEnumerator(cancellationToken), characters);
-        try
-        {
-            stream._hasFirst = await stream._updates.MoveNextAsync();
-            return stream;
-        }
-        catch (VendorException ex)
-        {
-            run.Call.Failed(ex);
-            await stream.DisposeAsync();
-            return GatewayApi.VendorProblem(http, ex);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            run.Call.Stopped(GatewayApi.Estimate(run.Call.Target, characters, 0, TimeSpan.Zero));
-            await stream.DisposeAsync();
-            throw;
-        }
-    }
-
-    public async Task ExecuteAsync(HttpContext httpContext)
-    {
-        var response = httpContext.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        var cancellationToken = httpContext.RequestAborted;
-        MeteredUsage? metered = null;
         var text = new System.Text.StringBuilder();
         var calls = new List<FunctionCallContent>();
         string? messageId = null;
         ChatFinishReason? finish = null;
-        try
+        await SendAsync(response, "response.created", new JsonObject { ["response"] = run.InProgress() }, cancellationToken);
+        await SendAsync(response, "response.in_progress", new JsonObject { ["response"] = run.InProgress() }, cancellationToken);
+        await foreach (var update in UpdatesAsync())
         {
-            await SendAsync(response, "response.created", new JsonObject { ["response"] = _run.InProgress() }, cancellationToken);
-            await SendAsync(response, "response.in_progress", new JsonObject { ["response"] = _run.InProgress() }, cancellationToken);
-            for (var has = _hasFirst; has; has = await _updates.MoveNextAsync())
+            finish = update.FinishReason ?? finish;
+            calls.AddRange(update.Contents.OfType<FunctionCallContent>());
+            if (update.Text is not { Length: > 0 } delta)
             {
-                var update = _updates.Current;
-                metered = MeteredUsage.From(update.AdditionalProperties) ?? metered;
-                finish = update.FinishReason ?? finish;
-                calls.AddRange(update.Contents.OfType<FunctionCallContent>());
-                if (update.Text is not { Length: > 0 } delta)
-                {
-                    continue;
-                }
-                if (messageId is null)
-                {
-                    messageId = ResponsesApi.NewId("msg");
-                    await SendAsync(response, "response.output_item.added", new JsonObject { ["output_index"] = 0, ["item"] = ResponseWriter.Message(messageId, "", "in_progress") }, cancellationToken);
-                    await SendAsync(response, "response.content_part.added", Part(messageId, ResponseWriter.TextPart("")), cancellationToken);
-                }
-                text.Append(delta);
-                await SendAsync(response, "response.output_text.delta", new JsonObject { ["item_id"] = messageId, ["output_index"] = 0, ["content_index"] = 0, ["delta"] = delta, ["logprobs"] = new JsonArray() }, cancellationToken);
+                continue;
             }
-            _run.Call.VendorAnswered();
-            var output = new JsonArray();
-            if (messageId is not null)
+            if (messageId is null)
             {
-                await SendAsync(response, "response.output_text.done", new JsonObject { ["item_id"] = messageId, ["output_index"] = 0, ["content_index"] = 0, ["text"] = text.ToString(), ["logprobs"] = new JsonArray() }, cancellationToken);
-                await SendAsync(response, "response.content_part.done", Part(messageId, ResponseWriter.TextPart(text.ToString())), cancellationToken);
-                var message = ResponseWriter.Message(messageId, text.ToString(), "completed");
-                await SendAsync(response, "response.output_item.done", new JsonObject { ["output_index"] = 0, ["item"] = message.DeepClone() }, cancellationToken);
-                output.Add(message);
+                messageId = ResponsesApi.NewId("msg");
+                await SendAsync(response, "response.output_item.added", new JsonObject { ["output_index"] = 0, ["item"] = ResponseWriter.Message(messageId, "", "in_progress") }, cancellationToken);
+                await SendAsync(response, "response.content_part.added", Part(messageId, ResponseWriter.TextPart("")), cancellationToken);
             }
-            foreach (var item in ResponseWriter.Output("", calls, ResponsesApi.NewId).Where(i => (string?)i!["type"] == "function_call").Select(i => i!.AsObject()))
-            {
-                var index = output.Count;
-                var arguments = (string)item["arguments"]!;
-                var started = (JsonObject)item.DeepClone();
-                started["arguments"] = "";
-                started["status"] = "in_progress";
-                await SendAsync(response, "response.output_item.added", new JsonObject { ["output_index"] = index, ["item"] = started }, cancellationToken);
-                await SendAsync(response, "response.function_call_arguments.delta", new JsonObject { ["item_id"] = (string?)item["id"], ["output_index"] = index, ["delta"] = arguments }, cancellationToken);
-                await SendAsync(response, "response.function_call_arguments.done", new JsonObject { ["item_id"] = (string?)item["id"], ["output_index"] = index, ["arguments"] = arguments }, cancellationToken);
-                await SendAsync(response, "response.output_item.done", new JsonObject { ["output_index"] = index, ["item"] = item.DeepClone() }, cancellationToken);
-                output.Add(item);
-            }
-            var usage = new UsageDetails
-            {
-                InputTokenCount = metered?.InputTokens ?? 0,
-                OutputTokenCount = metered?.OutputTokens ?? 0,
-                CachedInputTokenCount = metered?.CachedInputTokens ?? 0,
-                ReasoningTokenCount = metered?.ReasoningTokens ?? 0,
-            };
-            var completed = _run.Completed(output, usage, finish);
-            _run.Call.Succeeded(metered);
-            await _run.StoreAsync(completed, CancellationToken.None);
-            await SendAsync(response, (string)completed["status"]! == "incomplete" ? "response.incomplete" : "response.completed", new JsonObject { ["response"] = completed }, cancellationToken);
+            text.Append(delta);
+            Streamed += delta.Length;
+            await SendAsync(response, "response.output_text.delta", new JsonObject { ["item_id"] = messageId, ["output_index"] = 0, ["content_index"] = 0, ["delta"] = delta, ["logprobs"] = new JsonArray() }, cancellationToken);
         }
-        catch (VendorException ex)
+        var output = new JsonArray();
+        if (messageId is not null)
         {
-            _run.Call.Failed(ex);
-            await SendAsync(response, "error", new JsonObject { ["code"] = ex.Code.Code, ["message"] = ex.VendorMessage, ["param"] = null }, CancellationToken.None);
+            await SendAsync(response, "response.output_text.done", new JsonObject { ["item_id"] = messageId, ["output_index"] = 0, ["content_index"] = 0, ["text"] = text.ToString(), ["logprobs"] = new JsonArray() }, cancellationToken);
+            await SendAsync(response, "response.content_part.done", Part(messageId, ResponseWriter.TextPart(text.ToString())), cancellationToken);
+            var message = ResponseWriter.Message(messageId, text.ToString(), "completed");
+            await SendAsync(response, "response.output_item.done", new JsonObject { ["output_index"] = 0, ["item"] = message.DeepClone() }, cancellationToken);
+            output.Add(message);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        foreach (var call in calls)
         {
-            _run.Call.Stopped(metered ?? GatewayApi.Estimate(_run.Call.Target, _characters, text.Length, TimeSpan.Zero));
+            var index = output.Count;
+            var item = ResponseWriter.FunctionCall(call, ResponsesApi.NewId("fc"));
+            var arguments = (string)item["arguments"]!;
+            var started = (JsonObject)item.DeepClone();
+            started["arguments"] = "";
+            started["status"] = "in_progress";
+            await SendAsync(response, "response.output_item.added", new JsonObject { ["output_index"] = index, ["item"] = started }, cancellationToken);
+            await SendAsync(response, "response.function_call_arguments.delta", new JsonObject { ["item_id"] = (string?)item["id"], ["output_index"] = index, ["delta"] = arguments }, cancellationToken);
+            await SendAsync(response, "response.function_call_arguments.done", new JsonObject { ["item_id"] = (string?)item["id"], ["output_index"] = index, ["arguments"] = arguments }, cancellationToken);
+            await SendAsync(response, "response.output_item.done", new JsonObject { ["output_index"] = index, ["item"] = item.DeepClone() }, cancellationToken);
+            output.Add(item);
         }
-        finally
-        {
-            await DisposeAsync();
-        }
+        var completed = run.Completed(output, Usage(), finish);
+        Call.Succeeded(Metered);
+        await run.StoreAsync(completed, CancellationToken.None);
+        await SendAsync(response, (string)completed["status"]! == "incomplete" ? "response.incomplete" : "response.completed", new JsonObject { ["response"] = completed }, cancellationToken);
     }
+
+    protected override Task WriteErrorAsync(HttpResponse response, VendorException error) =>
+        SendAsync(response, "error", new JsonObject { ["code"] = error.Code.Code, ["message"] = error.VendorMessage, ["param"] = null }, CancellationToken.None);
 
     private static JsonObject Part(string itemId, JsonObject part) => new() { ["item_id"] = itemId, ["output_index"] = 0, ["content_index"] = 0, ["part"] = part };
 
@@ -394,17 +323,5 @@ internal sealed class ResponseStream : IResult
         }
         await response.WriteAsync($"event: {type}\ndata: {body.ToJsonString()}\n\n", cancellationToken);
         await response.Body.FlushAsync(cancellationToken);
-    }
-
-    private int _disposed;
-
-    private async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
-        {
-            return;
-        }
-        await _updates.DisposeAsync();
-        _client.Dispose();
     }
 }

@@ -128,10 +128,16 @@ internal sealed partial class JobSubmission(
         }
     }
 
-    private ProblemHttpResult Refused(BudgetRefusal refusal)
+    private ProblemHttpResult Refused(BudgetRefusal refusal) => BudgetExceeded(http.HttpContext, refusal, time, logger);
+
+    /// <summary>
+    /// The answer to new model work a budget refuses, whichever path asked (a job's submit, a gateway call): logged, 429
+    /// <c>budget_exceeded</c> naming the limit, with <c>Retry-After</c> until it resets.
+    /// </summary>
+    internal static ProblemHttpResult BudgetExceeded(HttpContext? context, BudgetRefusal refusal, TimeProvider time, ILogger logger)
     {
         LogBudgetRefused(logger, refusal.Scope, refusal.Limit, refusal.BudgetId);
-        if (http.HttpContext is { } context)
+        if (context is { Response.HasStarted: false })
         {
             var seconds = Math.Max(1, (long)Math.Ceiling((refusal.ResetsAt - time.GetUtcNow()).TotalSeconds));
             context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);

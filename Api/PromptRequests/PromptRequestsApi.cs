@@ -2,7 +2,6 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
 using AiPrompts.Api.Input;
@@ -354,9 +353,9 @@ internal static partial class PromptRequestsApi
         {
             errors["model"] = ["The model id must be 1 to 200 characters."];
         }
-        if (purpose?.Code is { } code && !PurposeCode().IsMatch(code))
+        if (purpose?.Code is { } code && !PurposeCodes.IsValid(code))
         {
-            errors["purpose.code"] = ["The purpose code is 1 to 64 characters of a-z, 0-9, '_', '-' and '.', starting with a letter or digit."];
+            errors["purpose.code"] = [PurposeCodes.Rule];
         }
         if (purpose?.Text is { } purposeText && TextLength.Of(purposeText) > 2000)
         {
@@ -387,7 +386,4 @@ internal static partial class PromptRequestsApi
         body.Metadata is { ValueKind: JsonValueKind.Object } m && m.EnumerateObject().Any() ? CanonicalJson.Of(m) : null,
         store,
     }));
-
-    [GeneratedRegex("^[a-z0-9][a-z0-9_.-]{0,63}$")]
-    private static partial Regex PurposeCode();
 }

@@ -20,7 +20,7 @@ public sealed class GatewayCall
     public required string KeySource { get; set; }
     public string? Purpose { get; set; }
 
-    /// <summary>The subject of the usage row (a stored response's id), when there is one.</summary>
+    /// <summary>The subject of the usage row: the call's own id, which the answer's id is made from (<c>chatcmpl-…</c>, <c>resp_…</c>).</summary>
     public Guid? SubjectId { get; set; }
 
     /// <summary>The call's estimate: what its budget admission holds, and what the sweep counts when its end was never written.</summary>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AiPrompts.Api.Errors;
 using AiPrompts.Api.Input;
 using AiPrompts.Core.Data;
@@ -16,7 +15,7 @@ namespace AiPrompts.Api.Gateway;
 /// rendered with the strict typed placeholders every template run has: a missing or unknown variable is refused, nothing
 /// is called. The self-hosted replacement for OpenAI's withdrawn prompt objects.
 /// </summary>
-internal sealed class AppTemplates(AppDbContext db, ActiveTemplateCache cache, IOptions<PromptRequestOptions> options)
+internal sealed class ResponsePrompts(AppDbContext db, ActiveTemplateCache cache, IOptions<PromptRequestOptions> options)
 {
     public async Task<(string? Text, int? Version, ProblemHttpResult? Refusal)> RenderAsync(PromptReference prompt, CancellationToken cancellationToken)
     {
