@@ -65,6 +65,7 @@ internal static class ApplicationServiceExtensions
         services.AddScoped<Jobs.JobSubmission>();
         services.AddScoped<Gateway.GatewayAdmission>();
         services.AddScoped<Gateway.ResponsePrompts>();
+        services.AddSingleton<Gateway.ConversationStore>();
         services.AddSingleton<Gateway.GatewayMetrics>();
         services.AddSingleton<Core.Gateway.GatewayUsageRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<Core.Gateway.GatewayUsageRecorder>());

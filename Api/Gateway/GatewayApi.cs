@@ -34,6 +34,7 @@ internal static class GatewayApi
         group.MapGet("/models/{**model}", GetModelAsync).WithName("GetGatewayModel")
             .WithSummary("One model the caller may call, or 404");
         group.MapResponses();
+        group.MapConversations();
         return app;
     }
 

@@ -15,7 +15,7 @@ internal sealed record PromptReference(string Id, int? Version, Dictionary<strin
 /// </summary>
 internal sealed record ResponseInput(
     string? Model, JsonArray Items, string? Instructions, ChatOptions Options, bool Stream, bool Store, string? PreviousResponseId,
-    PromptReference? Prompt, IReadOnlyDictionary<string, string> Metadata, JsonElement? Tools, JsonElement? Text, JsonElement? ToolChoice)
+    PromptReference? Prompt, IReadOnlyDictionary<string, string> Metadata, JsonElement? Tools, JsonElement? Text, JsonElement? ToolChoice, string? ConversationId)
 {
     public const int MaxItems = 2048;
 
@@ -29,12 +29,21 @@ internal sealed record ResponseInput(
         string? Str(string name) => body.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
         JsonElement? Prop(string name) => body.TryGetProperty(name, out var v) && v.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined) ? v : null;
 
-        foreach (var unsupported in (ReadOnlySpan<string>)["background", "conversation"])
+        if (Prop("background") is { } background && background.ValueKind != JsonValueKind.False)
         {
-            if (Prop(unsupported) is { } value && !(value.ValueKind == JsonValueKind.False))
-            {
-                errors[unsupported] = ["This field is not supported yet."];
-            }
+            errors["background"] = ["This field is not supported yet."];
+        }
+        // A conversation by id, as a string or {"id": …}; it and previous_response_id are two ways to say the same, one at a time.
+        var conversation = Prop("conversation") switch
+        {
+            null => null,
+            { ValueKind: JsonValueKind.String } id => id.GetString(),
+            { ValueKind: JsonValueKind.Object } named when named.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String => id.GetString(),
+            _ => "",
+        };
+        if (conversation is "" || (conversation is not null && Str("previous_response_id") is not null))
+        {
+            errors["conversation"] = [conversation is "" ? "The conversation is a conversation id." : "A response continues a conversation or a previous response, not both."];
         }
         var items = new JsonArray();
         switch (Prop("input"))
@@ -78,21 +87,7 @@ internal sealed record ResponseInput(
         }
         options.Temperature = Number(Prop("temperature"), "temperature", 0, 2, "The temperature is between 0 and 2.", errors);
         options.TopP = Number(Prop("top_p"), "top_p", 0, 1, "The top_p is between 0 and 1.", errors);
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (Prop("metadata") is { } meta)
-        {
-            if (meta.ValueKind != JsonValueKind.Object || meta.EnumerateObject().Count() > 16 || meta.EnumerateObject().Any(p => p.Value.ValueKind != JsonValueKind.String))
-            {
-                errors["metadata"] = ["At most 16 metadata pairs are allowed."];
-            }
-            else
-            {
-                foreach (var pair in meta.EnumerateObject())
-                {
-                    metadata[pair.Name] = pair.Value.GetString()!;
-                }
-            }
-        }
+        var metadata = ReadMetadata(Prop("metadata"), errors);
         PromptReference? prompt = null;
         if (Prop("prompt") is { } reference)
         {
@@ -109,7 +104,27 @@ internal sealed record ResponseInput(
         }
         return errors.Count > 0 ? null : new ResponseInput(Str("model"), items, instructions, options,
             Prop("stream") is { ValueKind: JsonValueKind.True }, Prop("store") is not { ValueKind: JsonValueKind.False }, Str("previous_response_id"),
-            prompt, metadata, Prop("tools"), Prop("text"), Prop("tool_choice"));
+            prompt, metadata, Prop("tools"), Prop("text"), Prop("tool_choice"), conversation);
+    }
+
+    /// <summary>OpenAI's metadata: at most 16 pairs of strings (the same for responses and conversations).</summary>
+    public static Dictionary<string, string> ReadMetadata(JsonElement? given, Dictionary<string, string[]> errors)
+    {
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (given is not { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } meta)
+        {
+            return metadata;
+        }
+        if (meta.ValueKind != JsonValueKind.Object || meta.EnumerateObject().Count() > 16 || meta.EnumerateObject().Any(p => p.Value.ValueKind != JsonValueKind.String))
+        {
+            errors["metadata"] = ["At most 16 metadata pairs are allowed."];
+            return metadata;
+        }
+        foreach (var pair in meta.EnumerateObject())
+        {
+            metadata[pair.Name] = pair.Value.GetString()!;
+        }
+        return metadata;
     }
 
     public static JsonObject UserMessage(string text, string id) => new()
@@ -121,7 +136,7 @@ internal sealed record ResponseInput(
     };
 
     /// <summary>One input item in OpenAI's form, with an id: a message, a function call, or a function call's output.</summary>
-    private static JsonObject? Item(JsonElement item, string field, Func<string, string> newId, Dictionary<string, string[]> errors)
+    public static JsonObject? Item(JsonElement item, string field, Func<string, string> newId, Dictionary<string, string[]> errors)
     {
         if (item.ValueKind != JsonValueKind.Object)
         {

@@ -62,6 +62,7 @@ internal static class ResponseWriter
             ["output"] = output ?? [],
             ["parallel_tool_calls"] = true,
             ["previous_response_id"] = input.PreviousResponseId,
+            ["conversation"] = input.ConversationId is { } conversation ? new JsonObject { ["id"] = conversation } : null,
             ["store"] = input.Store,
             ["temperature"] = input.Options.Temperature ?? 1,
             ["top_p"] = input.Options.TopP ?? 1,

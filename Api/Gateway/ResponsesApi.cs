@@ -31,7 +31,7 @@ internal static class ResponsesApi
     }
 
     internal static async Task<IResult> CreateAsync(
-        JsonElement body, HttpContext http, GatewayAdmission admission, VendorClientFactory vendors, NpgsqlDataSource data, ResponsePrompts templates,
+        JsonElement body, HttpContext http, GatewayAdmission admission, VendorClientFactory vendors, NpgsqlDataSource data, ResponsePrompts templates, ConversationStore conversations,
         TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
@@ -49,6 +49,15 @@ internal static class ResponsesApi
                 return ApiProblem.Of(ErrorCode.NotFound);
             }
             context.AddRange(ResponseInput.Messages(chain));
+        }
+        if (input.ConversationId is { } conversation)
+        {
+            var items = await conversations.AllItemsAsync(conversation, caller.UserId, cancellationToken);
+            if (items is null)
+            {
+                return ApiProblem.Of(ErrorCode.NotFound);
+            }
+            context.AddRange(ResponseInput.Messages(items));
         }
         int? templateVersion = null;
         if (input.Prompt is { } prompt)
@@ -216,30 +225,41 @@ internal sealed class ResponseRun(string id, long created, GatewayCallScope call
     public JsonObject Completed(JsonArray output, UsageDetails? usage, ChatFinishReason? finish) =>
         ResponseWriter.Response(id, created, finish == ChatFinishReason.Length ? "incomplete" : "completed", call.Model, input, input.Instructions, output, usage, finish, input.Prompt, templateVersion);
 
-    /// <summary>Keeps the response and its input items, unless the request said <c>store: false</c>.</summary>
+    /// <summary>
+    /// Keeps the response and its input items (unless the request said <c>store: false</c>) and adds its input and output
+    /// to its conversation, if it has one: one transaction.
+    /// </summary>
     public async Task StoreAsync(JsonObject response, CancellationToken cancellationToken)
     {
-        if (!input.Store)
+        await using var batch = data.CreateBatch();
+        if (input.Store)
         {
-            return;
+            var insert = new NpgsqlBatchCommand("""
+                INSERT INTO gateway_responses (id, user_id, api_key_id, previous_response_id, model, status, input_items, body, template_type, template_version, created_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                """);
+            var caller = call.Caller;
+            insert.Parameters.Add(new() { Value = id });
+            insert.Parameters.Add(new() { Value = caller.UserId });
+            insert.Parameters.Add(new() { Value = (object?)caller.ApiKeyId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+            insert.Parameters.Add(new() { Value = (object?)input.PreviousResponseId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            insert.Parameters.Add(new() { Value = call.Model });
+            insert.Parameters.Add(new() { Value = (string)response["status"]! });
+            insert.Parameters.Add(new() { Value = input.Items.ToJsonString(), NpgsqlDbType = NpgsqlDbType.Jsonb });
+            insert.Parameters.Add(new() { Value = response.ToJsonString(), NpgsqlDbType = NpgsqlDbType.Jsonb });
+            insert.Parameters.Add(new() { Value = (object?)input.Prompt?.Id ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            insert.Parameters.Add(new() { Value = (object?)templateVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
+            insert.Parameters.Add(new() { Value = time.GetUtcNow(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            batch.BatchCommands.Add(insert);
         }
-        await using var command = data.CreateCommand("""
-            INSERT INTO gateway_responses (id, user_id, api_key_id, previous_response_id, model, status, input_items, body, template_type, template_version, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-            """);
-        var caller = call.Caller;
-        command.Parameters.Add(new() { Value = id });
-        command.Parameters.Add(new() { Value = caller.UserId });
-        command.Parameters.Add(new() { Value = (object?)caller.ApiKeyId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
-        command.Parameters.Add(new() { Value = (object?)input.PreviousResponseId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new() { Value = call.Model });
-        command.Parameters.Add(new() { Value = (string)response["status"]! });
-        command.Parameters.Add(new() { Value = input.Items.ToJsonString(), NpgsqlDbType = NpgsqlDbType.Jsonb });
-        command.Parameters.Add(new() { Value = response.ToJsonString(), NpgsqlDbType = NpgsqlDbType.Jsonb });
-        command.Parameters.Add(new() { Value = (object?)input.Prompt?.Id ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new() { Value = (object?)templateVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
-        command.Parameters.Add(new() { Value = time.GetUtcNow(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        if (input.ConversationId is { } conversation)
+        {
+            batch.BatchCommands.Add(ConversationStore.Appending(conversation, [.. input.Items.Select(i => i!.DeepClone()), .. ((JsonArray)response["output"]!).Select(o => o!.DeepClone())], time.GetUtcNow()));
+        }
+        if (batch.BatchCommands.Count > 0)
+        {
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
 }
 

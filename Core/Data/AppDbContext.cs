@@ -52,6 +52,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbCon
     public DbSet<BudgetAlert> BudgetAlerts => Set<BudgetAlert>();
     public DbSet<GatewayCall> GatewayCalls => Set<GatewayCall>();
     public DbSet<StoredResponse> StoredResponses => Set<StoredResponse>();
+    public DbSet<Conversation> Conversations => Set<Conversation>();
+    public DbSet<ConversationItem> ConversationItems => Set<ConversationItem>();
 
     /// <summary>
     /// An index exists where the schema declares one: foreign keys get none of their own. Every point in time

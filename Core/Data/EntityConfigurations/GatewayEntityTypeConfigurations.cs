@@ -31,3 +31,30 @@ internal sealed class StoredResponseEntityTypeConfiguration : IEntityTypeConfigu
         builder.HasOne<User>().WithMany().HasForeignKey(r => r.UserId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+/// <summary>Conversations, newest first per owner.</summary>
+internal sealed class ConversationEntityTypeConfiguration : IEntityTypeConfiguration<Conversation>
+{
+    public void Configure(EntityTypeBuilder<Conversation> builder)
+    {
+        builder.ToTable("gateway_conversations");
+        builder.HasKey(c => c.Id);
+        builder.Property(c => c.Metadata).HasColumnType("jsonb");
+        builder.HasIndex(c => new { c.UserId, c.CreatedAt }).IsDescending(false, true).HasDatabaseName("ix_gateway_conversations_user_created");
+        builder.HasOne<User>().WithMany().HasForeignKey(c => c.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+/// <summary>A conversation's items in order (the position is an identity: increasing as items are added).</summary>
+internal sealed class ConversationItemEntityTypeConfiguration : IEntityTypeConfiguration<ConversationItem>
+{
+    public void Configure(EntityTypeBuilder<ConversationItem> builder)
+    {
+        builder.ToTable("gateway_conversation_items");
+        builder.HasKey(i => new { i.ConversationId, i.Id });
+        builder.Property(i => i.Position).UseIdentityAlwaysColumn();
+        builder.Property(i => i.Item).HasColumnType("jsonb");
+        builder.HasIndex(i => new { i.ConversationId, i.Position }).IsUnique().HasDatabaseName("ux_gateway_conversation_items_position");
+        builder.HasOne<Conversation>().WithMany().HasForeignKey(i => i.ConversationId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

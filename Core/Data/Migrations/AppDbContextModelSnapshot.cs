@@ -627,6 +627,71 @@ namespace AiPrompts.Core.Data.Migrations
                     b.ToTable("budget_reservations", (string)null);
                 });
 
+            modelBuilder.Entity("AiPrompts.Core.Gateway.Conversation", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Metadata")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("metadata");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("gateway_conversations_pkey");
+
+                    b.HasIndex("UserId", "CreatedAt")
+                        .IsDescending(false, true)
+                        .HasDatabaseName("ix_gateway_conversations_user_created");
+
+                    b.ToTable("gateway_conversations", (string)null);
+                });
+
+            modelBuilder.Entity("AiPrompts.Core.Gateway.ConversationItem", b =>
+                {
+                    b.Property<string>("ConversationId")
+                        .HasColumnType("text")
+                        .HasColumnName("conversation_id");
+
+                    b.Property<string>("Id")
+                        .HasColumnType("text")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Item")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("item");
+
+                    b.Property<long>("Position")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("position");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Position"));
+
+                    b.HasKey("ConversationId", "Id")
+                        .HasName("gateway_conversation_items_pkey");
+
+                    b.HasIndex("ConversationId", "Position")
+                        .IsUnique()
+                        .HasDatabaseName("ux_gateway_conversation_items_position");
+
+                    b.ToTable("gateway_conversation_items", (string)null);
+                });
+
             modelBuilder.Entity("AiPrompts.Core.Gateway.GatewayCall", b =>
                 {
                     b.Property<Guid>("Id")
@@ -2017,6 +2082,26 @@ namespace AiPrompts.Core.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("budget_alerts_budget_id_fkey");
+                });
+
+            modelBuilder.Entity("AiPrompts.Core.Gateway.Conversation", b =>
+                {
+                    b.HasOne("AiPrompts.Core.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("gateway_conversations_user_id_fkey");
+                });
+
+            modelBuilder.Entity("AiPrompts.Core.Gateway.ConversationItem", b =>
+                {
+                    b.HasOne("AiPrompts.Core.Gateway.Conversation", null)
+                        .WithMany()
+                        .HasForeignKey("ConversationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("gateway_conversation_items_conversation_id_fkey");
                 });
 
             modelBuilder.Entity("AiPrompts.Core.Gateway.GatewayCall", b =>
