@@ -94,6 +94,7 @@ public static class CoreServiceExtensions
                 "Vendors:Timeout and StreamIdleTimeout are positive time spans, LocalLatency zero or more.")
             .ValidateOnStart();
         services.AddSingleton<VendorClientFactory>();
+        services.AddSingleton<VendorClientPool>();
         services.AddTransient<VendorCallHandler>();
 
         // Background work: the queue (both hosts), prompt requests' types, events and retention.

@@ -10,7 +10,7 @@ namespace AiPrompts.Api.Gateway;
 internal static class ChatCompletionsApi
 {
     internal static async Task<IResult> CreateAsync(
-        ChatCompletionRequest body, HttpContext http, GatewayAdmission admission, VendorClientFactory vendors, TimeProvider time, CancellationToken cancellationToken)
+        ChatCompletionRequest body, HttpContext http, GatewayAdmission admission, VendorClientPool vendors, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         if (ChatCompletionInput.From(body, errors) is not { } input)
@@ -35,23 +35,20 @@ internal static class ChatCompletionsApi
         }
         var id = $"chatcmpl-{call.Id:N}";
         var created = time.GetUtcNow().ToUnixTimeSeconds();
-        var client = vendors.CreateChatClient(call.Target);
+        var client = vendors.Chat(call.Target);
         if (input.Stream)
         {
             return await new ChatCompletionStream(call, client, input, id, created).StartAsync(input.Messages, input.Options, http, cancellationToken);
         }
-        using (client)
+        var (response, refused) = await call.CallAsync(token => client.GetResponseAsync(input.Messages, input.Options, token), cancellationToken);
+        if (response is null)
         {
-            var (response, refused) = await call.CallAsync(token => client.GetResponseAsync(input.Messages, input.Options, token), cancellationToken);
-            if (response is null)
-            {
-                return refused!;
-            }
-            call.Succeeded(MeteredUsage.From(response.AdditionalProperties));
-            var answer = ChatCompletionWriter.Completion(id, call.Model, created, response);
-            call.AnswerReady();
-            return TypedResults.Bytes(answer, "application/json");
+            return refused!;
         }
+        call.Succeeded(MeteredUsage.From(response.AdditionalProperties));
+        var answer = ChatCompletionWriter.Completion(id, call.Model, created, response);
+        call.AnswerReady();
+        return TypedResults.Bytes(answer, "application/json");
     }
 }
 

@@ -17,7 +17,7 @@ internal static class EmbeddingsApi
     public const int MaxDimensions = 4096;
 
     internal static async Task<IResult> CreateAsync(
-        EmbeddingRequest body, HttpContext http, GatewayAdmission admission, VendorClientFactory vendors, CancellationToken cancellationToken)
+        EmbeddingRequest body, HttpContext http, GatewayAdmission admission, VendorClientPool vendors, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         var inputs = Inputs(body.Input, errors);
@@ -39,7 +39,7 @@ internal static class EmbeddingsApi
         {
             return refusal!;
         }
-        using var generator = vendors.CreateEmbeddingGenerator(call.Target);
+        var generator = vendors.Embeddings(call.Target);
         var (embeddings, refused) = await call.CallAsync(token => generator.GenerateAsync(inputs, new EmbeddingGenerationOptions { Dimensions = body.Dimensions }, token), cancellationToken);
         if (embeddings is null)
         {

@@ -7,7 +7,8 @@ namespace AiPrompts.Api.Gateway;
 /// The one way a gateway call streams (chat completions and responses say only what they write): the first update is
 /// awaited before the answer starts, so a vendor's refusal is still an HTTP error; then the surface writes its events; a
 /// vendor failure mid-stream becomes an error event; a client that goes away cancels the vendor call (the request's token
-/// is the call's) and the call is recorded with what was metered, or streamed, until then. The client is disposed once.
+/// is the call's) and the call is recorded with what was metered, or streamed, until then. The client is the pool's
+/// (<see cref="VendorClientPool"/>): the stream disposes only its enumerator, once.
 /// </summary>
 internal abstract class GatewayStream(GatewayCallScope call, IChatClient client) : IResult
 {
@@ -109,6 +110,5 @@ internal abstract class GatewayStream(GatewayCallScope call, IChatClient client)
         {
             await _updates.DisposeAsync();
         }
-        client.Dispose();
     }
 }

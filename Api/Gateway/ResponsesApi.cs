@@ -31,7 +31,7 @@ internal static class ResponsesApi
     }
 
     internal static async Task<IResult> CreateAsync(
-        JsonElement body, HttpContext http, GatewayAdmission admission, VendorClientFactory vendors, NpgsqlDataSource data, ResponsePrompts templates, ConversationStore conversations,
+        JsonElement body, HttpContext http, GatewayAdmission admission, VendorClientPool vendors, NpgsqlDataSource data, ResponsePrompts templates, ConversationStore conversations,
         TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
@@ -93,26 +93,23 @@ internal static class ResponsesApi
         }
         var id = $"resp_{call.Id:N}";
         var created = time.GetUtcNow().ToUnixTimeSeconds();
-        var client = vendors.CreateChatClient(call.Target);
+        var client = vendors.Chat(call.Target);
         var run = new ResponseRun(id, created, call, input, templateVersion, data, time);
         if (input.Stream)
         {
             return await new ResponseStream(run, client).StartAsync(context, input.Options, http, cancellationToken);
         }
-        using (client)
+        var (response, failed) = await call.CallAsync(token => client.GetResponseAsync(context, input.Options, token), cancellationToken);
+        if (response is null)
         {
-            var (response, failed) = await call.CallAsync(token => client.GetResponseAsync(context, input.Options, token), cancellationToken);
-            if (response is null)
-            {
-                return failed!;
-            }
-            call.Succeeded(MeteredUsage.From(response.AdditionalProperties));
-            var output = ResponseWriter.Output(response.Text, [.. response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>()], NewId);
-            var answer = run.Completed(output, response.Usage, response.FinishReason);
-            await run.StoreAsync(answer, CancellationToken.None);
-            call.AnswerReady();
-            return TypedResults.Text(answer.ToJsonString(), "application/json");
+            return failed!;
         }
+        call.Succeeded(MeteredUsage.From(response.AdditionalProperties));
+        var output = ResponseWriter.Output(response.Text, [.. response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>()], NewId);
+        var answer = run.Completed(output, response.Usage, response.FinishReason);
+        await run.StoreAsync(answer, CancellationToken.None);
+        call.AnswerReady();
+        return TypedResults.Text(answer.ToJsonString(), "application/json");
     }
 
     internal static async Task<IResult> GetAsync(string id, HttpContext http, NpgsqlDataSource data, CancellationToken cancellationToken)

@@ -1,4 +1,4 @@
-// The official OpenAI SDK (openai 4.x, beta.threads) against AiPrompts' Assistants surface, unchanged but
+// The official OpenAI SDK for Node (the current major, which keeps beta.threads) against AiPrompts' Assistants surface, unchanged but
 // for its base URL and key. Prints one JSON line of what it saw; the C# test asserts on it.
 //   node assistants.mjs <api base URL> <admin-scope API key> <another user's API key>
 import OpenAI from 'openai';
@@ -62,10 +62,10 @@ try {
 } catch (error) {
   busy = error.code;
 }
-const answered = await openai.beta.threads.runs.submitToolOutputsAndPoll(toolThread.id, waiting.id, { tool_outputs: [{ tool_call_id: call.id, output: '{"plays": 41}' }] });
+const answered = await openai.beta.threads.runs.submitToolOutputsAndPoll(waiting.id, { thread_id: toolThread.id, tool_outputs: [{ tool_call_id: call.id, output: '{"plays": 41}' }] });
 const toolAnswer = (await openai.beta.threads.messages.list(toolThread.id)).data[0].content[0].text.value;
-const steps = (await openai.beta.threads.runs.steps.list(toolThread.id, answered.id, { order: 'asc' })).data;
-const lastStep = await openai.beta.threads.runs.steps.retrieve(toolThread.id, answered.id, steps[steps.length - 1].id);
+const steps = (await openai.beta.threads.runs.steps.list(answered.id, { thread_id: toolThread.id, order: 'asc' })).data;
+const lastStep = await openai.beta.threads.runs.steps.retrieve(steps[steps.length - 1].id, { thread_id: toolThread.id, run_id: answered.id });
 seen.tools = {
   waiting: waiting.status, expires: waiting.expires_at > 0, tool: call?.function.name, arguments: JSON.parse(call?.function.arguments ?? '{}'),
   busy, status: answered.status, answer: toolAnswer,
@@ -77,8 +77,8 @@ seen.tools = {
 const oneCall = await openai.beta.threads.createAndRunPoll({ assistant_id: assistant.id, thread: { messages: [{ role: 'user', content: 'Busiest hour?' }] } });
 const extra = await openai.beta.threads.runs.createAndPoll(oneCall.thread_id, { assistant_id: assistant.id, additional_messages: [{ role: 'user', content: 'And the quietest?' }] });
 const oneCallMessages = (await openai.beta.threads.messages.list(oneCall.thread_id, { order: 'asc' })).data;
-const tagged = await openai.beta.threads.messages.update(oneCall.thread_id, oneCallMessages[0].id, { metadata: { reviewed: 'yes' } });
-const removed = await openai.beta.threads.messages.del(oneCall.thread_id, oneCallMessages[0].id);
+const tagged = await openai.beta.threads.messages.update(oneCallMessages[0].id, { thread_id: oneCall.thread_id, metadata: { reviewed: 'yes' } });
+const removed = await openai.beta.threads.messages.delete(oneCallMessages[0].id, { thread_id: oneCall.thread_id });
 seen.oneCall = {
   status: oneCall.status, extra: extra.status,
   roles: oneCallMessages.map((m) => m.role), second: oneCallMessages[2]?.content[0]?.text.value,
@@ -98,6 +98,6 @@ try {
   seen.invalid = { name: error.constructor.name, status: error.status, code: error.code, param: error.param };
 }
 
-seen.deleted = (await openai.beta.threads.del(thread.id)).deleted;
-seen.assistantDeleted = (await openai.beta.assistants.del(assistant.id)).deleted;
+seen.deleted = (await openai.beta.threads.delete(thread.id)).deleted;
+seen.assistantDeleted = (await openai.beta.assistants.delete(assistant.id)).deleted;
 console.log(JSON.stringify(seen));

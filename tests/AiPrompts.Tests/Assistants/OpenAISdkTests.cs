@@ -6,7 +6,7 @@ using AiPrompts.Tests.Infrastructure;
 namespace AiPrompts.Tests.Assistants;
 
 /// <summary>
-/// The official OpenAI SDK for Node (openai 4.95.0, tests/sdk-clients, installed by scripts/test) pointed at
+/// The official OpenAI SDK for Node (openai 7.60.0, the current major, tests/sdk-clients, installed by scripts/test) pointed at
 /// /api/v1 with our API keys: assistants, threads, messages (auto-paginated), a run polled to completion,
 /// runs listed, the SDK's error classes for a 404 and a 400, deletion. Api on a real socket, a real Worker.
 /// </summary>

@@ -164,16 +164,7 @@ public sealed class ResponsesTests(ResponsesTests.Fixture fixture) : IClassFixtu
     public async Task A_prompt_template_runs_by_id_and_version_and_the_response_says_which_version_ran()
     {
         var (_, key) = await CallerAsync();
-        using var root = fixture.CreateClient(await fixture.AdminTokenAsync());
-        var type = $"greet_{Guid.NewGuid():N}"[..20];
-        var made = await root.PutAsJsonAsync($"/api/ai/prompt-types/{type}", new { section = "chat", requiredPlaceholders = new[] { "name" }, allowedVariables = new[] { "name" } }, Ct);
-        Assert.True(made.IsSuccessStatusCode, await made.Content.ReadAsStringAsync(Ct));
-        foreach (var template in (string[])["Welcome {{name}} to the lobby", "Greet {{name}} at the front desk"])
-        {
-            var version = await root.PostAsJsonAsync($"/api/ai/prompts/{type}", new { template }, Ct);
-            Assert.True(version.IsSuccessStatusCode, await version.Content.ReadAsStringAsync(Ct));
-        }
-        (await root.PostAsync($"/api/ai/prompts/{type}/1/activate", null, Ct)).EnsureSuccessStatusCode();
+        var type = await TemplateAsync();
 
         var responses = Sdk(key).GetResponsesClient();
         async Task<JsonElement> RunAsync(object prompt)
@@ -215,6 +206,75 @@ public sealed class ResponsesTests(ResponsesTests.Fixture fixture) : IClassFixtu
         }
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/openai/v1/responses/resp_nope", Ct)).StatusCode);
         Assert.Equal(0, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM usage_events WHERE user_id = $1", user.Id));
+    }
+
+    /// <summary>A new prompt type with two versions ("Welcome {{name}} to the lobby", "Greet {{name}} at the front desk"), the first active.</summary>
+    private async Task<string> TemplateAsync()
+    {
+        using var root = fixture.CreateClient(await fixture.AdminTokenAsync());
+        var type = $"greet_{Guid.NewGuid():N}"[..20];
+        var made = await root.PutAsJsonAsync($"/api/ai/prompt-types/{type}", new { section = "chat", requiredPlaceholders = new[] { "name" }, allowedVariables = new[] { "name" } }, Ct);
+        Assert.True(made.IsSuccessStatusCode, await made.Content.ReadAsStringAsync(Ct));
+        foreach (var template in (string[])["Welcome {{name}} to the lobby", "Greet {{name}} at the front desk"])
+        {
+            var version = await root.PostAsJsonAsync($"/api/ai/prompts/{type}", new { template }, Ct);
+            Assert.True(version.IsSuccessStatusCode, await version.Content.ReadAsStringAsync(Ct));
+        }
+        (await root.PostAsync($"/api/ai/prompts/{type}/1/activate", null, Ct)).EnsureSuccessStatusCode();
+        return type;
+    }
+
+    /// <summary>
+    /// The official OpenAI SDK for Node, current major (tests/sdk-clients, installed by scripts/test), unchanged but for its
+    /// base URL and key: models, chat whole and streamed, a tool round trip, structured output, responses chained, streamed
+    /// and from a template, a conversation, embeddings, and the SDK's error class for our error.
+    /// </summary>
+    [Fact]
+    public async Task The_official_Node_SDK_drives_the_whole_surface_unchanged()
+    {
+        var (_, key) = await CallerAsync();
+        var type = await TemplateAsync();
+        var clients = Path.Combine(TestEnvironment.RepositoryRoot, "tests", "sdk-clients");
+        Assert.True(Directory.Exists(Path.Combine(clients, "node_modules", "openai")), "run scripts/test (it installs tests/sdk-clients with npm ci)");
+        using var node = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("node", [Path.Combine(clients, "gateway.mjs"), fixture.ClientOptions.BaseAddress.ToString(), key, type])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = clients,
+        })!;
+        var output = node.StandardOutput.ReadToEndAsync(Ct);
+        var errors = node.StandardError.ReadToEndAsync(Ct);
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct))
+        {
+            timeout.CancelAfter(TimeSpan.FromSeconds(90));
+            await node.WaitForExitAsync(timeout.Token);
+        }
+        Assert.True(node.ExitCode == 0, $"node exited {node.ExitCode}: {await errors}\n{await output}");
+        var seen = JsonDocument.Parse((await output).Trim().Split('\n')[^1]).RootElement;
+
+        Assert.Contains("local/local-text", seen.GetProperty("models").EnumerateArray().Select(m => m.GetString()));
+        Assert.Equal("local/local-text", seen.GetProperty("chat").GetProperty("model").GetString());
+        Assert.Equal("stop", seen.GetProperty("chat").GetProperty("finish").GetString());
+        Assert.Equal(seen.GetProperty("chat").GetProperty("text").GetString(), seen.GetProperty("chatStream").GetProperty("text").GetString());
+        Assert.Equal(seen.GetProperty("chat").GetProperty("tokens").GetInt64(), seen.GetProperty("chatStream").GetProperty("tokens").GetInt64());
+        Assert.Equal("get_weather", seen.GetProperty("tools").GetProperty("name").GetString());
+        Assert.Equal(JsonValueKind.String, seen.GetProperty("tools").GetProperty("arguments").GetProperty("city").ValueKind);
+        Assert.Contains("clear", seen.GetProperty("tools").GetProperty("answer").GetString(), StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.String, seen.GetProperty("structured").GetProperty("title").ValueKind);
+        Assert.Equal("completed", seen.GetProperty("responses").GetProperty("status").GetString());
+        Assert.StartsWith("resp_", seen.GetProperty("responses").GetProperty("previous").GetString(), StringComparison.Ordinal);
+        Assert.True(seen.GetProperty("responses").GetProperty("retrieved").GetBoolean());
+        Assert.Equal("response.created", seen.GetProperty("responseStream").GetProperty("first").GetString());
+        Assert.Equal("response.completed", seen.GetProperty("responseStream").GetProperty("last").GetString());
+        Assert.Contains("Describe the lobby", seen.GetProperty("responseStream").GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.Equal("1", seen.GetProperty("prompt").GetProperty("version").GetString());
+        Assert.Contains("Welcome Ana to the lobby", seen.GetProperty("prompt").GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.Equal(["message", "message", "message"], seen.GetProperty("conversation").GetProperty("items").EnumerateArray().Select(i => i.GetString()));
+        Assert.True(seen.GetProperty("conversationDeleted").GetBoolean());
+        Assert.Equal(2, seen.GetProperty("embeddings").GetProperty("count").GetInt32());
+        Assert.Equal(256, seen.GetProperty("embeddings").GetProperty("dimensions").GetInt32());
+        Assert.Equal(400, seen.GetProperty("error").GetProperty("status").GetInt32());
+        Assert.Equal("model_unavailable", seen.GetProperty("error").GetProperty("code").GetString());
     }
 
     private static string Digest(string text) => System.Text.RegularExpressions.Regex.Match(text, "Local answer ([0-9a-f]{12})").Groups[1].Value;
