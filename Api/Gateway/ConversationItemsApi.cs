@@ -28,16 +28,11 @@ internal static class ConversationItemsApi
         return group;
     }
 
-    internal static async Task<IResult> CreateAsync(JsonElement? body, HttpContext http, ConversationStore store, CancellationToken cancellationToken)
+    internal static async Task<IResult> CreateAsync(ConversationCreateRequest? body, HttpContext http, ConversationStore store, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        JsonElement? Prop(string name) => body is { ValueKind: JsonValueKind.Object } b && b.TryGetProperty(name, out var v) ? v : null;
-        if (body is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null or JsonValueKind.Undefined) })
-        {
-            errors["body"] = ["A JSON body is required."];
-        }
-        var items = Items(Prop("items"), "items", errors);
-        var metadata = ResponseInput.ReadMetadata(Prop("metadata"), errors);
+        var items = Items(body?.Items is { } given ? JsonSerializer.SerializeToElement(given) : null, "items", errors);
+        var metadata = ResponseInput.ReadMetadata(body?.Metadata is { } pairs ? JsonSerializer.SerializeToElement(pairs) : null, errors);
         if (errors.Count > 0)
         {
             return ApiProblem.Validation(errors);
@@ -48,15 +43,15 @@ internal static class ConversationItemsApi
     internal static async Task<IResult> GetAsync(string id, HttpContext http, ConversationStore store, CancellationToken cancellationToken) =>
         await store.GetAsync(id, http.User.AiCaller().UserId, cancellationToken) is { } row ? View(row) : ApiProblem.Of(ErrorCode.NotFound);
 
-    internal static async Task<IResult> UpdateAsync(string id, JsonElement body, HttpContext http, ConversationStore store, CancellationToken cancellationToken)
+    internal static async Task<IResult> UpdateAsync(string id, ConversationUpdateRequest body, HttpContext http, ConversationStore store, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("metadata", out var given))
+        if (body.Metadata is not { } given)
         {
             errors["metadata"] = ["The metadata is required."];
             return ApiProblem.Validation(errors);
         }
-        var metadata = ResponseInput.ReadMetadata(given, errors);
+        var metadata = ResponseInput.ReadMetadata(JsonSerializer.SerializeToElement(given), errors);
         if (errors.Count > 0)
         {
             return ApiProblem.Validation(errors);
@@ -69,11 +64,10 @@ internal static class ConversationItemsApi
             ? TypedResults.Json(new { id, @object = "conversation.deleted", deleted = true })
             : ApiProblem.Of(ErrorCode.NotFound);
 
-    internal static async Task<IResult> AddItemsAsync(string id, JsonElement body, HttpContext http, ConversationStore store, CancellationToken cancellationToken)
+    internal static async Task<IResult> AddItemsAsync(string id, ConversationItemsRequest body, HttpContext http, ConversationStore store, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        JsonElement? given = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("items", out var v) ? v : null;
-        var items = Items(given, "items", errors);
+        var items = Items(body.Items is { } given ? JsonSerializer.SerializeToElement(given) : null, "items", errors);
         if (items.Count == 0 && errors.Count == 0)
         {
             errors["items"] = [$"Between 1 and {ConversationStore.MaxItemsPerCall} items are added at a time."];

@@ -103,3 +103,40 @@ public sealed record GatewayModel(
 public sealed record GatewayModelList(
     [property: JsonPropertyName("object")] string Object,
     [property: JsonPropertyName("data")] IReadOnlyList<GatewayModel> Data);
+
+/// <summary>
+/// A Responses API request. <c>input</c> is a text or an array of items; <c>conversation</c> a conversation id or
+/// <c>{"id"}</c>; <c>background</c> is not supported yet (a 400 says so).
+/// </summary>
+public sealed record ResponseCreateRequest(
+    [property: JsonPropertyName("model")] string? Model,
+    [property: JsonPropertyName("input")] JsonElement? Input = null,
+    [property: JsonPropertyName("instructions")] string? Instructions = null,
+    [property: JsonPropertyName("tools")] JsonElement? Tools = null,
+    [property: JsonPropertyName("tool_choice")] JsonElement? ToolChoice = null,
+    [property: JsonPropertyName("text")] JsonElement? Text = null,
+    [property: JsonPropertyName("max_output_tokens")] int? MaxOutputTokens = null,
+    [property: JsonPropertyName("temperature")] float? Temperature = null,
+    [property: JsonPropertyName("top_p")] float? TopP = null,
+    [property: JsonPropertyName("metadata")] IReadOnlyDictionary<string, string>? Metadata = null,
+    [property: JsonPropertyName("store")] bool? Store = null,
+    [property: JsonPropertyName("stream")] bool? Stream = null,
+    [property: JsonPropertyName("previous_response_id")] string? PreviousResponseId = null,
+    [property: JsonPropertyName("conversation")] JsonElement? Conversation = null,
+    [property: JsonPropertyName("prompt")] ResponsePromptSpec? Prompt = null,
+    [property: JsonPropertyName("background")] bool? Background = null);
+
+/// <summary>One of our versioned templates: its prompt type, a version number (the active version when left out), its variables.</summary>
+public sealed record ResponsePromptSpec(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("version")] JsonElement? Version = null,
+    [property: JsonPropertyName("variables")] IReadOnlyDictionary<string, JsonElement>? Variables = null);
+
+/// <summary>A new conversation: up to 20 first items (OpenAI's item form) and metadata.</summary>
+public sealed record ConversationCreateRequest(
+    [property: JsonPropertyName("items")] IReadOnlyList<JsonElement>? Items = null,
+    [property: JsonPropertyName("metadata")] IReadOnlyDictionary<string, string>? Metadata = null);
+
+public sealed record ConversationUpdateRequest([property: JsonPropertyName("metadata")] IReadOnlyDictionary<string, string>? Metadata);
+
+public sealed record ConversationItemsRequest([property: JsonPropertyName("items")] IReadOnlyList<JsonElement>? Items);

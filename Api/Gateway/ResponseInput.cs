@@ -70,9 +70,19 @@ internal sealed record ResponseInput(
         }
         var options = new ChatOptions();
         ReadTools(Prop("tools"), Prop("tool_choice"), options, errors);
-        if (Prop("text") is { } text && text.TryGetProperty("format", out var format))
+        switch (Prop("text"))
         {
-            Format(format, options, errors);
+            case null:
+                break;
+            case { ValueKind: JsonValueKind.Object } text:
+                if (text.TryGetProperty("format", out var format))
+                {
+                    Format(format, options, errors);
+                }
+                break;
+            default:
+                errors["text"] = ["The text options are an object with a format."];
+                break;
         }
         if (Prop("max_output_tokens") is { } max)
         {

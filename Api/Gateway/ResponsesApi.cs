@@ -31,10 +31,12 @@ internal static class ResponsesApi
     }
 
     internal static async Task<IResult> CreateAsync(
-        JsonElement body, HttpContext http, GatewayAdmission admission, VendorClientPool vendors, NpgsqlDataSource data, ResponsePrompts templates, ConversationStore conversations,
+        ResponseCreateRequest request, HttpContext http, GatewayAdmission admission, VendorClientPool vendors, NpgsqlDataSource data, ResponsePrompts templates, ConversationStore conversations,
         TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
+        // The contract's record documents the body; the checks read it as JSON, to tell a text input from items.
+        var body = JsonSerializer.SerializeToElement(request);
         if (ResponseInput.From(body, NewId, errors) is not { } input)
         {
             return ApiProblem.Validation(errors);

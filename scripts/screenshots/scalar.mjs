@@ -1,5 +1,6 @@
-// Takes the README's Scalar pictures from a running Api: the prompts API (POST /ai/prompts/) and the Assistants
-// surface (POST /api/v1/threads/{thread_id}/runs), each as its tag's section opens.
+// Takes the README's Scalar pictures from a running Api: the prompts API (POST /ai/prompts/), the Assistants
+// surface (POST /api/v1/threads/{thread_id}/runs) and the OpenAI-compatible surface (POST /openai/v1/responses), each as
+// its tag's section opens.
 //   node scalar.mjs <api URL> <output folder>
 import { chromium } from 'playwright-core';
 
@@ -16,6 +17,7 @@ try {
   for (const [tag, operation, file] of [
     ['Prompts', 'Submit a prompt: stored as pending', 'scalar-prompts-api.png'],
     ['Assistants', 'Run an assistant on the thread', 'scalar-assistants-api.png'],
+    ['OpenAI-compatible', 'A model response', 'scalar-openai-compatible.png'],
   ]) {
     const sidebar = page.locator('aside, nav').first();
     await sidebar.getByText(tag, { exact: true }).first().click();

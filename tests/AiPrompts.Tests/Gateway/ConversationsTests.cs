@@ -153,7 +153,7 @@ public sealed class ConversationsTests(ConversationsTests.Fixture fixture) : ICl
         {
             ("/openai/v1/conversations", new { items = tooMany }, "items"),
             ("/openai/v1/conversations", new { items = new[] { new { role = "wizard", content = "hi" } } }, "items[0].role"),
-            ("/openai/v1/conversations", new { metadata = new { n = 1 } }, "metadata"),
+            ("/openai/v1/conversations", new { metadata = new { n = 1 } }, "metadata.n"),
             ("/openai/v1/responses", new { model = "local/local-text", input = "hi", conversation = "conv_x", previous_response_id = "resp_y" }, "conversation"),
         })
         {
