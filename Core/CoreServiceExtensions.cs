@@ -120,6 +120,7 @@ public static class CoreServiceExtensions
         services.AddSingleton<IJobHandler, ImageGenerationHandler>();
         services.AddSingleton<IJobHandler, PromptRefineHandler>();
         services.AddSingleton<IJobHandler, ChatReplyHandler>();
+        services.AddSingleton<IJobHandler, Gateway.BackgroundResponseHandler>();
         services.AddSingleton<JobCancellation>();
         services.AddScoped<Assistants.ThreadStore>();
         services.AddOptions<BudgetOptions>().BindConfiguration(BudgetOptions.Section)
@@ -131,8 +132,11 @@ public static class CoreServiceExtensions
         services.AddOptions<Gateway.GatewayOptions>().BindConfiguration(Gateway.GatewayOptions.Section)
             .Validate(o => o.SweepInterval >= TimeSpan.FromSeconds(1) && o.AbandonedAfter >= TimeSpan.FromSeconds(10),
                 "Gateway:SweepInterval is at least a second and AbandonedAfter at least 10 seconds.")
+            .Validate(o => o.StreamKeptFor >= TimeSpan.FromSeconds(10) && o.BackgroundAttempts >= 1,
+                "Gateway:StreamKeptFor is at least 10 seconds and BackgroundAttempts at least 1.")
             .ValidateOnStart();
         services.AddSingleton<Gateway.GatewayCalls>();
+        services.AddSingleton<Gateway.ResponseEventLog>();
         services.AddOptions<UsageRetentionOptions>().BindConfiguration(UsageRetentionOptions.Section)
             .Validate(o => o.RawRetention is null || o.RawRetention > TimeSpan.Zero, "Usage:RawRetention is a positive time span, or empty to keep raw rows.")
             .Validate(o => o.RollupRetention is null || o.RollupRetention > TimeSpan.Zero, "Usage:RollupRetention is a positive time span, or empty to keep rollups.")

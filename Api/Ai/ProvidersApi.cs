@@ -1,11 +1,11 @@
-using AiPrompts.Core.ApiKeys;
 using System.Security.Claims;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
-using AiPrompts.Api.Input;
+using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Audit;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
+using AiPrompts.Core.Input;
 using AiPrompts.Core.Keys;
 using AiPrompts.Core.Providers;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -1,11 +1,11 @@
 using System.Security.Claims;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
-using AiPrompts.Api.Input;
 using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Audit;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
+using AiPrompts.Core.Input;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 

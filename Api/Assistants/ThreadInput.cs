@@ -1,6 +1,6 @@
 using System.Text.Json;
-using AiPrompts.Api.Input;
 using AiPrompts.Core.Assistants;
+using AiPrompts.Core.Input;
 
 namespace AiPrompts.Api.Assistants;
 

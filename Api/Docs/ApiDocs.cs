@@ -1,7 +1,5 @@
 using AiPrompts.Api.Auth;
-using AiPrompts.Core.Errors;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using Scalar.AspNetCore;
 

@@ -66,6 +66,7 @@ internal static class ApplicationServiceExtensions
         services.AddScoped<Gateway.GatewayAdmission>();
         services.AddScoped<Gateway.ResponsePrompts>();
         services.AddSingleton<Gateway.ConversationStore>();
+        services.AddScoped<Gateway.BackgroundResponses>();
         services.AddSingleton<Gateway.GatewayMetrics>();
         services.AddSingleton<Core.Gateway.GatewayUsageRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<Core.Gateway.GatewayUsageRecorder>());

@@ -1,5 +1,6 @@
 using System.Text.Json;
-using AiPrompts.Api.Input;
+using AiPrompts.Core.Gateway;
+using AiPrompts.Core.Input;
 using Microsoft.Extensions.AI;
 
 namespace AiPrompts.Api.Gateway;

@@ -4,6 +4,7 @@ using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
 using AiPrompts.Api.Input;
 using AiPrompts.Core.Errors;
+using AiPrompts.Core.Gateway;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AiPrompts.Api.Gateway;
@@ -130,7 +131,7 @@ internal static class ConversationItemsApi
                 var i = 0;
                 foreach (var item in array.EnumerateArray())
                 {
-                    if (ResponseInput.Item(item, $"{field}[{i}]", ResponsesApi.NewId, errors) is { } node)
+                    if (ResponseInput.Item(item, $"{field}[{i}]", ResponseWriter.NewId, errors) is { } node)
                     {
                         items.Add(node);
                     }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using AiPrompts.Core.Gateway;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -158,27 +159,13 @@ internal sealed class ConversationStore(NpgsqlDataSource data, TimeProvider time
         return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
     }
 
-    /// <summary>The items a response adds to its conversation (its input, then its output), in the response's own transaction.</summary>
-    public static NpgsqlBatchCommand Appending(string id, JsonArray items, DateTimeOffset now)
-    {
-        var command = new NpgsqlBatchCommand("""
-            INSERT INTO gateway_conversation_items (conversation_id, id, item, created_at)
-            SELECT $1, x.item ->> 'id', x.item, $3 FROM jsonb_array_elements($2) WITH ORDINALITY AS x(item, n) ORDER BY x.n
-            ON CONFLICT (conversation_id, id) DO NOTHING
-            """);
-        command.Parameters.Add(new() { Value = id });
-        command.Parameters.Add(new() { Value = items.ToJsonString(), NpgsqlDbType = NpgsqlDbType.Jsonb });
-        command.Parameters.Add(new() { Value = now, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        return command;
-    }
-
     private async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string id, JsonArray items, CancellationToken cancellationToken)
     {
         if (items.Count == 0)
         {
             return;
         }
-        await using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { Appending(id, items, time.GetUtcNow()) } };
+        await using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { ConversationWrites.Appending(id, items, time.GetUtcNow()) } };
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using AiPrompts.Api.Errors;
-using AiPrompts.Api.Input;
 using AiPrompts.Core.Gateway;
+using AiPrompts.Core.Input;
 using AiPrompts.Core.Providers;
 using AiPrompts.Core.Vendors;
 using Microsoft.Extensions.AI;

@@ -32,7 +32,56 @@ internal sealed class GatewayAdmission(
 {
     public async Task<(GatewayCallScope? Call, IResult? Refusal)> BeginAsync(HttpContext http, GatewayAsk ask, CancellationToken cancellationToken)
     {
-        if (!TrySplit(ask.Model, out var providerId, out var modelId))
+        var (admitted, refusal) = await ResolveAsync(http, ask, cancellationToken);
+        if (admitted is null)
+        {
+            return (null, refusal);
+        }
+        var (caller, target, charge, purpose) = admitted;
+        if (await limiter.TakeTokensAsync(http, caller.UserId, caller.ApiKeyId, charge.Tokens, cancellationToken) is { } limited)
+        {
+            return (null, limited);
+        }
+        var id = Guid.CreateVersion7(time.GetUtcNow());
+        var call = new GatewayCall
+        {
+            Id = id,
+            UserId = caller.UserId,
+            ApiKeyId = caller.ApiKeyId,
+            Surface = ask.Surface,
+            Section = ask.Section,
+            ProviderId = target.ProviderId,
+            ModelId = target.ModelId,
+            KeySource = target.KeySource.ToString().ToLowerInvariant(),
+            Purpose = purpose,
+            SubjectId = id, // the answer's id is made from it (chatcmpl-…, resp_…)
+            ReservedCost = charge.Cost,
+            ReservedTokens = charge.Tokens,
+            StartedAt = time.GetUtcNow(),
+        };
+        try
+        {
+            if (BudgetRefusal.Parse(await calls.BeginAsync(call, cancellationToken)) is { } warning && !http.Response.HasStarted)
+            {
+                http.Response.Headers[JobSubmission.WarningHeader] = JobSubmission.WarningValue(warning);
+            }
+        }
+        catch (Exception ex) when (BudgetRefusal.Find(ex) is { } over)
+        {
+            return (null, JobSubmission.BudgetExceeded(http, over, time, logger));
+        }
+        return (new GatewayCallScope(call, target, ModelIds.Of(target.ProviderId, target.ModelId), ask.InputCharacters, recorder, metrics, http, time), null);
+    }
+
+    /// <summary>
+    /// What every call is checked for before anything is counted: the model named as <c>provider/model</c> and resolved for
+    /// the caller (the key decrypted in memory), the capabilities the request needs, the purpose, and the charge to admit
+    /// (the prompt at four characters a token and the longest answer allowed). A background response goes on from here to
+    /// the job engine's own admission (<see cref="JobSubmission"/>); a call on the data path to <see cref="BeginAsync"/>.
+    /// </summary>
+    public async Task<(GatewayAdmitted? Admitted, IResult? Refusal)> ResolveAsync(HttpContext http, GatewayAsk ask, CancellationToken cancellationToken)
+    {
+        if (!ModelIds.TrySplit(ask.Model, out var providerId, out var modelId))
         {
             return (null, ApiProblem.Validation(new Dictionary<string, string[]>
             {
@@ -68,58 +117,15 @@ internal sealed class GatewayAdmission(
         {
             return (null, ApiProblem.Of(ErrorCode.KeyDecryptionFailed, decision.MessageArgs));
         }
-
-        // The estimate: the prompt at four characters a token, and the longest answer allowed.
         var inputTokens = (ask.InputCharacters + JobCharge.CharactersPerToken - 1) / JobCharge.CharactersPerToken;
         var outputTokens = ask.MaxOutputTokens ?? budgets.Value.DefaultOutputTokens;
         var charge = new JobCharge(caller.UserId, caller.ApiKeyId, inputTokens + outputTokens, decision.Model.Prices.CostOf(inputTokens, outputTokens) ?? 0m);
-        if (await limiter.TakeTokensAsync(http, caller.UserId, caller.ApiKeyId, charge.Tokens, cancellationToken) is { } limited)
-        {
-            return (null, limited);
-        }
-        var id = Guid.CreateVersion7(time.GetUtcNow());
-        var call = new GatewayCall
-        {
-            Id = id,
-            UserId = caller.UserId,
-            ApiKeyId = caller.ApiKeyId,
-            Surface = ask.Surface,
-            Section = ask.Section,
-            ProviderId = target.ProviderId,
-            ModelId = target.ModelId,
-            KeySource = target.KeySource.ToString().ToLowerInvariant(),
-            Purpose = purpose,
-            SubjectId = id, // the answer's id is made from it (chatcmpl-…, resp_…)
-            ReservedCost = charge.Cost,
-            ReservedTokens = charge.Tokens,
-            StartedAt = time.GetUtcNow(),
-        };
-        try
-        {
-            if (BudgetRefusal.Parse(await calls.BeginAsync(call, cancellationToken)) is { } warning && !http.Response.HasStarted)
-            {
-                http.Response.Headers[JobSubmission.WarningHeader] = JobSubmission.WarningValue(warning);
-            }
-        }
-        catch (Exception ex) when (BudgetRefusal.Find(ex) is { } over)
-        {
-            return (null, JobSubmission.BudgetExceeded(http, over, time, logger));
-        }
-        return (new GatewayCallScope(call, target, $"{target.ProviderId}/{target.ModelId}", ask.InputCharacters, recorder, metrics, http, time), null);
-    }
-
-    /// <summary>
-    /// <c>provider/model</c>: the provider is what comes before the first slash, the model the rest (OpenRouter's models
-    /// have slashes of their own: <c>openrouter/openai/gpt-4o-mini</c>).
-    /// </summary>
-    internal static bool TrySplit(string? model, out string providerId, out string modelId)
-    {
-        var slash = model?.IndexOf('/', StringComparison.Ordinal) ?? -1;
-        providerId = slash > 0 ? model![..slash] : "";
-        modelId = slash > 0 ? model![(slash + 1)..] : "";
-        return providerId.Length > 0 && modelId.Length > 0;
+        return (new GatewayAdmitted(caller, target, charge, purpose), null);
     }
 }
+
+/// <summary>A call resolved for its caller: the vendor target, the charge to admit, and the purpose the usage row carries.</summary>
+internal sealed record GatewayAdmitted(AiCaller Caller, VendorTarget Target, JobCharge Charge, string? Purpose);
 
 /// <summary>
 /// One admitted call, until it ends: the target, the call's id, and the usage row it ends with, whatever way it ends

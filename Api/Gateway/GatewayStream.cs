@@ -92,13 +92,7 @@ internal abstract class GatewayStream(GatewayCallScope call, IChatClient client)
     }
 
     /// <summary>The usage the vendor reported, in Microsoft.Extensions.AI's terms, for the surface's usage event.</summary>
-    protected UsageDetails Usage() => new()
-    {
-        InputTokenCount = Metered?.InputTokens ?? 0,
-        OutputTokenCount = Metered?.OutputTokens ?? 0,
-        CachedInputTokenCount = Metered?.CachedInputTokens ?? 0,
-        ReasoningTokenCount = Metered?.ReasoningTokens ?? 0,
-    };
+    protected UsageDetails Usage() => MeteredUsage.Details(Metered);
 
     private async ValueTask DisposeAsync()
     {

@@ -1,7 +1,8 @@
 using AiPrompts.Api.Errors;
-using AiPrompts.Api.Input;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
+using AiPrompts.Core.Gateway;
+using AiPrompts.Core.Input;
 using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Templates;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -7,6 +7,7 @@ using AiPrompts.Core.Errors;
 using AiPrompts.Core.Gateway;
 using AiPrompts.Core.Providers;
 using AiPrompts.Core.Vendors;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.AI;
 using Npgsql;
 using NpgsqlTypes;
@@ -24,7 +25,10 @@ internal static class ResponsesApi
         group.MapPost("/responses", CreateAsync).WithName("CreateResponse")
             .Produces(StatusCodes.Status200OK, contentType: "application/json").Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
             .WithSummary("A model response (Responses API), whole or streamed; prompt: {id, version, variables} runs one of our versioned templates");
-        group.MapGet("/responses/{id}", GetAsync).WithName("GetResponse").WithSummary("One of my stored responses");
+        group.MapGet("/responses/{id}", GetAsync).WithName("GetResponse")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json").Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .WithSummary("One of my stored responses; stream=true replays its events after starting_after and follows a background one to its end");
+        group.MapPost("/responses/{id}/cancel", CancelAsync).WithName("CancelResponse").WithSummary("Cancel one of my background responses (it ends cancelled; one that has ended is answered as it is)");
         group.MapDelete("/responses/{id}", DeleteAsync).WithName("DeleteResponse").WithSummary("Delete one of my stored responses");
         group.MapGet("/responses/{id}/input_items", InputItemsAsync).WithName("ListResponseInputItems").WithSummary("A stored response's input items (order, after, limit)");
         return group;
@@ -32,34 +36,33 @@ internal static class ResponsesApi
 
     internal static async Task<IResult> CreateAsync(
         ResponseCreateRequest request, HttpContext http, GatewayAdmission admission, VendorClientPool vendors, NpgsqlDataSource data, ResponsePrompts templates, ConversationStore conversations,
-        TimeProvider time, CancellationToken cancellationToken)
+        BackgroundResponses background, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         // The contract's record documents the body; the checks read it as JSON, to tell a text input from items.
         var body = JsonSerializer.SerializeToElement(request);
-        if (ResponseInput.From(body, NewId, errors) is not { } input)
+        if (ResponseInput.From(body, ResponseWriter.NewId, errors) is not { } input)
         {
             return ApiProblem.Validation(errors);
         }
         var caller = http.User.AiCaller();
-        var context = new List<ChatMessage>();
+        // What the model answers, as items: the chain or the conversation so far, then this request's input.
+        var contextItems = new JsonArray();
         if (input.PreviousResponseId is { } previous)
         {
-            var chain = await ChainAsync(data, previous, caller.UserId, cancellationToken);
-            if (chain is null)
+            if (await ChainAsync(data, previous, caller.UserId, cancellationToken) is not { } chain)
             {
                 return ApiProblem.Of(ErrorCode.NotFound);
             }
-            context.AddRange(ResponseInput.Messages(chain));
+            Append(contextItems, chain);
         }
         if (input.ConversationId is { } conversation)
         {
-            var items = await conversations.AllItemsAsync(conversation, caller.UserId, cancellationToken);
-            if (items is null)
+            if (await conversations.AllItemsAsync(conversation, caller.UserId, cancellationToken) is not { } items)
             {
                 return ApiProblem.Of(ErrorCode.NotFound);
             }
-            context.AddRange(ResponseInput.Messages(items));
+            Append(contextItems, items);
         }
         int? templateVersion = null;
         if (input.Prompt is { } prompt)
@@ -71,10 +74,11 @@ internal static class ResponsesApi
             }
             templateVersion = version;
             // The template is the user's message when the request has no input, else a developer message before it.
-            var item = input.Items.Count == 0 ? ResponseInput.UserMessage(text!, NewId("msg")) : DeveloperMessage(text!);
+            var item = input.Items.Count == 0 ? ResponseInput.UserMessage(text!, ResponseWriter.NewId("msg")) : DeveloperMessage(text!);
             input.Items.Insert(0, item);
         }
-        context.AddRange(ResponseInput.Messages(input.Items));
+        Append(contextItems, input.Items);
+        var context = ResponseInput.Messages(contextItems).ToList();
         input.Options.Instructions = input.Instructions;
 
         var required = new List<string> { Capabilities.Chat };
@@ -88,7 +92,12 @@ internal static class ResponsesApi
         }
         var characters = context.Sum(m => (long)m.Text.Length) + (input.Instructions?.Length ?? 0);
         var purpose = input.Metadata.GetValueOrDefault("purpose");
-        var (call, refused) = await admission.BeginAsync(http, new GatewayAsk(GatewaySurfaces.Response, required, Sections.Chat, input.Model, characters, input.Options.MaxOutputTokens, purpose), cancellationToken);
+        var ask = new GatewayAsk(GatewaySurfaces.Response, required, Sections.Chat, input.Model, characters, input.Options.MaxOutputTokens, purpose);
+        if (input.Background)
+        {
+            return await background.SubmitAsync(http, ask, input, body, contextItems, templateVersion, cancellationToken);
+        }
+        var (call, refused) = await admission.BeginAsync(http, ask, cancellationToken);
         if (call is null)
         {
             return refused!;
@@ -107,30 +116,38 @@ internal static class ResponsesApi
             return failed!;
         }
         call.Succeeded(MeteredUsage.From(response.AdditionalProperties));
-        var output = ResponseWriter.Output(response.Text, [.. response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>()], NewId);
+        var output = ResponseWriter.Output(response.Text, [.. response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>()], ResponseWriter.NewId);
         var answer = run.Completed(output, response.Usage, response.FinishReason);
         await run.StoreAsync(answer, CancellationToken.None);
         call.AnswerReady();
         return TypedResults.Text(answer.ToJsonString(), "application/json");
     }
 
-    internal static async Task<IResult> GetAsync(string id, HttpContext http, NpgsqlDataSource data, CancellationToken cancellationToken)
+    /// <summary>The response as it stands (a background one's status from its job); with <c>stream=true</c>, its events after <c>starting_after</c>.</summary>
+    internal static async Task<IResult> GetAsync(
+        string id, HttpContext http, BackgroundResponses background, bool? stream, [FromQuery(Name = "starting_after")] int? startingAfter, CancellationToken cancellationToken)
     {
-        await using var command = data.CreateCommand("SELECT body::text FROM gateway_responses WHERE id = $1 AND user_id = $2");
-        command.Parameters.Add(new() { Value = id });
-        command.Parameters.Add(new() { Value = http.User.AiCaller().UserId });
-        return await command.ExecuteScalarAsync(cancellationToken) is string body ? TypedResults.Text(body, "application/json") : ApiProblem.Of(ErrorCode.NotFound);
+        if (startingAfter is < 0)
+        {
+            return ApiProblem.Validation(new Dictionary<string, string[]> { ["starting_after"] = ["The sequence number to resume after is 0 or more."] });
+        }
+        var caller = http.User.AiCaller();
+        if (await background.FindAsync(id, caller.UserId, cancellationToken) is not { } found)
+        {
+            return ApiProblem.Of(ErrorCode.NotFound);
+        }
+        return stream == true
+            ? background.Stream(http, found, startingAfter ?? -1, cancellationToken)
+            : TypedResults.Text(background.View(http, found).ToJsonString(), "application/json");
     }
 
-    internal static async Task<IResult> DeleteAsync(string id, HttpContext http, NpgsqlDataSource data, CancellationToken cancellationToken)
-    {
-        await using var command = data.CreateCommand("DELETE FROM gateway_responses WHERE id = $1 AND user_id = $2");
-        command.Parameters.Add(new() { Value = id });
-        command.Parameters.Add(new() { Value = http.User.AiCaller().UserId });
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 0
-            ? ApiProblem.Of(ErrorCode.NotFound)
-            : TypedResults.Json(new { id, @object = "response.deleted", deleted = true });
-    }
+    internal static async Task<IResult> CancelAsync(string id, HttpContext http, BackgroundResponses background, CancellationToken cancellationToken) =>
+        await background.CancelAsync(http, id, cancellationToken);
+
+    internal static async Task<IResult> DeleteAsync(string id, HttpContext http, BackgroundResponses background, CancellationToken cancellationToken) =>
+        await background.DeleteAsync(http.User.AiCaller().UserId, id, cancellationToken)
+            ? TypedResults.Json(new { id, @object = "response.deleted", deleted = true })
+            : ApiProblem.Of(ErrorCode.NotFound);
 
     /// <summary>OpenAI's list: <c>order</c> (desc by default), <c>after</c> an item id, <c>limit</c> 1 to 100 (20).</summary>
     internal static async Task<IResult> InputItemsAsync(string id, HttpContext http, NpgsqlDataSource data, int? limit, string? order, string? after, CancellationToken cancellationToken)
@@ -198,15 +215,22 @@ internal static class ResponsesApi
         return found ? items : null;
     }
 
+    private static void Append(JsonArray to, JsonArray items)
+    {
+        foreach (var item in items)
+        {
+            to.Add(item?.DeepClone());
+        }
+    }
+
     private static JsonObject DeveloperMessage(string text) => new()
     {
         ["type"] = "message",
-        ["id"] = NewId("msg"),
+        ["id"] = ResponseWriter.NewId("msg"),
         ["role"] = "developer",
         ["content"] = new JsonArray(new JsonObject { ["type"] = "input_text", ["text"] = text }),
     };
 
-    internal static string NewId(string prefix) => $"{prefix}_{Guid.CreateVersion7():N}";
 }
 
 /// <summary>One response being made: what it answers with, and its storage once it is complete.</summary>
@@ -253,7 +277,7 @@ internal sealed class ResponseRun(string id, long created, GatewayCallScope call
         }
         if (input.ConversationId is { } conversation)
         {
-            batch.BatchCommands.Add(ConversationStore.Appending(conversation, [.. input.Items.Select(i => i!.DeepClone()), .. ((JsonArray)response["output"]!).Select(o => o!.DeepClone())], time.GetUtcNow()));
+            batch.BatchCommands.Add(ConversationWrites.Appending(conversation, [.. input.Items.Select(i => i!.DeepClone()), .. ((JsonArray)response["output"]!).Select(o => o!.DeepClone())], time.GetUtcNow()));
         }
         if (batch.BatchCommands.Count > 0)
         {
@@ -262,84 +286,43 @@ internal sealed class ResponseRun(string id, long created, GatewayCallScope call
     }
 }
 
-/// <summary>
-/// A streamed response: OpenAI's events in their documented order, each with its <c>sequence_number</c>: created,
-/// in_progress; for the text, output_item.added, content_part.added, output_text.delta…, output_text.done,
-/// content_part.done, output_item.done; for each tool call, output_item.added, function_call_arguments.delta and .done,
-/// output_item.done; then completed (or incomplete).
-/// </summary>
+/// <summary>A streamed response: <see cref="ResponseEvents"/> as the vendor answers, written to the client as server-sent events.</summary>
 internal sealed class ResponseStream(ResponseRun run, IChatClient client) : GatewayStream(run.Call, client)
 {
-    private int _sequence;
+    private ResponseEvents? _events;
 
     protected override async Task WriteEventsAsync(HttpResponse response, CancellationToken cancellationToken)
     {
-        var text = new System.Text.StringBuilder();
+        var events = _events = new ResponseEvents((type, body, token) => SendAsync(response, type, body, token));
         var calls = new List<FunctionCallContent>();
-        string? messageId = null;
         ChatFinishReason? finish = null;
-        await SendAsync(response, "response.created", new JsonObject { ["response"] = run.InProgress() }, cancellationToken);
-        await SendAsync(response, "response.in_progress", new JsonObject { ["response"] = run.InProgress() }, cancellationToken);
+        await events.StartAsync(run.InProgress(), cancellationToken);
         await foreach (var update in UpdatesAsync())
         {
             finish = update.FinishReason ?? finish;
             calls.AddRange(update.Contents.OfType<FunctionCallContent>());
-            if (update.Text is not { Length: > 0 } delta)
+            if (update.Text is { Length: > 0 } delta)
             {
-                continue;
+                Streamed += delta.Length;
+                await events.TextAsync(delta, () => ResponseWriter.NewId("msg"), cancellationToken);
             }
-            if (messageId is null)
-            {
-                messageId = ResponsesApi.NewId("msg");
-                await SendAsync(response, "response.output_item.added", new JsonObject { ["output_index"] = 0, ["item"] = ResponseWriter.Message(messageId, "", "in_progress") }, cancellationToken);
-                await SendAsync(response, "response.content_part.added", Part(messageId, ResponseWriter.TextPart("")), cancellationToken);
-            }
-            text.Append(delta);
-            Streamed += delta.Length;
-            await SendAsync(response, "response.output_text.delta", new JsonObject { ["item_id"] = messageId, ["output_index"] = 0, ["content_index"] = 0, ["delta"] = delta, ["logprobs"] = new JsonArray() }, cancellationToken);
         }
-        var output = new JsonArray();
-        if (messageId is not null)
-        {
-            await SendAsync(response, "response.output_text.done", new JsonObject { ["item_id"] = messageId, ["output_index"] = 0, ["content_index"] = 0, ["text"] = text.ToString(), ["logprobs"] = new JsonArray() }, cancellationToken);
-            await SendAsync(response, "response.content_part.done", Part(messageId, ResponseWriter.TextPart(text.ToString())), cancellationToken);
-            var message = ResponseWriter.Message(messageId, text.ToString(), "completed");
-            await SendAsync(response, "response.output_item.done", new JsonObject { ["output_index"] = 0, ["item"] = message.DeepClone() }, cancellationToken);
-            output.Add(message);
-        }
+        await events.EndMessageAsync(cancellationToken);
         foreach (var call in calls)
         {
-            var index = output.Count;
-            var item = ResponseWriter.FunctionCall(call, ResponsesApi.NewId("fc"));
-            var arguments = (string)item["arguments"]!;
-            var started = (JsonObject)item.DeepClone();
-            started["arguments"] = "";
-            started["status"] = "in_progress";
-            await SendAsync(response, "response.output_item.added", new JsonObject { ["output_index"] = index, ["item"] = started }, cancellationToken);
-            await SendAsync(response, "response.function_call_arguments.delta", new JsonObject { ["item_id"] = (string?)item["id"], ["output_index"] = index, ["delta"] = arguments }, cancellationToken);
-            await SendAsync(response, "response.function_call_arguments.done", new JsonObject { ["item_id"] = (string?)item["id"], ["output_index"] = index, ["arguments"] = arguments }, cancellationToken);
-            await SendAsync(response, "response.output_item.done", new JsonObject { ["output_index"] = index, ["item"] = item.DeepClone() }, cancellationToken);
-            output.Add(item);
+            await events.FunctionCallAsync(ResponseWriter.FunctionCall(call, ResponseWriter.NewId("fc")), cancellationToken);
         }
-        var completed = run.Completed(output, Usage(), finish);
+        var completed = run.Completed(events.Output, Usage(), finish);
         Call.Succeeded(Metered);
         await run.StoreAsync(completed, CancellationToken.None);
-        await SendAsync(response, (string)completed["status"]! == "incomplete" ? "response.incomplete" : "response.completed", new JsonObject { ["response"] = completed }, cancellationToken);
+        await events.EndAsync(completed, cancellationToken);
     }
 
     protected override Task WriteErrorAsync(HttpResponse response, VendorException error) =>
-        SendAsync(response, "error", new JsonObject { ["code"] = error.Code.Code, ["message"] = error.VendorMessage, ["param"] = null }, CancellationToken.None);
+        (_events ?? new ResponseEvents((type, body, token) => SendAsync(response, type, body, token))).ErrorAsync(error.Code.Code, error.VendorMessage, CancellationToken.None).AsTask();
 
-    private static JsonObject Part(string itemId, JsonObject part) => new() { ["item_id"] = itemId, ["output_index"] = 0, ["content_index"] = 0, ["part"] = part };
-
-    private async Task SendAsync(HttpResponse response, string type, JsonObject data, CancellationToken cancellationToken)
+    internal static async ValueTask SendAsync(HttpResponse response, string type, JsonObject body, CancellationToken cancellationToken)
     {
-        var body = new JsonObject { ["type"] = type, ["sequence_number"] = _sequence++ };
-        foreach (var (name, value) in data.ToList())
-        {
-            data.Remove(name);
-            body[name] = value;
-        }
         await response.WriteAsync($"event: {type}\ndata: {body.ToJsonString()}\n\n", cancellationToken);
         await response.Body.FlushAsync(cancellationToken);
     }

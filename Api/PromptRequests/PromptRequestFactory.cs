@@ -1,7 +1,7 @@
 using AiPrompts.Api.Errors;
-using AiPrompts.Api.Input;
 using AiPrompts.Core.Budgets;
 using AiPrompts.Core.Data;
+using AiPrompts.Core.Input;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Providers;

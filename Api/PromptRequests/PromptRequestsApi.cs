@@ -9,6 +9,7 @@ using AiPrompts.Api.Jobs;
 using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
+using AiPrompts.Core.Input;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Providers;

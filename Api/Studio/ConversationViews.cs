@@ -1,16 +1,10 @@
-using System.Runtime.CompilerServices;
-using System.Security.Claims;
 using System.Text.Json;
-using System.Threading.Channels;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
-using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Assistants;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
-using AiPrompts.Core.PromptRequests;
-using AiPrompts.Core.Providers;
 using AiPrompts.Core.Studio;
 using Microsoft.EntityFrameworkCore;
 

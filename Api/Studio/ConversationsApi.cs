@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -11,7 +10,6 @@ using AiPrompts.Core.Budgets;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
-using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Providers;
 using AiPrompts.Core.Studio;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -1,14 +1,12 @@
 using System.Security.Claims;
-using System.Text.Json.Serialization;
-using System.Text.RegularExpressions;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
-using AiPrompts.Api.Input;
 using AiPrompts.Api.Jobs;
 using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Budgets;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
+using AiPrompts.Core.Input;
 using AiPrompts.Core.Jobs;
 using AiPrompts.Core.Media;
 using AiPrompts.Core.Providers;

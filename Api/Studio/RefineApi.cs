@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
 using AiPrompts.Api.Jobs;
@@ -9,7 +8,6 @@ using AiPrompts.Core.Budgets;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
 using AiPrompts.Core.Jobs;
-using AiPrompts.Core.PromptRequests;
 using AiPrompts.Core.Providers;
 using AiPrompts.Core.Studio;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -1,10 +1,4 @@
-using System.Security.Claims;
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using AiPrompts.Api.Auth;
-using AiPrompts.Api.Errors;
-using AiPrompts.Api.Input;
-using AiPrompts.Api.Jobs;
 using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Budgets;
 using AiPrompts.Core.Data;

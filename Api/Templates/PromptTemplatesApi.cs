@@ -1,12 +1,12 @@
 using System.Security.Claims;
 using AiPrompts.Api.Auth;
 using AiPrompts.Api.Errors;
-using AiPrompts.Api.Input;
 using AiPrompts.Core.ApiKeys;
 using AiPrompts.Core.Audit;
 using AiPrompts.Core.Caching;
 using AiPrompts.Core.Data;
 using AiPrompts.Core.Errors;
+using AiPrompts.Core.Input;
 using AiPrompts.Core.Templates;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;

@@ -1,4 +1,4 @@
-using AiPrompts.Api.Input;
+using AiPrompts.Core.Input;
 using AiPrompts.Core.Users;
 
 namespace AiPrompts.Api.Users;

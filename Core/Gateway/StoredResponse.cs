@@ -25,4 +25,19 @@ public sealed class StoredResponse
     public string? TemplateType { get; set; }
     public int? TemplateVersion { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>A background response's job (<c>background: true</c>): its status is the response's while it runs, and how it ended.</summary>
+    public Guid? JobId { get; set; }
+
+    /// <summary>A background response's request as it was sent (JSON): the Worker reads its options from it.</summary>
+    public string? Request { get; set; }
+
+    /// <summary>
+    /// What a background response answers (JSON items): the chain or conversation as it was when it was asked, then its
+    /// input. Cleared when it ends.
+    /// </summary>
+    public string? RunContext { get; set; }
+
+    /// <summary>The purpose its usage rows carry (<c>metadata.purpose</c> or the header).</summary>
+    public string? Purpose { get; set; }
 }

@@ -20,6 +20,15 @@ public sealed record MeteredUsage(long InputTokens, long OutputTokens, decimal? 
     public static MeteredUsage? From(AdditionalPropertiesDictionary? properties) =>
         properties is not null && properties.TryGetValue(Key, out var value) ? value as MeteredUsage : null;
 
+    /// <summary>The usage in Microsoft.Extensions.AI's terms (zeros for what was not metered), for an answer's usage object.</summary>
+    public static UsageDetails Details(MeteredUsage? metered) => new()
+    {
+        InputTokenCount = metered?.InputTokens ?? 0,
+        OutputTokenCount = metered?.OutputTokens ?? 0,
+        CachedInputTokenCount = metered?.CachedInputTokens ?? 0,
+        ReasoningTokenCount = metered?.ReasoningTokens ?? 0,
+    };
+
     /// <summary>An image answer has no property bag, so its metering is kept beside it for as long as it lives.</summary>
     public static MeteredUsage? From(ImageGenerationResponse response) => Images.TryGetValue(response, out var usage) ? usage : null;
 

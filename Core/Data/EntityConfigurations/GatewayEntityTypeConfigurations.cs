@@ -27,6 +27,8 @@ internal sealed class StoredResponseEntityTypeConfiguration : IEntityTypeConfigu
         builder.HasKey(r => r.Id);
         builder.Property(r => r.InputItems).HasColumnType("jsonb");
         builder.Property(r => r.Body).HasColumnType("jsonb");
+        builder.Property(r => r.Request).HasColumnType("jsonb");
+        builder.Property(r => r.RunContext).HasColumnType("jsonb");
         builder.HasIndex(r => new { r.UserId, r.CreatedAt }).IsDescending(false, true).HasDatabaseName("ix_gateway_responses_user_created");
         builder.HasOne<User>().WithMany().HasForeignKey(r => r.UserId).OnDelete(DeleteBehavior.Cascade);
     }

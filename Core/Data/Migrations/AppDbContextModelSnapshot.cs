@@ -790,6 +790,10 @@ namespace AiPrompts.Core.Data.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("input_items");
 
+                    b.Property<Guid?>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
                     b.Property<string>("Model")
                         .IsRequired()
                         .HasColumnType("text")
@@ -798,6 +802,18 @@ namespace AiPrompts.Core.Data.Migrations
                     b.Property<string>("PreviousResponseId")
                         .HasColumnType("text")
                         .HasColumnName("previous_response_id");
+
+                    b.Property<string>("Purpose")
+                        .HasColumnType("text")
+                        .HasColumnName("purpose");
+
+                    b.Property<string>("Request")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("request");
+
+                    b.Property<string>("RunContext")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("run_context");
 
                     b.Property<string>("Status")
                         .IsRequired()

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using AiPrompts.Core.Data;
 using AiPrompts.Core.Providers;
 using AiPrompts.Core.Vendors;
 using AiPrompts.Tests.Infrastructure;

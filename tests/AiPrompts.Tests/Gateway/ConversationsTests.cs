@@ -5,8 +5,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using AiPrompts.Tests.Infrastructure;
 using OpenAI;
-using OpenAI.Conversations;
-using OpenAI.Responses;
 
 #pragma warning disable OPENAI001 // The Conversations and Responses clients are marked experimental in the SDK.
 

@@ -195,7 +195,7 @@ public sealed class ResponsesTests(ResponsesTests.Fixture fixture) : IClassFixtu
             (new { model = "local/local-text" }, "input"),
             (new { model = "local/local-text", input = new[] { new { role = "wizard", content = "hi" } } }, "input[0].role"),
             (new { model = "local/local-text", input = "hi", temperature = 9 }, "temperature"),
-            (new { model = "local/local-text", input = "hi", background = true }, "background"),
+            (new { model = "local/local-text", input = "hi", background = true, store = false }, "background"),
             (new { model = "local/local-text", input = "hi", text = new { format = new { type = "xml" } } }, "text.format.type"),
         })
         {

@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json;
 using AiPrompts.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace AiPrompts.Tests.Hardening;

@@ -5,7 +5,6 @@ using System.Text.Json;
 using AiPrompts.Core.Budgets;
 using AiPrompts.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.AspNetCore.Http;
 
 namespace AiPrompts.Tests.Usage;
 

@@ -1,21 +1,22 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using AiPrompts.Api.Input;
+using AiPrompts.Core.Input;
 using Microsoft.Extensions.AI;
 
-namespace AiPrompts.Api.Gateway;
+namespace AiPrompts.Core.Gateway;
 
 /// <summary>The <c>prompt</c> of a response request: one of our versioned templates, by prompt type and (optionally) version.</summary>
-internal sealed record PromptReference(string Id, int? Version, Dictionary<string, JsonElement>? Variables);
+public sealed record PromptReference(string Id, int? Version, Dictionary<string, JsonElement>? Variables);
 
 /// <summary>
 /// A Responses API request (<c>POST /openai/v1/responses</c>) checked and turned into messages and options. Input items
 /// are kept in OpenAI's form (each given an id) for storage and <c>input_items</c>; <c>tools</c> and <c>text</c> are
 /// echoed in the response as they were sent.
 /// </summary>
-internal sealed record ResponseInput(
+public sealed record ResponseInput(
     string? Model, JsonArray Items, string? Instructions, ChatOptions Options, bool Stream, bool Store, string? PreviousResponseId,
-    PromptReference? Prompt, IReadOnlyDictionary<string, string> Metadata, JsonElement? Tools, JsonElement? Text, JsonElement? ToolChoice, string? ConversationId)
+    PromptReference? Prompt, IReadOnlyDictionary<string, string> Metadata, JsonElement? Tools, JsonElement? Text, JsonElement? ToolChoice, string? ConversationId,
+    bool Background)
 {
     public const int MaxItems = 2048;
 
@@ -29,9 +30,15 @@ internal sealed record ResponseInput(
         string? Str(string name) => body.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
         JsonElement? Prop(string name) => body.TryGetProperty(name, out var v) && v.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined) ? v : null;
 
-        if (Prop("background") is { } background && background.ValueKind != JsonValueKind.False)
+        var background = Prop("background") switch
         {
-            errors["background"] = ["This field is not supported yet."];
+            null or { ValueKind: JsonValueKind.False } => false,
+            { ValueKind: JsonValueKind.True } => true,
+            _ => (bool?)null,
+        };
+        if (background is null || (background == true && Prop("store") is { ValueKind: JsonValueKind.False }))
+        {
+            errors["background"] = [background is null ? "The background option is true or false." : "A background response is stored: store cannot be false."];
         }
         // A conversation by id, as a string or {"id": …}; it and previous_response_id are two ways to say the same, one at a time.
         var conversation = Prop("conversation") switch
@@ -114,7 +121,7 @@ internal sealed record ResponseInput(
         }
         return errors.Count > 0 ? null : new ResponseInput(Str("model"), items, instructions, options,
             Prop("stream") is { ValueKind: JsonValueKind.True }, Prop("store") is not { ValueKind: JsonValueKind.False }, Str("previous_response_id"),
-            prompt, metadata, Prop("tools"), Prop("text"), Prop("tool_choice"), conversation);
+            prompt, metadata, Prop("tools"), Prop("text"), Prop("tool_choice"), conversation, background == true);
     }
 
     /// <summary>OpenAI's metadata: at most 16 pairs of strings (the same for responses and conversations).</summary>

@@ -2,11 +2,14 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.AI;
 
-namespace AiPrompts.Api.Gateway;
+namespace AiPrompts.Core.Gateway;
 
 /// <summary>The response object of the Responses API (OpenAI's wire format), built from what the model answered.</summary>
-internal static class ResponseWriter
+public static class ResponseWriter
 {
+    /// <summary>An item's id in OpenAI's form: its kind (<c>msg</c>, <c>fc</c>, <c>fco</c>) and 32 hex digits, ordered by time.</summary>
+    public static string NewId(string prefix) => $"{prefix}_{Guid.CreateVersion7():N}";
+
     /// <summary>The output items: a message with its text, and a <c>function_call</c> for each tool call.</summary>
     public static JsonArray Output(string text, IReadOnlyList<FunctionCallContent> calls, Func<string, string> newId)
     {
@@ -53,7 +56,7 @@ internal static class ResponseWriter
             ["object"] = "response",
             ["created_at"] = created,
             ["status"] = status,
-            ["background"] = false,
+            ["background"] = input.Background,
             ["error"] = null,
             ["incomplete_details"] = finish == ChatFinishReason.Length ? new JsonObject { ["reason"] = "max_output_tokens" } : null,
             ["instructions"] = instructions,

@@ -2,13 +2,13 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.AI;
 
-namespace AiPrompts.Api.Gateway;
+namespace AiPrompts.Core.Gateway;
 
 /// <summary>
 /// What chat completions and responses share of their options, checked one way for both (each under its own field names):
 /// a function tool, the tool choice, and the answer's format.
 /// </summary>
-internal static partial class ToolRules
+public static partial class ToolRules
 {
     public const int MaxTools = 128;
 

@@ -1,4 +1,4 @@
-namespace AiPrompts.Api.Input;
+namespace AiPrompts.Core.Input;
 
 /// <summary>
 /// Text limits count characters as Unicode code points (scalar values), not UTF-16 units: an emoji outside
@@ -7,7 +7,7 @@ namespace AiPrompts.Api.Input;
 /// because grapheme rules change with each Unicode version, so a stored text would not keep fitting a limit
 /// across runtime updates. (A family emoji of 7 code points counts 7.)
 /// </summary>
-internal static class TextLength
+public static class TextLength
 {
     public static int Of(string text)
     {
