@@ -29,8 +29,27 @@ public sealed class BackgroundResponsesTests(BackgroundResponsesTests.Fixture fi
     {
         public Fixture() => UseKestrel(0);
 
+        private readonly List<WorkerProcess> _spares = [];
+
         protected override IReadOnlyDictionary<string, string?> JobSettings =>
             base.JobSettings.Append(new("Vendors:LocalLatency", "00:00:02")).ToDictionary();
+
+        /// <summary>A second Worker beside the fixture's, stopped with the fixture.</summary>
+        public async Task<WorkerProcess> StartSpareWorkerAsync()
+        {
+            var spare = await StartWorkerAsync();
+            _spares.Add(spare);
+            return spare;
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            foreach (var spare in _spares)
+            {
+                await spare.DisposeAsync();
+            }
+            await base.DisposeAsync();
+        }
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -193,6 +212,40 @@ public sealed class BackgroundResponsesTests(BackgroundResponsesTests.Fixture fi
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         var error = JsonDocument.Parse(await refused.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("error");
         Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task A_Worker_killed_mid_response_loses_nothing_another_finishes_it_and_its_stream_goes_on_numbering()
+    {
+        var (user, key) = await CallerAsync();
+        var responses = Sdk(key);
+        var spare = await fixture.StartSpareWorkerAsync();
+        ResponseResult queued = await responses.CreateResponseAsync(new CreateResponseOptions("local/local-text", [ResponseItem.CreateUserMessageItem("Summarise the kiosk uptime")])
+        {
+            BackgroundModeEnabled = true,
+        }, Ct);
+        await PollAsync(responses, queued.Id, r => r.Status == ResponseStatus.InProgress);
+        var owner = await fixture.Database.ScalarAsync<string>("SELECT j.lease_owner FROM jobs j JOIN gateway_responses r ON r.job_id = j.id WHERE r.id = $1", queued.Id);
+        var holder = new[] { fixture.Worker, spare }.Single(w => owner.Contains($":{w.Pid}:", StringComparison.Ordinal));
+        holder.Signal("KILL");
+        Assert.True(await holder.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+
+        // The other Worker rescues the job once its lease runs out, and answers it.
+        var done = await PollAsync(responses, queued.Id, r => r.Status is not (ResponseStatus.Queued or ResponseStatus.InProgress));
+        Assert.Equal(ResponseStatus.Completed, done.Status);
+        Assert.Contains("Summarise the kiosk uptime", done.GetOutputText(), StringComparison.Ordinal);
+        Assert.Equal(2, await fixture.Database.ScalarAsync<int>("SELECT j.attempt FROM jobs j JOIN gateway_responses r ON r.job_id = j.id WHERE r.id = $1", queued.Id));
+        Assert.Equal("succeeded", Assert.Single(await fixture.Database.QueryAsync("SELECT status FROM usage_events WHERE user_id = $1 AND status = 'succeeded'", r => r.GetString(0), user.Id)));
+
+        // One stream: the first attempt's opening events, then the second's, numbered on, ending with the response as answered.
+        var events = new List<StreamingResponseUpdate>();
+        await foreach (var update in await responses.GetResponseStreamingAsync(new GetResponseOptions(done.Id) { StreamingEnabled = true }, Ct))
+        {
+            events.Add(update);
+        }
+        Assert.Equal(Enumerable.Range(0, events.Count), events.Select(u => u.SequenceNumber));
+        Assert.Single(events.OfType<StreamingResponseCreatedUpdate>());
+        Assert.Equal(done.GetOutputText(), Assert.IsType<StreamingResponseCompletedUpdate>(events[^1]).Response.GetOutputText());
     }
 
     [Fact]
