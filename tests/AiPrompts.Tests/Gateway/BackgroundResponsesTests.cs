@@ -7,12 +7,14 @@ using System.Text;
 using System.Text.Json;
 using AiPrompts.Core.Gateway;
 using AiPrompts.Tests.Infrastructure;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using OpenAI;
 using OpenAI.Responses;
 using StackExchange.Redis;
 
 #pragma warning disable OPENAI001 // The Responses client is marked experimental in the SDK.
+#pragma warning disable MEAI001 // Background responses (continuation tokens) are experimental in Microsoft.Extensions.AI.
 
 namespace AiPrompts.Tests.Gateway;
 
@@ -129,6 +131,26 @@ public sealed class BackgroundResponsesTests(BackgroundResponsesTests.Fixture fi
         Assert.Equal(ResponseStatus.Completed, next.Status);
         Assert.Equal(done.Id, next.PreviousResponseId);
         Assert.True(next.Usage.InputTokenCount > done.Usage.InputTokenCount, "the chain is part of the next turn's input");
+    }
+
+    [Fact]
+    public async Task Microsoft_Extensions_AI_polls_a_background_response_with_its_continuation_token()
+    {
+        var (_, key) = await CallerAsync();
+        using IChatClient chat = Sdk(key).AsIChatClient("local/local-text");
+
+        // The first answer is a token to poll with, until the response is done. (Its streamed variant cannot run here:
+        // Microsoft.Extensions.AI.OpenAI 10.11 calls a streaming method whose signature OpenAI 2.15 changed.)
+        var response = await chat.GetResponseAsync("Plan the atrium screens", new ChatOptions { AllowBackgroundResponses = true }, Ct);
+        Assert.NotNull(response.ContinuationToken);
+        var polls = 0;
+        while (response.ContinuationToken is { } token)
+        {
+            Assert.True(++polls < 600, "the response never ended");
+            await Task.Delay(50, Ct);
+            response = await chat.GetResponseAsync([], new ChatOptions { ContinuationToken = token }, Ct);
+        }
+        Assert.Contains("Plan the atrium screens", response.Text, StringComparison.Ordinal);
     }
 
     [Fact]
