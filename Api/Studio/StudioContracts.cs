@@ -1,16 +1,4 @@
 using System.Text.Json.Serialization;
-using AiPrompts.Core.ApiKeys;
-using AiPrompts.Core.Budgets;
-using AiPrompts.Core.Data;
-using AiPrompts.Core.Errors;
-using AiPrompts.Core.Jobs;
-using AiPrompts.Core.Media;
-using AiPrompts.Core.PromptRequests;
-using AiPrompts.Core.Providers;
-using AiPrompts.Core.Studio;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace AiPrompts.Api.Studio;
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using AiPrompts.Tests.Infrastructure;
@@ -36,24 +35,7 @@ public sealed class OpenAISdkTests(OpenAISdkTests.Fixture fixture) : IClassFixtu
         var admin = await fixture.CreateUserAsync("admin");
         var adminKey = await KeyAsync(admin, "admin");
         var strangerKey = await KeyAsync(await fixture.CreateUserAsync("user"), "prompts");
-        var clients = Path.Combine(TestEnvironment.RepositoryRoot, "tests", "sdk-clients");
-        Assert.True(Directory.Exists(Path.Combine(clients, "node_modules", "openai")), "run scripts/test (it installs tests/sdk-clients with npm ci)");
-
-        using var node = Process.Start(new ProcessStartInfo("node", [Path.Combine(clients, "assistants.mjs"), fixture.Address.ToString(), adminKey, strangerKey])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = clients,
-        })!;
-        var output = node.StandardOutput.ReadToEndAsync(Ct);
-        var errors = node.StandardError.ReadToEndAsync(Ct);
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct))
-        {
-            timeout.CancelAfter(TimeSpan.FromSeconds(90));
-            await node.WaitForExitAsync(timeout.Token);
-        }
-        Assert.True(node.ExitCode == 0, $"node exited {node.ExitCode}: {await errors}\n{await output}");
-        var seen = JsonDocument.Parse((await output).Trim().Split('\n')[^1]).RootElement;
+        var seen = await NodeSdk.RunAsync("assistants.mjs", [fixture.Address.ToString(), adminKey, strangerKey], Ct);
 
         Assert.Equal("assistant", seen.GetProperty("assistant").GetProperty("object").GetString());
         Assert.Equal("local-text", seen.GetProperty("assistant").GetProperty("model").GetString());

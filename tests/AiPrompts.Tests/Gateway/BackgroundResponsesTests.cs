@@ -294,23 +294,7 @@ public sealed class BackgroundResponsesTests(BackgroundResponsesTests.Fixture fi
     public async Task The_Node_SDK_runs_polls_resumes_and_cancels_background_responses()
     {
         var (_, key) = await CallerAsync();
-        var clients = Path.Combine(TestEnvironment.RepositoryRoot, "tests", "sdk-clients");
-        Assert.True(Directory.Exists(Path.Combine(clients, "node_modules", "openai")), "run scripts/test (it installs tests/sdk-clients with npm ci)");
-        using var node = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("node", [Path.Combine(clients, "background.mjs"), fixture.ClientOptions.BaseAddress.ToString(), key])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = clients,
-        })!;
-        var output = node.StandardOutput.ReadToEndAsync(Ct);
-        var errors = node.StandardError.ReadToEndAsync(Ct);
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct))
-        {
-            timeout.CancelAfter(TimeSpan.FromSeconds(90));
-            await node.WaitForExitAsync(timeout.Token);
-        }
-        Assert.True(node.ExitCode == 0, $"node exited {node.ExitCode}: {await errors}\n{await output}");
-        var seen = JsonDocument.Parse((await output).Trim().Split('\n')[^1]).RootElement;
+        var seen = await NodeSdk.RunAsync("background.mjs", [fixture.ClientOptions.BaseAddress.ToString(), key], Ct);
         Assert.Equal("queued", seen.GetProperty("queued").GetString());
         Assert.Equal("completed", seen.GetProperty("polled").GetString());
         Assert.Contains("Plan the garden screens", seen.GetProperty("text").GetString(), StringComparison.Ordinal);

@@ -234,23 +234,7 @@ public sealed class ResponsesTests(ResponsesTests.Fixture fixture) : IClassFixtu
     {
         var (_, key) = await CallerAsync();
         var type = await TemplateAsync();
-        var clients = Path.Combine(TestEnvironment.RepositoryRoot, "tests", "sdk-clients");
-        Assert.True(Directory.Exists(Path.Combine(clients, "node_modules", "openai")), "run scripts/test (it installs tests/sdk-clients with npm ci)");
-        using var node = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("node", [Path.Combine(clients, "gateway.mjs"), fixture.ClientOptions.BaseAddress.ToString(), key, type])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = clients,
-        })!;
-        var output = node.StandardOutput.ReadToEndAsync(Ct);
-        var errors = node.StandardError.ReadToEndAsync(Ct);
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct))
-        {
-            timeout.CancelAfter(TimeSpan.FromSeconds(90));
-            await node.WaitForExitAsync(timeout.Token);
-        }
-        Assert.True(node.ExitCode == 0, $"node exited {node.ExitCode}: {await errors}\n{await output}");
-        var seen = JsonDocument.Parse((await output).Trim().Split('\n')[^1]).RootElement;
+        var seen = await NodeSdk.RunAsync("gateway.mjs", [fixture.ClientOptions.BaseAddress.ToString(), key, type], Ct);
 
         Assert.Contains("local/local-text", seen.GetProperty("models").EnumerateArray().Select(m => m.GetString()));
         Assert.Equal("local/local-text", seen.GetProperty("chat").GetProperty("model").GetString());
