@@ -30,7 +30,7 @@ internal sealed class BackgroundResponses(
     /// <summary>How long a cancel waits for a running response to stop before it answers with where it stands.</summary>
     private static readonly TimeSpan CancelWait = TimeSpan.FromSeconds(10);
 
-    public async Task<IResult> SubmitAsync(HttpContext http, GatewayAsk ask, ResponseInput input, JsonElement request, JsonArray context, int? templateVersion, CancellationToken cancellationToken)
+    public async Task<IResult> SubmitAsync(HttpContext http, GatewayAsk ask, ResponseInput input, JsonElement request, IReadOnlyList<JsonNode?> context, int? templateVersion, CancellationToken cancellationToken)
     {
         var (admitted, refusal) = await admission.ResolveAsync(http, ask, cancellationToken);
         if (admitted is null)
@@ -58,7 +58,7 @@ internal sealed class BackgroundResponses(
             CreatedAt = now,
             JobId = job.Id,
             Request = request.GetRawText(),
-            RunContext = context.ToJsonString(),
+            RunContext = JsonSerializer.Serialize(context),
             Purpose = admitted.Purpose,
         };
         var submitted = await submission.SubmitAsync([job], async token =>

@@ -12,7 +12,6 @@ using AiPrompts.Core.Keys;
 using AiPrompts.Core.Providers;
 using AiPrompts.Core.Usage;
 using AiPrompts.Core.Vendors;
-using Microsoft.Extensions.Options;
 
 namespace AiPrompts.Api.Gateway;
 
@@ -27,7 +26,7 @@ internal sealed record GatewayAsk(string Surface, IReadOnlyList<string> Capabili
 /// ends the call with its usage row, off the answer's path.
 /// </summary>
 internal sealed class GatewayAdmission(
-    AiAccess access, RequestRateLimiter limiter, GatewayCalls calls, GatewayUsageRecorder recorder, IOptions<BudgetOptions> budgets,
+    AiAccess access, RequestRateLimiter limiter, GatewayCalls calls, GatewayUsageRecorder recorder, ChargeEstimator charges,
     GatewayMetrics metrics, TimeProvider time, ILogger<GatewayAdmission> logger)
 {
     public async Task<(GatewayCallScope? Call, IResult? Refusal)> BeginAsync(HttpContext http, GatewayAsk ask, CancellationToken cancellationToken)
@@ -117,9 +116,7 @@ internal sealed class GatewayAdmission(
         {
             return (null, ApiProblem.Of(ErrorCode.KeyDecryptionFailed, decision.MessageArgs));
         }
-        var inputTokens = (ask.InputCharacters + JobCharge.CharactersPerToken - 1) / JobCharge.CharactersPerToken;
-        var outputTokens = ask.MaxOutputTokens ?? budgets.Value.DefaultOutputTokens;
-        var charge = new JobCharge(caller.UserId, caller.ApiKeyId, inputTokens + outputTokens, decision.Model.Prices.CostOf(inputTokens, outputTokens) ?? 0m);
+        var charge = charges.For(caller, decision.Model, ask.InputCharacters, ask.MaxOutputTokens);
         return (new GatewayAdmitted(caller, target, charge, purpose), null);
     }
 }

@@ -47,14 +47,14 @@ internal static class ResponsesApi
         }
         var caller = http.User.AiCaller();
         // What the model answers, as items: the chain or the conversation so far, then this request's input.
-        var contextItems = new JsonArray();
+        var contextItems = new List<JsonNode?>();
         if (input.PreviousResponseId is { } previous)
         {
             if (await ChainAsync(data, previous, caller.UserId, cancellationToken) is not { } chain)
             {
                 return ApiProblem.Of(ErrorCode.NotFound);
             }
-            Append(contextItems, chain);
+            contextItems.AddRange(chain);
         }
         if (input.ConversationId is { } conversation)
         {
@@ -62,7 +62,7 @@ internal static class ResponsesApi
             {
                 return ApiProblem.Of(ErrorCode.NotFound);
             }
-            Append(contextItems, items);
+            contextItems.AddRange(items);
         }
         int? templateVersion = null;
         if (input.Prompt is { } prompt)
@@ -77,7 +77,7 @@ internal static class ResponsesApi
             var item = input.Items.Count == 0 ? ResponseInput.UserMessage(text!, ResponseWriter.NewId("msg")) : DeveloperMessage(text!);
             input.Items.Insert(0, item);
         }
-        Append(contextItems, input.Items);
+        contextItems.AddRange(input.Items);
         var context = ResponseInput.Messages(contextItems).ToList();
         input.Options.Instructions = input.Instructions;
 
@@ -213,14 +213,6 @@ internal static class ResponsesApi
             }
         }
         return found ? items : null;
-    }
-
-    private static void Append(JsonArray to, JsonArray items)
-    {
-        foreach (var item in items)
-        {
-            to.Add(item?.DeepClone());
-        }
     }
 
     private static JsonObject DeveloperMessage(string text) => new()

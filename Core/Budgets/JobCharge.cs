@@ -13,13 +13,17 @@ public sealed record JobCharge(Guid UserId, Guid? ApiKeyId, long Tokens, decimal
     public const int CharactersPerToken = 4;
 
     /// <summary>What a call to <paramref name="model"/> with <paramref name="text"/> and an answer of at most <paramref name="outputTokens"/> is expected to use.</summary>
-    public static JobCharge Estimate(AiCaller caller, AiModel? model, string? text, long outputTokens)
+    public static JobCharge Estimate(AiCaller caller, AiModel? model, string? text, long outputTokens) =>
+        Estimate(caller, model, text?.Length ?? 0, outputTokens);
+
+    /// <summary>The same, for a prompt of <paramref name="inputCharacters"/> in all (a conversation's messages, instructions).</summary>
+    public static JobCharge Estimate(AiCaller caller, AiModel? model, long inputCharacters, long outputTokens)
     {
-        var input = InputTokens(text);
+        var input = InputTokens(inputCharacters);
         return new JobCharge(caller.UserId, caller.ApiKeyId, input + outputTokens, model?.Prices.CostOf(input, outputTokens) ?? 0m);
     }
 
-    public static long InputTokens(string? text) => text is null ? 0 : (text.Length + CharactersPerToken - 1) / CharactersPerToken;
+    private static long InputTokens(long characters) => (characters + CharactersPerToken - 1) / CharactersPerToken;
 }
 
 /// <summary>Budgets' settings.</summary>
@@ -45,4 +49,7 @@ public sealed class ChargeEstimator(Microsoft.Extensions.Options.IOptions<Budget
 {
     public JobCharge For(AiCaller caller, AiModel? model, string? text, long? maxOutputTokens = null) =>
         JobCharge.Estimate(caller, model, text, maxOutputTokens ?? options.Value.DefaultOutputTokens);
+
+    public JobCharge For(AiCaller caller, AiModel? model, long inputCharacters, long? maxOutputTokens) =>
+        JobCharge.Estimate(caller, model, inputCharacters, maxOutputTokens ?? options.Value.DefaultOutputTokens);
 }

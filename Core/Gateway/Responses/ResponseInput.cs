@@ -198,7 +198,7 @@ public sealed record ResponseInput(
     }
 
     /// <summary>Stored items (input and output alike) as the messages of a conversation.</summary>
-    public static IEnumerable<ChatMessage> Messages(JsonArray items)
+    public static IEnumerable<ChatMessage> Messages(IEnumerable<JsonNode?> items)
     {
         foreach (var node in items)
         {

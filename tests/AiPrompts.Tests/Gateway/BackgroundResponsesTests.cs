@@ -2,14 +2,12 @@ using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using AiPrompts.Core.Gateway;
 using AiPrompts.Tests.Infrastructure;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
-using OpenAI;
 using OpenAI.Responses;
 using StackExchange.Redis;
 
@@ -56,22 +54,9 @@ public sealed class BackgroundResponsesTests(BackgroundResponsesTests.Fixture fi
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private async Task<(TestUser User, string Key)> CallerAsync()
-    {
-        var user = await fixture.CreateUserAsync("admin");
-        using var client = fixture.CreateClient(user.Token);
-        var made = await client.PostAsJsonAsync("/api/v1/api-keys", new { name = "sdk", scopes = new[] { "prompts" } }, Ct);
-        var text = await made.Content.ReadAsStringAsync(Ct);
-        Assert.True(made.IsSuccessStatusCode, text);
-        return (user, JsonDocument.Parse(text).RootElement.GetProperty("data").GetProperty("key").GetString()!);
-    }
+    private Task<(TestUser User, string Key)> CallerAsync() => OpenAICallers.CreateAsync(fixture, "admin", null, Ct);
 
-    private ResponsesClient Sdk(string key) => new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions
-    {
-        Endpoint = new Uri(fixture.ClientOptions.BaseAddress, "/openai/v1"),
-        Transport = new HttpClientPipelineTransport(fixture.CreateClient()),
-        RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-    }).GetResponsesClient();
+    private ResponsesClient Sdk(string key) => OpenAICallers.Sdk(fixture, key).GetResponsesClient();
 
     private static async Task<ResponseResult> PollAsync(ResponsesClient responses, string id, Func<ResponseResult, bool> until)
     {

@@ -26,22 +26,9 @@ public sealed class ConversationsTests(ConversationsTests.Fixture fixture) : ICl
 
     private static RequestOptions Options => new() { CancellationToken = Ct };
 
-    private async Task<(TestUser User, string Key)> CallerAsync()
-    {
-        var user = await fixture.CreateUserAsync("user");
-        using var client = fixture.CreateClient(user.Token);
-        var made = await client.PostAsJsonAsync("/api/v1/api-keys", new { name = "sdk", scopes = new[] { "prompts" } }, Ct);
-        var text = await made.Content.ReadAsStringAsync(Ct);
-        Assert.True(made.IsSuccessStatusCode, text);
-        return (user, JsonDocument.Parse(text).RootElement.GetProperty("data").GetProperty("key").GetString()!);
-    }
+    private Task<(TestUser User, string Key)> CallerAsync() => OpenAICallers.CreateAsync(fixture, "user", null, Ct);
 
-    private OpenAIClient Sdk(string key) => new(new ApiKeyCredential(key), new OpenAIClientOptions
-    {
-        Endpoint = new Uri(fixture.ClientOptions.BaseAddress, "/openai/v1"),
-        Transport = new HttpClientPipelineTransport(fixture.CreateClient()),
-        RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-    });
+    private OpenAIClient Sdk(string key) => OpenAICallers.Sdk(fixture, key);
 
     private static BinaryContent Json(object value) => BinaryContent.Create(BinaryData.FromObjectAsJson(value));
 

@@ -1,5 +1,4 @@
 using System.ClientModel;
-using System.ClientModel.Primitives;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -29,30 +28,9 @@ public sealed class OpenAICompatibleTests(OpenAICompatibleTests.Fixture fixture)
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private async Task<(TestUser User, string Key)> CallerAsync(string role = "user")
-    {
-        var user = await fixture.CreateUserAsync(role);
-        using var client = fixture.CreateClient(user.Token);
-        var made = await client.PostAsJsonAsync("/api/v1/api-keys", new { name = "sdk", scopes = new[] { "prompts" } }, Ct);
-        var text = await made.Content.ReadAsStringAsync(Ct);
-        Assert.True(made.IsSuccessStatusCode, text);
-        return (user, JsonDocument.Parse(text).RootElement.GetProperty("data").GetProperty("key").GetString()!);
-    }
+    private Task<(TestUser User, string Key)> CallerAsync(string role = "user") => OpenAICallers.CreateAsync(fixture, role, null, Ct);
 
-    private OpenAIClient Sdk(string key, string? purpose = null)
-    {
-        var http = fixture.CreateClient();
-        if (purpose is not null)
-        {
-            http.DefaultRequestHeaders.Add("X-AiPrompts-Purpose", purpose);
-        }
-        return new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions
-        {
-            Endpoint = new Uri(fixture.ClientOptions.BaseAddress, "/openai/v1"),
-            Transport = new HttpClientPipelineTransport(http),
-            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-        });
-    }
+    private OpenAIClient Sdk(string key, string? purpose = null) => OpenAICallers.Sdk(fixture, key, purpose);
 
     /// <summary>The usage rows of a user's gateway calls, once every call has ended (the ends are written off the answer's path).</summary>
     private async Task<List<(string SubjectType, string Status, long Input, long Output, string? Purpose, Guid? ApiKey)>> UsageAsync(Guid user, int expected, TimeSpan? wait = null)

@@ -28,22 +28,9 @@ public sealed class ResponsesTests(ResponsesTests.Fixture fixture) : IClassFixtu
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private async Task<(TestUser User, string Key)> CallerAsync(params string[] scopes)
-    {
-        var user = await fixture.CreateUserAsync("admin");
-        using var client = fixture.CreateClient(user.Token);
-        var made = await client.PostAsJsonAsync("/api/v1/api-keys", new { name = "sdk", scopes = scopes.Length == 0 ? ["prompts"] : scopes }, Ct);
-        var text = await made.Content.ReadAsStringAsync(Ct);
-        Assert.True(made.IsSuccessStatusCode, text);
-        return (user, JsonDocument.Parse(text).RootElement.GetProperty("data").GetProperty("key").GetString()!);
-    }
+    private Task<(TestUser User, string Key)> CallerAsync(params string[] scopes) => OpenAICallers.CreateAsync(fixture, "admin", scopes, Ct);
 
-    private OpenAIClient Sdk(string key) => new(new ApiKeyCredential(key), new OpenAIClientOptions
-    {
-        Endpoint = new Uri(fixture.ClientOptions.BaseAddress, "/openai/v1"),
-        Transport = new HttpClientPipelineTransport(fixture.CreateClient()),
-        RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-    });
+    private OpenAIClient Sdk(string key) => OpenAICallers.Sdk(fixture, key);
 
     [Fact]
     public async Task A_response_is_made_stored_chained_read_listed_and_deleted_with_the_official_SDK()
