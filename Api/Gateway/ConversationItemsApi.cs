@@ -18,14 +18,14 @@ internal static class ConversationItemsApi
 {
     public static RouteGroupBuilder MapConversations(this RouteGroupBuilder group)
     {
-        group.MapPost("/conversations", CreateAsync).WithName("CreateOpenAIConversation").WithSummary("A conversation, with up to 20 first items and metadata");
-        group.MapGet("/conversations/{id}", GetAsync).WithName("GetOpenAIConversation").WithSummary("One of my conversations");
-        group.MapPost("/conversations/{id}", UpdateAsync).WithName("UpdateOpenAIConversation").WithSummary("Replace a conversation's metadata");
-        group.MapDelete("/conversations/{id}", DeleteAsync).WithName("DeleteOpenAIConversation").WithSummary("Delete a conversation and its items");
-        group.MapPost("/conversations/{id}/items", AddItemsAsync).WithName("CreateOpenAIConversationItems").WithSummary("Add up to 20 items at the end");
-        group.MapGet("/conversations/{id}/items", ListItemsAsync).WithName("ListOpenAIConversationItems").WithSummary("A conversation's items (order, after, limit)");
-        group.MapGet("/conversations/{id}/items/{itemId}", GetItemAsync).WithName("GetOpenAIConversationItem").WithSummary("One item");
-        group.MapDelete("/conversations/{id}/items/{itemId}", DeleteItemAsync).WithName("DeleteOpenAIConversationItem").WithSummary("Delete one item; answers the conversation");
+        group.MapPost("/conversations", CreateAsync).WithName("CreateOpenAIConversation").Produces<ConversationObject>().WithSummary("A conversation, with up to 20 first items and metadata");
+        group.MapGet("/conversations/{id}", GetAsync).WithName("GetOpenAIConversation").Produces<ConversationObject>().WithSummary("One of my conversations");
+        group.MapPost("/conversations/{id}", UpdateAsync).WithName("UpdateOpenAIConversation").Produces<ConversationObject>().WithSummary("Replace a conversation's metadata");
+        group.MapDelete("/conversations/{id}", DeleteAsync).WithName("DeleteOpenAIConversation").Produces<DeletedObject>().WithSummary("Delete a conversation and its items");
+        group.MapPost("/conversations/{id}/items", AddItemsAsync).WithName("CreateOpenAIConversationItems").Produces<ItemList>().WithSummary("Add up to 20 items at the end");
+        group.MapGet("/conversations/{id}/items", ListItemsAsync).WithName("ListOpenAIConversationItems").Produces<ItemList>().WithSummary("A conversation's items (order, after, limit)");
+        group.MapGet("/conversations/{id}/items/{itemId}", GetItemAsync).WithName("GetOpenAIConversationItem").Produces<JsonElement>().WithSummary("One item");
+        group.MapDelete("/conversations/{id}/items/{itemId}", DeleteItemAsync).WithName("DeleteOpenAIConversationItem").Produces<ConversationObject>().WithSummary("Delete one item; answers the conversation");
         return group;
     }
 

@@ -24,9 +24,10 @@ internal static class GatewayApi
         var group = app.MapGroup(BasePath).WithTags("OpenAI-compatible").RequireScope(ApiKeyScopes.Prompts);
         group.MapPost("/chat/completions", ChatCompletionsApi.CreateAsync).WithName("CreateChatCompletion")
             .Accepts<ChatCompletionRequest>("application/json")
-            .Produces(StatusCodes.Status200OK, contentType: "application/json").Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .Produces<ChatCompletionObject>(StatusCodes.Status200OK, "application/json", "text/event-stream")
+            .CallsVendor()
             .WithSummary("A chat completion from any model the caller may use (provider/model), whole or streamed (stream, stream_options.include_usage)");
-        group.MapPost("/embeddings", EmbeddingsApi.CreateAsync).WithName("CreateEmbeddings")
+        group.MapPost("/embeddings", EmbeddingsApi.CreateAsync).WithName("CreateEmbeddings").Produces<EmbeddingList>().CallsVendor()
             .WithSummary("Embedding vectors of one text or several, as floats or base64 (local/local-embedding needs no vendor key)");
         group.MapGet("/models", ListModelsAsync).WithName("ListGatewayModels")
             .WithSummary("The models the caller may call now (chat and embeddings), as provider/model");
@@ -55,6 +56,10 @@ internal static class GatewayApi
     private static GatewayModel View(AiModel model) => new($"{model.ProviderId}/{model.ModelId}", "model", model.CreatedAt.ToUnixTimeSeconds(), model.ProviderId);
 
     /// <summary>A vendor's refusal as our answer: its stable code and status, with Retry-After when the vendor gave one.</summary>
+    /// <summary>Declares what a vendor's failure answers (<see cref="VendorProblem"/>: 422 filtered, 502 refused or unusable, 504 timed out; 429 and 503 every operation declares).</summary>
+    internal static RouteHandlerBuilder CallsVendor(this RouteHandlerBuilder endpoint) =>
+        endpoint.ProducesProblem(StatusCodes.Status422UnprocessableEntity).ProducesProblem(StatusCodes.Status502BadGateway).ProducesProblem(StatusCodes.Status504GatewayTimeout);
+
     internal static ProblemHttpResult VendorProblem(HttpContext http, VendorException error)
     {
         if (error.RetryAfter is { } retry && !http.Response.HasStarted)

@@ -106,7 +106,7 @@ public sealed record GatewayModelList(
 
 /// <summary>
 /// A Responses API request. <c>input</c> is a text or an array of items; <c>conversation</c> a conversation id or
-/// <c>{"id"}</c>; <c>background</c> is not supported yet (a 400 says so).
+/// <c>{"id"}</c>; <c>background: true</c> runs it on the Worker (answered <c>queued</c>; poll, stream or cancel it).
 /// </summary>
 public sealed record ResponseCreateRequest(
     [property: JsonPropertyName("model")] string? Model,
@@ -140,3 +140,102 @@ public sealed record ConversationCreateRequest(
 public sealed record ConversationUpdateRequest([property: JsonPropertyName("metadata")] IReadOnlyDictionary<string, string>? Metadata);
 
 public sealed record ConversationItemsRequest([property: JsonPropertyName("items")] IReadOnlyList<JsonElement>? Items);
+
+// What the surface answers, as OpenAI documents it: these records describe the bodies for the OpenAPI document (the
+// writers produce them as JSON directly), and the gateway tests check every answer the SDKs get against them.
+
+/// <summary>A chat completion (<c>chat.completion</c>); a stream sends <c>chat.completion.chunk</c> objects of the same head.</summary>
+public sealed record ChatCompletionObject(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("created")] long Created,
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("system_fingerprint")] string? SystemFingerprint,
+    [property: JsonPropertyName("choices")] IReadOnlyList<ChatCompletionChoice> Choices,
+    [property: JsonPropertyName("usage")] ChatCompletionUsage Usage);
+
+public sealed record ChatCompletionChoice(
+    [property: JsonPropertyName("index")] int Index,
+    [property: JsonPropertyName("message")] ChatCompletionMessage Message,
+    [property: JsonPropertyName("logprobs")] JsonElement? Logprobs,
+    [property: JsonPropertyName("finish_reason")] string FinishReason);
+
+public sealed record ChatCompletionUsage(
+    [property: JsonPropertyName("prompt_tokens")] long PromptTokens,
+    [property: JsonPropertyName("completion_tokens")] long CompletionTokens,
+    [property: JsonPropertyName("total_tokens")] long TotalTokens,
+    [property: JsonPropertyName("prompt_tokens_details")] CachedTokens PromptTokensDetails,
+    [property: JsonPropertyName("completion_tokens_details")] ReasoningTokens CompletionTokensDetails);
+
+public sealed record CachedTokens([property: JsonPropertyName("cached_tokens")] long Cached);
+
+public sealed record ReasoningTokens([property: JsonPropertyName("reasoning_tokens")] long Reasoning);
+
+/// <summary>A response (<c>response</c>): what create, retrieve and cancel answer; <c>output</c> holds messages and function calls in OpenAI's item form.</summary>
+public sealed record ResponseObject(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("created_at")] long CreatedAt,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("background")] bool Background,
+    [property: JsonPropertyName("error")] ResponseError? Error,
+    [property: JsonPropertyName("incomplete_details")] ResponseIncompleteDetails? IncompleteDetails,
+    [property: JsonPropertyName("instructions")] string? Instructions,
+    [property: JsonPropertyName("max_output_tokens")] int? MaxOutputTokens,
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("output")] IReadOnlyList<JsonElement> Output,
+    [property: JsonPropertyName("parallel_tool_calls")] bool ParallelToolCalls,
+    [property: JsonPropertyName("previous_response_id")] string? PreviousResponseId,
+    [property: JsonPropertyName("conversation")] ConversationReference? Conversation,
+    [property: JsonPropertyName("store")] bool Store,
+    [property: JsonPropertyName("temperature")] double Temperature,
+    [property: JsonPropertyName("top_p")] double TopP,
+    [property: JsonPropertyName("text")] JsonElement Text,
+    [property: JsonPropertyName("tool_choice")] JsonElement ToolChoice,
+    [property: JsonPropertyName("tools")] IReadOnlyList<JsonElement> Tools,
+    [property: JsonPropertyName("truncation")] string Truncation,
+    [property: JsonPropertyName("usage")] ResponseUsage? Usage,
+    [property: JsonPropertyName("user")] string? User,
+    [property: JsonPropertyName("metadata")] IReadOnlyDictionary<string, string> Metadata,
+    [property: JsonPropertyName("prompt")] ResponsePromptReference? Prompt = null);
+
+/// <summary>Why a response failed: our stable code and a message in the caller's language.</summary>
+public sealed record ResponseError([property: JsonPropertyName("code")] string Code, [property: JsonPropertyName("message")] string Message);
+
+public sealed record ResponseIncompleteDetails([property: JsonPropertyName("reason")] string Reason);
+
+public sealed record ConversationReference([property: JsonPropertyName("id")] string Id);
+
+public sealed record ResponseUsage(
+    [property: JsonPropertyName("input_tokens")] long InputTokens,
+    [property: JsonPropertyName("input_tokens_details")] CachedTokens InputTokensDetails,
+    [property: JsonPropertyName("output_tokens")] long OutputTokens,
+    [property: JsonPropertyName("output_tokens_details")] ReasoningTokens OutputTokensDetails,
+    [property: JsonPropertyName("total_tokens")] long TotalTokens);
+
+/// <summary>The template that ran: its prompt type, the version (as a string, as OpenAI writes it) and the variables.</summary>
+public sealed record ResponsePromptReference(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("version")] string? Version,
+    [property: JsonPropertyName("variables")] IReadOnlyDictionary<string, JsonElement> Variables);
+
+/// <summary>What a deletion answers (<c>response.deleted</c>, <c>conversation.deleted</c>).</summary>
+public sealed record DeletedObject(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("deleted")] bool Deleted);
+
+/// <summary>A conversation (<c>conversation</c>).</summary>
+public sealed record ConversationObject(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("created_at")] long CreatedAt,
+    [property: JsonPropertyName("metadata")] IReadOnlyDictionary<string, string> Metadata);
+
+/// <summary>A page of items (a response's input items, a conversation's items), in OpenAI's item form.</summary>
+public sealed record ItemList(
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("data")] IReadOnlyList<JsonElement> Data,
+    [property: JsonPropertyName("first_id")] string? FirstId,
+    [property: JsonPropertyName("last_id")] string? LastId,
+    [property: JsonPropertyName("has_more")] bool HasMore);

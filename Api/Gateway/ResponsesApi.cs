@@ -22,15 +22,16 @@ internal static class ResponsesApi
 {
     public static RouteGroupBuilder MapResponses(this RouteGroupBuilder group)
     {
-        group.MapPost("/responses", CreateAsync).WithName("CreateResponse")
-            .Produces(StatusCodes.Status200OK, contentType: "application/json").Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+        group.MapPost("/responses", CreateAsync).WithName("CreateResponse").CallsVendor()
+            .ProducesProblem(StatusCodes.Status404NotFound) // the previous response, the conversation or the template
+            .Produces<ResponseObject>(StatusCodes.Status200OK, "application/json", "text/event-stream")
             .WithSummary("A model response (Responses API), whole or streamed; prompt: {id, version, variables} runs one of our versioned templates");
         group.MapGet("/responses/{id}", GetAsync).WithName("GetResponse")
-            .Produces(StatusCodes.Status200OK, contentType: "application/json").Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .Produces<ResponseObject>(StatusCodes.Status200OK, "application/json", "text/event-stream")
             .WithSummary("One of my stored responses; stream=true replays its events after starting_after and follows a background one to its end");
-        group.MapPost("/responses/{id}/cancel", CancelAsync).WithName("CancelResponse").WithSummary("Cancel one of my background responses (it ends cancelled; one that has ended is answered as it is)");
-        group.MapDelete("/responses/{id}", DeleteAsync).WithName("DeleteResponse").WithSummary("Delete one of my stored responses");
-        group.MapGet("/responses/{id}/input_items", InputItemsAsync).WithName("ListResponseInputItems").WithSummary("A stored response's input items (order, after, limit)");
+        group.MapPost("/responses/{id}/cancel", CancelAsync).WithName("CancelResponse").Produces<ResponseObject>().WithSummary("Cancel one of my background responses (it ends cancelled; one that has ended is answered as it is)");
+        group.MapDelete("/responses/{id}", DeleteAsync).WithName("DeleteResponse").Produces<DeletedObject>().WithSummary("Delete one of my stored responses");
+        group.MapGet("/responses/{id}/input_items", InputItemsAsync).WithName("ListResponseInputItems").Produces<ItemList>().WithSummary("A stored response's input items (order, after, limit)");
         return group;
     }
 

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using CsCheck;
 using Json.Schema;
 
@@ -149,6 +150,31 @@ public sealed class OpenApiFuzzer(HttpClient client, JsonElement document)
             ? $"an answer in Thai carries an untranslated text: \"{english}\""
             : null;
     }
+
+    /// <summary>
+    /// An answer against what the document declares for the operation its request went to (found by method and path): a
+    /// declared status, and a body of a declared media type that fits the schema. Null when it fits.
+    /// </summary>
+    public string? CheckAnswer(HttpRequestMessage request, HttpResponseMessage response, string body)
+    {
+        var path = request.RequestUri!.AbsolutePath;
+        var (_, _, operation) = Operations.FirstOrDefault(o => o.Method == request.Method.Method && PathPattern(o.Path).IsMatch(path));
+        if (operation.ValueKind != JsonValueKind.Object)
+        {
+            return $"no operation of the document answers {request.Method} {path}";
+        }
+        var status = ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture);
+        var responses = operation.GetProperty("responses");
+        if (!responses.TryGetProperty(status, out var declared) && !responses.TryGetProperty("default", out declared))
+        {
+            return $"status {status} is not declared";
+        }
+        return CheckBody(operation.GetProperty("operationId").GetString()!, status, declared, response, body);
+    }
+
+    /// <summary>A path template as a pattern: <c>{name}</c> is one segment, <c>{**name}</c> the rest of the path.</summary>
+    private static Regex PathPattern(string template) =>
+        new("^" + Regex.Replace(Regex.Escape(template), @"\\\{(\\\*\\\*)?[^}]+}", m => m.Groups[1].Success ? ".+" : "[^/]+") + "$");
 
     /// <summary>The body against the declared content: its media type, that it parses, and that it fits the schema.</summary>
     private string? CheckBody(string operationId, string status, JsonElement declared, HttpResponseMessage response, string body)

@@ -1,7 +1,9 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
+using AiPrompts.Tests.Fuzzing;
 using OpenAI;
 
 namespace AiPrompts.Tests.Infrastructure;
@@ -20,10 +22,16 @@ public static class OpenAICallers
         return (user, JsonDocument.Parse(text).RootElement.GetProperty("data").GetProperty("key").GetString()!);
     }
 
-    /// <summary>The SDK at <c>/openai/v1</c> with the key (no retries), naming a purpose by header when given one.</summary>
+    private static readonly ConditionalWeakTable<ApiFactory, OpenApiFuzzer> Documents = [];
+
+    /// <summary>
+    /// The SDK at <c>/openai/v1</c> with the key (no retries), naming a purpose by header when given one. Every answer it
+    /// gets is checked against what the Api's own OpenAPI document declares (<see cref="DocumentedAnswers"/>).
+    /// </summary>
     public static OpenAIClient Sdk(ApiFactory api, string key, string? purpose = null)
     {
-        var http = api.CreateClient();
+        var document = Documents.GetValue(api, Load);
+        var http = api.CreateDefaultClient(api.ClientOptions.BaseAddress, new DocumentedAnswers(document));
         if (purpose is not null)
         {
             http.DefaultRequestHeaders.Add("X-AiPrompts-Purpose", purpose);
@@ -34,5 +42,30 @@ public static class OpenAICallers
             Transport = new HttpClientPipelineTransport(http),
             RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
         });
+    }
+
+    private static OpenApiFuzzer Load(ApiFactory api)
+    {
+        using var client = api.CreateClient();
+        var document = JsonDocument.Parse(client.GetStringAsync("/openapi/v1.json").GetAwaiter().GetResult()).RootElement.Clone();
+        return new OpenApiFuzzer(api.CreateClient(), document);
+    }
+
+    /// <summary>Fails a call whose answer does not fit what the document declares for it (streams are not checked).</summary>
+    private sealed class DocumentedAnswers(OpenApiFuzzer document) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            if (response.Content.Headers.ContentType?.MediaType is "text/event-stream")
+            {
+                return response;
+            }
+            await response.Content.LoadIntoBufferAsync(cancellationToken);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            return document.CheckAnswer(request, response, body) is { } mismatch
+                ? throw new InvalidOperationException($"{request.Method} {request.RequestUri!.AbsolutePath} answered {(int)response.StatusCode} unlike the OpenAPI document: {mismatch}\n{body}")
+                : response;
+        }
     }
 }
