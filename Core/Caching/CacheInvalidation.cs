@@ -77,6 +77,11 @@ public sealed partial class CacheInvalidation(IConnectionMultiplexer redis, ISub
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (Volatile.Read(ref _disposed) == 1)
+        {
+            // Disposed already (its provider was torn down before the host stopped): the prober ended with it.
+            return;
+        }
         await _stopping.CancelAsync();
         if (_prober is not null)
         {
