@@ -17,6 +17,11 @@ using AiPrompts.Api.Templates;
 using AiPrompts.Api.Users;
 using AiPrompts.Core.ApiKeys;
 
+if (args is [HealthProbe.Command])
+{
+    return await HealthProbe.RunAsync();
+}
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();

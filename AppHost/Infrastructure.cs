@@ -20,6 +20,11 @@ internal sealed record Infrastructure(
 {
     public const string ModeSetting = "AppHost:Infrastructure";
     public const string DataDirectorySetting = "AppHost:DataDirectory";
+    /// <summary><c>containers</c> mode: another image than Aspire's public one (<c>registry/name:tag</c>), e.g. the stand-ins of deploy/images/build.sh.</summary>
+    public const string PostgresImageSetting = "AppHost:PostgresImage";
+    public const string RedisImageSetting = "AppHost:RedisImage";
+    /// <summary><c>containers</c> mode: the name of Postgres's data volume (default: Aspire's, named after this AppHost).</summary>
+    public const string PostgresVolumeSetting = "AppHost:PostgresVolume";
     private const string DatabaseName = "promptsdb";
     private const string RedisName = "redis";
 
@@ -37,9 +42,9 @@ internal sealed record Infrastructure(
 
     private static Infrastructure Containers(IDistributedApplicationBuilder builder)
     {
-        var postgres = builder.AddPostgres("postgres").WithDataVolume();
+        var postgres = builder.AddPostgres("postgres").WithDataVolume(builder.Configuration[PostgresVolumeSetting]).WithConfiguredImage(builder, PostgresImageSetting);
         var database = postgres.AddDatabase(DatabaseName);
-        var redis = builder.AddRedis(RedisName);
+        var redis = builder.AddRedis(RedisName).WithConfiguredImage(builder, RedisImageSetting);
         return new Infrastructure(database, redis, [database, redis]);
     }
 
@@ -89,6 +94,23 @@ internal sealed record Infrastructure(
 
 internal static class InfrastructureExtensions
 {
+    /// <summary>Uses the image a setting names (<c>registry/name:tag</c>) instead of the integration's own, when it is set.</summary>
+    public static IResourceBuilder<T> WithConfiguredImage<T>(this IResourceBuilder<T> container, IDistributedApplicationBuilder builder, string setting)
+        where T : ContainerResource
+    {
+        if (builder.Configuration[setting] is not { Length: > 0 } reference)
+        {
+            return container;
+        }
+        var slash = reference.IndexOf('/', StringComparison.Ordinal);
+        var colon = reference.LastIndexOf(':');
+        if (slash <= 0 || colon < slash)
+        {
+            throw new InvalidOperationException($"{setting} is '{reference}'; it must be registry/name:tag, e.g. localhost/aiprompts/postgres-standin:15.");
+        }
+        return container.WithImageRegistry(reference[..slash]).WithImage(reference[(slash + 1)..colon], reference[(colon + 1)..]);
+    }
+
     /// <summary>Waits for each server of the chosen infrastructure to be healthy (none for external servers).</summary>
     public static IResourceBuilder<ProjectResource> WaitForInfrastructure(this IResourceBuilder<ProjectResource> project, Infrastructure infrastructure)
     {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Http.Resilience;
@@ -27,8 +28,13 @@ public static class ServiceDefaultsExtensions
     /// <summary>This product's activity sources and meters, and Microsoft.Extensions.AI's.</summary>
     public static IReadOnlyList<string> ProductSources { get; } = ["AiPrompts.*", "Experimental.Microsoft.Extensions.AI"];
 
+    /// <summary>Where secrets mounted as files are read from (compose secrets, a Kubernetes Secret volume).</summary>
+    public const string SecretsDirectorySetting = "SecretsDirectory";
+    public const string DefaultSecretsDirectory = "/run/secrets";
+
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        builder.AddSecretFiles();
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         builder.Services.AddServiceDiscovery();
@@ -38,6 +44,18 @@ public static class ServiceDefaultsExtensions
             http.AddStandardResilienceHandler(options => options.Retry.DisableForUnsafeHttpMethods());
             http.AddServiceDiscovery();
         });
+        return builder;
+    }
+
+    /// <summary>
+    /// Settings from files, one per file, named as the environment variable would be (<c>Keys__MasterKey</c> is
+    /// <c>Keys:MasterKey</c>), in <c>SecretsDirectory</c> (default <c>/run/secrets</c>; absent is fine). They win over
+    /// the environment, so a secret never has to be an environment variable.
+    /// </summary>
+    public static TBuilder AddSecretFiles<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        var directory = builder.Configuration[SecretsDirectorySetting] ?? DefaultSecretsDirectory;
+        builder.Configuration.AddKeyPerFile(directory, optional: true, reloadOnChange: false);
         return builder;
     }
 

@@ -1,6 +1,11 @@
 using AiPrompts.Core;
 using AiPrompts.Worker;
 
+if (args is [HealthProbe.Command])
+{
+    return await HealthProbe.RunAsync();
+}
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
@@ -11,4 +16,5 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 
-app.Run();
+await app.RunAsync();
+return 0;

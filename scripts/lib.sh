@@ -145,3 +145,50 @@ wait_http() {
   done
   return 1
 }
+
+# Podman from Debian's packages, configured for this kind of host by a drop-in (the operator's own
+# containers.conf is left alone): runc, since crun cannot run on hybrid cgroups, and ulimits within the
+# host's hard limits (podman's defaults exceed them). Also mmdebstrap (base images from Debian's packages),
+# Debian's docker-registry (a loopback registry for the SDK's container publishing) and podman-compose.
+ensure_podman() {
+  local missing=() tool
+  for tool in podman:podman runc:runc podman-compose:podman-compose mmdebstrap:mmdebstrap docker-registry:docker-registry; do
+    command -v "${tool%%:*}" >/dev/null || missing+=("${tool##*:}")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]} (apt-get)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" uidmap >/dev/null
+  fi
+  local conf=/etc/containers/containers.conf.d/50-aiprompts.conf
+  if [ ! -f "$conf" ]; then
+    log "configuring Podman ($conf: runtime runc, ulimits within the host's limits)"
+    as_root mkdir -p "$(dirname "$conf")"
+    printf '%s\n' '[containers]' 'default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]' '[engine]' 'runtime = "runc"' |
+      as_root tee "$conf" >/dev/null
+  fi
+}
+
+# start_registry DIR ADDRESS: Debian's docker-registry serving DIR on ADDRESS (host:port, loopback), no auth.
+start_registry() {
+  local dir=$1 address=$2
+  mkdir -p "$dir/storage"
+  if [ -f "$dir/registry.pid" ] && kill -0 "$(cat "$dir/registry.pid")" 2>/dev/null; then return 0; fi
+  cat >"$dir/config.yml" <<CONF
+version: 0.1
+log: { level: warn }
+storage: { filesystem: { rootdirectory: $dir/storage }, delete: { enabled: true } }
+http: { addr: $address }
+CONF
+  docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
+  echo $! >"$dir/registry.pid"
+  wait_http "http://$address/v2/" 30 || { tail -20 "$dir/registry.log" >&2; die "the registry did not start on $address"; }
+}
+
+stop_registry() {
+  local dir=$1
+  if [ -f "$dir/registry.pid" ]; then
+    kill "$(cat "$dir/registry.pid")" 2>/dev/null || true
+    rm -f "$dir/registry.pid"
+  fi
+}

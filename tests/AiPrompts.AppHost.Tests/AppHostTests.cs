@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Aspire.Hosting;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -42,29 +44,77 @@ public sealed class AppHostTests
             await app.ResourceNotifications.WaitForResourceHealthyAsync("api", timeout.Token);
             await app.ResourceNotifications.WaitForResourceHealthyAsync("worker", timeout.Token);
 
-            using var api = app.CreateHttpClient("api");
-            var signIn = await api.PostAsJsonAsync("/api/v1/auth/token", new { email = "admin@aiprompts.local", password = adminPassword }, timeout.Token);
-            Assert.Equal(HttpStatusCode.OK, signIn.StatusCode);
-            var token = JsonDocument.Parse(await signIn.Content.ReadAsStringAsync(timeout.Token)).RootElement.GetProperty("data").GetProperty("accessToken").GetString();
-            api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-
-            using var submit = new HttpRequestMessage(HttpMethod.Post, "/api/v1/prompt-requests")
-            {
-                Content = JsonContent.Create(new { promptType = "text", promptText = "Hello from the AppHost test", purpose = new { code = "test", text = "AppHost end to end" } }),
-            };
-            submit.Headers.Add("Prefer", "wait=60");
-            var answer = await api.SendAsync(submit, timeout.Token);
-            var body = await answer.Content.ReadAsStringAsync(timeout.Token);
-            Assert.True(answer.StatusCode == HttpStatusCode.OK, $"{(int)answer.StatusCode}: {body}");
-            var request = JsonDocument.Parse(body).RootElement.GetProperty("data");
-            Assert.Equal("completed", request.GetProperty("status").GetString());
-            Assert.False(string.IsNullOrEmpty(request.GetProperty("response").GetProperty("text").GetString()));
+            await AssertAPromptRequestCompletesAsync(app, adminPassword, timeout.Token);
             await app.StopAsync(timeout.Token);
         }
         finally
         {
             RemoveData(data);
         }
+    }
+
+    [Fact]
+    [Trait("Category", "Containers")]
+    public async Task In_containers_mode_under_Podman_postgres_and_redis_run_as_containers_and_a_prompt_request_completes()
+    {
+        if (Environment.GetEnvironmentVariable("AIPROMPTS_TEST_CONTAINERS") != "1")
+        {
+            Assert.Skip("Runs under Podman when AIPROMPTS_TEST_CONTAINERS=1: deploy/test-containers.sh (run by scripts/test) builds the stand-in images and sets it.");
+        }
+        const string adminPassword = "apphost containers test password";
+        var volume = $"aiprompts-apphost-test-{Guid.NewGuid():N}";
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            timeout.CancelAfter(TimeSpan.FromMinutes(4));
+            var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            [
+                "AppHost:Infrastructure=containers",
+                // No public registry here: the stand-ins deploy/images/build.sh --standins made from Debian's packages.
+                "AppHost:PostgresImage=localhost/aiprompts/postgres-standin:15",
+                "AppHost:RedisImage=localhost/aiprompts/redis-standin:7",
+                $"AppHost:PostgresVolume={volume}",
+                $"Parameters:master-key={Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}",
+                $"Parameters:jwt-signing-key={Convert.ToHexString(RandomNumberGenerator.GetBytes(32))}",
+                $"Parameters:bootstrap-admin-password={adminPassword}",
+            ], timeout.Token);
+            await using var app = await builder.BuildAsync(timeout.Token);
+            await app.StartAsync(timeout.Token);
+
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("postgres", timeout.Token);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("redis", timeout.Token);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("api", timeout.Token);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("worker", timeout.Token);
+            await AssertAPromptRequestCompletesAsync(app, adminPassword, timeout.Token);
+            await app.StopAsync(timeout.Token);
+        }
+        finally
+        {
+            using var process = Process.Start(new ProcessStartInfo("podman", ["volume", "rm", "-f", volume]) { RedirectStandardOutput = true, RedirectStandardError = true });
+            await process!.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>Signs in as the bootstrap super admin and sees the Worker complete a prompt request submitted to the Api.</summary>
+    private static async Task AssertAPromptRequestCompletesAsync(DistributedApplication app, string adminPassword, CancellationToken cancellationToken)
+    {
+        using var api = app.CreateHttpClient("api");
+        var signIn = await api.PostAsJsonAsync("/api/v1/auth/token", new { email = "admin@aiprompts.local", password = adminPassword }, cancellationToken);
+        Assert.Equal(HttpStatusCode.OK, signIn.StatusCode);
+        var token = JsonDocument.Parse(await signIn.Content.ReadAsStringAsync(cancellationToken)).RootElement.GetProperty("data").GetProperty("accessToken").GetString();
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
+        using var submit = new HttpRequestMessage(HttpMethod.Post, "/api/v1/prompt-requests")
+        {
+            Content = JsonContent.Create(new { promptType = "text", promptText = "Hello from the AppHost test", purpose = new { code = "test", text = "AppHost end to end" } }),
+        };
+        submit.Headers.Add("Prefer", "wait=60");
+        var answer = await api.SendAsync(submit, cancellationToken);
+        var body = await answer.Content.ReadAsStringAsync(cancellationToken);
+        Assert.True(answer.StatusCode == HttpStatusCode.OK, $"{(int)answer.StatusCode}: {body}");
+        var request = JsonDocument.Parse(body).RootElement.GetProperty("data");
+        Assert.Equal("completed", request.GetProperty("status").GetString());
+        Assert.False(string.IsNullOrEmpty(request.GetProperty("response").GetProperty("text").GetString()));
     }
 
     /// <summary>

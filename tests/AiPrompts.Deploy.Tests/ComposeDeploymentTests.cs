@@ -1,0 +1,258 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using static AiPrompts.Deploy.Tests.ComposeDeployment;
+
+namespace AiPrompts.Deploy.Tests;
+
+/// <summary>
+/// The containers as an operator runs them (deploy/compose.yaml, two Api and two Worker replicas, Postgres and Redis),
+/// broken on purpose: a Worker killed mid-job, an Api stopped with requests in flight, Postgres restarted.
+/// </summary>
+[Trait("Category", "Containers")]
+public sealed class ComposeDeploymentTests(ComposeDeployment deployment) : IClassFixture<ComposeDeployment>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private static readonly TimeSpan JobTimeout = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task The_services_run_as_a_non_root_user_on_a_read_only_root_filesystem_with_labels_of_their_source()
+    {
+        deployment.Require();
+        var revision = (await Programs.RunAsync("git", ["rev-parse", "HEAD"], Ct)).Output.Trim();
+        foreach (var container in new[] { Container("api", 1), Container("worker", 2) })
+        {
+            Assert.Equal("1654 true", (await Podman(["inspect", "--format", "{{.Config.User}} {{.HostConfig.ReadonlyRootfs}}", container], Ct)).Trim());
+            Assert.Equal("1654", (await Podman(["exec", container, "id", "-u"], Ct)).Trim());
+            var write = await Programs.RunAsync("podman", ["exec", container, "touch", "/app/written"], Ct);
+            Assert.NotEqual(0, write.ExitCode);
+            Assert.Contains("Read-only file system", write.Error, StringComparison.Ordinal);
+            Assert.Equal(0, (await Programs.RunAsync("podman", ["exec", container, "touch", "/tmp/written"], Ct)).ExitCode);
+            // Every capability dropped, none to gain.
+            Assert.Equal("0000000000000000", (await Podman(["exec", container, "sh", "-c", "grep CapEff /proc/1/status | cut -f2"], Ct)).Trim());
+
+            var image = (await Podman(["inspect", "--format", "{{.ImageName}}", container], Ct)).Trim();
+            var labels = JsonDocument.Parse(await Podman(["image", "inspect", "--format", "{{json .Labels}}", image], Ct)).RootElement;
+            Assert.Equal(revision, labels.GetProperty("org.opencontainers.image.revision").GetString());
+            Assert.False(string.IsNullOrEmpty(labels.GetProperty("org.opencontainers.image.version").GetString()));
+            Assert.False(string.IsNullOrEmpty(labels.GetProperty("org.opencontainers.image.source").GetString()));
+        }
+    }
+
+    [Fact]
+    public async Task A_prompt_request_submitted_with_an_API_key_on_one_Api_completes_and_the_other_Api_reads_it()
+    {
+        deployment.Require();
+        using var first = await ApiAsync(1, Ct, deployment.ApiKey);
+        using var second = await ApiAsync(2, Ct, deployment.ApiKey);
+
+        var id = await SubmitAsync(first, "Hello from the compose stack");
+        var request = await WaitCompletedAsync(second, id);
+        Assert.False(string.IsNullOrEmpty(request.GetProperty("response").GetProperty("text").GetString()));
+
+        // Without the key, nothing.
+        using var anonymous = await ApiAsync(2, Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/api/v1/prompt-requests/{id}", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Two_Apis_and_two_Workers_share_the_work()
+    {
+        deployment.Require();
+        using var first = await ApiAsync(1, Ct, deployment.ApiKey);
+        using var second = await ApiAsync(2, Ct, deployment.ApiKey);
+        var workers = await WorkerHostnamesAsync();
+
+        var ids = new List<Guid>();
+        for (var i = 0; i < 8; i++)
+        {
+            ids.Add(await SubmitAsync(i % 2 == 0 ? first : second, $"Shared work {i}"));
+        }
+
+        // Each Worker takes two jobs at a time: while they run, both are seen holding jobs of these requests.
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(JobTimeout);
+        while (true)
+        {
+            var rows = await QueryAsync($"SELECT status, coalesce(split_part(lease_owner, ':', 1), '') FROM jobs WHERE subject_id IN ({string.Join(',', ids.Select(id => $"'{id}'"))})", timeout.Token);
+            seen.UnionWith(rows.Select(r => r.Split('|')[1]).Where(h => h.Length > 0));
+            if (rows.All(r => r.StartsWith("succeeded|", StringComparison.Ordinal)))
+            {
+                break;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(300), timeout.Token);
+        }
+        Assert.Superset(workers.Values.ToHashSet(), seen);
+        Assert.Equal(workers.Values.ToHashSet(), seen);
+
+        foreach (var (id, index) in ids.Select((id, index) => (id, index)))
+        {
+            await WaitCompletedAsync(index % 2 == 0 ? second : first, id);
+        }
+    }
+
+    [Fact]
+    public async Task A_Worker_killed_with_SIGKILL_mid_job_loses_nothing_the_other_Worker_completes_it()
+    {
+        deployment.Require();
+        using var api = await ApiAsync(1, Ct, deployment.ApiKey);
+        var workers = await WorkerHostnamesAsync();
+        var id = await SubmitAsync(api, "A job whose Worker dies");
+
+        var (owner, attempt) = await WaitForOwnerAsync(id, except: null);
+        var victim = workers.Single(w => w.Value == owner.Split(':')[0]).Key;
+        await Podman(["kill", "--signal", "KILL", victim], Ct);
+        try
+        {
+            var (rescuer, rescued) = await WaitForOwnerAsync(id, except: owner);
+            Assert.NotEqual(victim, workers.Single(w => w.Value == rescuer.Split(':')[0]).Key);
+            Assert.True(rescued > attempt, $"attempt {rescued} after {attempt}");
+            var request = await WaitCompletedAsync(api, id);
+            Assert.False(string.IsNullOrEmpty(request.GetProperty("response").GetProperty("text").GetString()));
+            Assert.Equal("exited 137", (await Podman(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", victim], Ct)).Trim());
+        }
+        finally
+        {
+            await Podman(["start", victim], Ct);
+            await WaitHealthyAsync(victim, Ct);
+        }
+    }
+
+    [Fact]
+    public async Task Podman_stop_of_an_Api_lets_its_in_flight_requests_finish_then_it_exits_cleanly()
+    {
+        deployment.Require();
+        var victim = Container("api", 2);
+        using var api = await ApiAsync(2, Ct, deployment.ApiKey);
+        try
+        {
+            // The Api calls the model itself here (the OpenAI-compatible surface), so the request is in flight in it.
+            var inFlight = api.PostAsJsonAsync("/openai/v1/chat/completions", new
+            {
+                model = "local/local-text",
+                messages = new[] { new { role = "user", content = "Say something while I stop" } },
+            }, Ct);
+            await Task.Delay(TimeSpan.FromSeconds(1), Ct);
+            var stop = Programs.RunAsync("podman", ["stop", "-t", "30", victim], Ct);
+
+            var answer = await inFlight;
+            var body = await answer.Content.ReadAsStringAsync(Ct);
+            Assert.True(answer.StatusCode == HttpStatusCode.OK, $"{(int)answer.StatusCode}: {body}");
+            Assert.False(string.IsNullOrEmpty(JsonDocument.Parse(body).RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()));
+
+            (await stop).EnsureSuccess("podman stop");
+            // Exit code 0: the process drained and ended on SIGTERM (killed at the timeout it would be 137).
+            Assert.Equal("exited 0", (await Podman(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", victim], Ct)).Trim());
+            using var other = await ApiAsync(1, Ct, deployment.ApiKey);
+            Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("/health", Ct)).StatusCode);
+        }
+        finally
+        {
+            await Podman(["start", victim], Ct);
+            await WaitHealthyAsync(victim, Ct);
+        }
+    }
+
+    [Fact]
+    public async Task Podman_stop_of_a_Worker_releases_or_finishes_its_running_job_and_exits_cleanly()
+    {
+        deployment.Require();
+        using var api = await ApiAsync(1, Ct, deployment.ApiKey);
+        var workers = await WorkerHostnamesAsync();
+        var id = await SubmitAsync(api, "A job whose Worker is stopped");
+        var (owner, _) = await WaitForOwnerAsync(id, except: null);
+        var victim = workers.Single(w => w.Value == owner.Split(':')[0]).Key;
+        try
+        {
+            (await Programs.RunAsync("podman", ["stop", "-t", "40", victim], Ct)).EnsureSuccess("podman stop");
+            Assert.Equal("exited 0", (await Podman(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", victim], Ct)).Trim());
+            await WaitCompletedAsync(api, id);
+        }
+        finally
+        {
+            await Podman(["start", victim], Ct);
+            await WaitHealthyAsync(victim, Ct);
+        }
+    }
+
+    [Fact]
+    public async Task The_stack_comes_back_after_Postgres_restarts()
+    {
+        deployment.Require();
+        await Podman(["restart", Container("postgres", 1)], Ct);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromMinutes(2));
+        for (var replica = 1; replica <= 2; replica++)
+        {
+            await WaitHealthyAsync(Container("api", replica), timeout.Token);
+            await WaitHealthyAsync(Container("worker", replica), timeout.Token);
+        }
+        using var api = await ApiAsync(2, Ct, deployment.ApiKey);
+        var id = await SubmitAsync(api, "After Postgres came back");
+        await WaitCompletedAsync(api, id);
+    }
+
+    private static async Task<Guid> SubmitAsync(HttpClient api, string prompt)
+    {
+        var response = await api.PostAsJsonAsync("/api/v1/prompt-requests", new
+        {
+            promptType = "text",
+            promptText = prompt,
+            purpose = new { code = "deploy-test", text = "compose stack test" },
+        }, Ct);
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {body}");
+        return (await Data(new HttpResponseMessage { Content = new StringContent(body) }, Ct)).GetProperty("id").GetGuid();
+    }
+
+    private static async Task<JsonElement> WaitCompletedAsync(HttpClient api, Guid id)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(JobTimeout);
+        while (true)
+        {
+            var response = await api.GetAsync($"/api/v1/prompt-requests/{id}", timeout.Token);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var request = await Data(response, timeout.Token);
+            var status = request.GetProperty("status").GetString();
+            Assert.NotEqual("failed", status);
+            if (status == "completed")
+            {
+                return request;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(300), timeout.Token);
+        }
+    }
+
+    /// <summary>Waits until the request's job runs under an owner other than <paramref name="except"/>: its owner and attempt.</summary>
+    private static async Task<(string Owner, int Attempt)> WaitForOwnerAsync(Guid id, string? except)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(JobTimeout);
+        while (true)
+        {
+            var row = (await QueryAsync($"SELECT status, coalesce(lease_owner, ''), attempt FROM jobs WHERE subject_id = '{id}'", timeout.Token)).Single().Split('|');
+            if (row[0] == "running" && row[1] != except)
+            {
+                return (row[1], int.Parse(row[2], System.Globalization.CultureInfo.InvariantCulture));
+            }
+            Assert.NotEqual("failed", row[0]);
+            await Task.Delay(TimeSpan.FromMilliseconds(100), timeout.Token);
+        }
+    }
+
+    /// <summary>Each Worker container and the host name its process runs under (the first part of its lease owner).</summary>
+    private static async Task<Dictionary<string, string>> WorkerHostnamesAsync()
+    {
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var replica = 1; replica <= 2; replica++)
+        {
+            var container = Container("worker", replica);
+            names[container] = (await Podman(["exec", container, "cat", "/proc/sys/kernel/hostname"], Ct)).Trim();
+        }
+        Assert.Equal(2, names.Values.Distinct().Count());
+        return names;
+    }
+}
