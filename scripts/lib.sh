@@ -149,12 +149,15 @@ wait_http() {
 # Podman from Debian's packages, configured for this kind of host by a drop-in (the operator's own
 # containers.conf is left alone): runc, since crun cannot run on hybrid cgroups, and ulimits within the
 # host's hard limits (podman's defaults exceed them). Also mmdebstrap (base images from Debian's packages),
-# Debian's docker-registry (a loopback registry for the SDK's container publishing) and podman-compose.
+# Debian's docker-registry (a loopback registry for the SDK's container publishing), podman-compose, and the
+# CNI plugin that lets a compose project's containers find each other by name.
 ensure_podman() {
   local missing=() tool
   for tool in podman:podman runc:runc podman-compose:podman-compose mmdebstrap:mmdebstrap docker-registry:docker-registry; do
     command -v "${tool%%:*}" >/dev/null || missing+=("${tool##*:}")
   done
+  # Containers of a compose project find each other by name: CNI's dnsname plugin.
+  [ -x /usr/lib/cni/dnsname ] || missing+=(golang-github-containernetworking-plugin-dnsname)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} (apt-get)"
     as_root apt-get update -qq
