@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using k8s;
+using k8s.Models;
 using static AiPrompts.Deploy.Tests.ComposeDeployment;
 
 namespace AiPrompts.Deploy.Tests;
@@ -36,6 +38,33 @@ public sealed class ComposeDeploymentTests(ComposeDeployment deployment) : IClas
             Assert.Equal(revision, labels.GetProperty("org.opencontainers.image.revision").GetString());
             Assert.False(string.IsNullOrEmpty(labels.GetProperty("org.opencontainers.image.version").GetString()));
             Assert.False(string.IsNullOrEmpty(labels.GetProperty("org.opencontainers.image.source").GetString()));
+        }
+    }
+
+    [Fact]
+    public async Task The_Kubernetes_ports_user_and_probe_paths_are_what_the_built_images_expose_and_answer()
+    {
+        deployment.Require();
+        foreach (var (service, manifest) in new[] { ("api", "api.yaml"), ("worker", "worker.yaml") })
+        {
+            var pod = KubernetesYaml.LoadAllFromString(await File.ReadAllTextAsync(Repository.PathOf("deploy", "kubernetes", "base", manifest), Ct))
+                .OfType<V1Deployment>().Single().Spec.Template.Spec;
+            var spec = pod.Containers.Single();
+            var container = Container(service, 1);
+            var image = (await Podman(["inspect", "--format", "{{.ImageName}}", container], Ct)).Trim();
+            var config = JsonDocument.Parse(await Podman(["image", "inspect", "--format", "{{json .Config}}", image], Ct)).RootElement;
+
+            var port = spec.Ports.Single(p => p.Name == "http").ContainerPort;
+            Assert.True(config.GetProperty("ExposedPorts").TryGetProperty($"{port}/tcp", out _), $"{image} does not expose {port}/tcp");
+            Assert.Equal(pod.SecurityContext.RunAsUser.ToString(), config.GetProperty("User").GetString());
+
+            // Every probe's path answers 200 on the running container, at its address on the compose network.
+            var address = (await Podman(["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", container], Ct)).Trim();
+            using var http = new HttpClient { BaseAddress = new Uri($"http://{address}:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+            foreach (var probe in new[] { spec.StartupProbe, spec.ReadinessProbe, spec.LivenessProbe })
+            {
+                Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(probe.HttpGet.Path, Ct)).StatusCode);
+            }
         }
     }
 
@@ -83,7 +112,6 @@ public sealed class ComposeDeploymentTests(ComposeDeployment deployment) : IClas
             }
             await Task.Delay(TimeSpan.FromMilliseconds(300), timeout.Token);
         }
-        Assert.Superset(workers.Values.ToHashSet(), seen);
         Assert.Equal(workers.Values.ToHashSet(), seen);
 
         foreach (var (id, index) in ids.Select((id, index) => (id, index)))
