@@ -31,6 +31,9 @@ public sealed partial class DatabaseMigrator(IServiceProvider services, NpgsqlDa
         try
         {
             await AdoptLegacySchemaAsync(db, connection, cancellationToken);
+            // On a new database EF would first read a history table that is not there yet, and log that failure as an
+            // error (a red mark on every first start): make the table first.
+            await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
             var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
             if (pending.Count > 0)
             {
