@@ -21,31 +21,15 @@ public sealed class AppHostTests
     public async Task In_executables_mode_api_and_worker_become_healthy_and_a_prompt_request_is_completed_by_the_worker()
     {
         var data = Directory.CreateTempSubdirectory("aiprompts-apphost-").FullName;
-        const string adminPassword = "apphost test password";
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-            timeout.CancelAfter(TimeSpan.FromMinutes(4));
-            var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            await RunAndSeeAPromptRequestCompletedAsync(
             [
                 "AppHost:Infrastructure=executables",
                 $"AppHost:DataDirectory={data}",
-                $"Parameters:master-key={Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}",
-                $"Parameters:jwt-signing-key={Convert.ToHexString(RandomNumberGenerator.GetBytes(32))}",
-                $"Parameters:bootstrap-admin-password={adminPassword}",
                 $"Parameters:postgres-password={Convert.ToHexString(RandomNumberGenerator.GetBytes(12))}",
                 $"Parameters:redis-password={Convert.ToHexString(RandomNumberGenerator.GetBytes(12))}",
-            ], timeout.Token);
-            await using var app = await builder.BuildAsync(timeout.Token);
-            await app.StartAsync(timeout.Token);
-
-            await app.ResourceNotifications.WaitForResourceHealthyAsync("postgres", timeout.Token);
-            await app.ResourceNotifications.WaitForResourceHealthyAsync("redis-server", timeout.Token);
-            await app.ResourceNotifications.WaitForResourceHealthyAsync("api", timeout.Token);
-            await app.ResourceNotifications.WaitForResourceHealthyAsync("worker", timeout.Token);
-
-            await AssertAPromptRequestCompletesAsync(app, adminPassword, timeout.Token);
-            await app.StopAsync(timeout.Token);
+            ], redis: "redis-server");
         }
         finally
         {
@@ -61,38 +45,49 @@ public sealed class AppHostTests
         {
             Assert.Skip("Runs under Podman when AIPROMPTS_TEST_CONTAINERS=1: deploy/test-containers.sh (run by scripts/test) builds the stand-in images and sets it.");
         }
-        const string adminPassword = "apphost containers test password";
         var volume = $"aiprompts-apphost-test-{Guid.NewGuid():N}";
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-            timeout.CancelAfter(TimeSpan.FromMinutes(4));
-            var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            await RunAndSeeAPromptRequestCompletedAsync(
             [
                 "AppHost:Infrastructure=containers",
                 // No public registry here: the stand-ins deploy/images/build.sh --standins made from Debian's packages.
                 "AppHost:PostgresImage=localhost/aiprompts/postgres-standin:15",
                 "AppHost:RedisImage=localhost/aiprompts/redis-standin:7",
                 $"AppHost:PostgresVolume={volume}",
-                $"Parameters:master-key={Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}",
-                $"Parameters:jwt-signing-key={Convert.ToHexString(RandomNumberGenerator.GetBytes(32))}",
-                $"Parameters:bootstrap-admin-password={adminPassword}",
-            ], timeout.Token);
-            await using var app = await builder.BuildAsync(timeout.Token);
-            await app.StartAsync(timeout.Token);
-
-            await app.ResourceNotifications.WaitForResourceHealthyAsync("postgres", timeout.Token);
-            await app.ResourceNotifications.WaitForResourceHealthyAsync("redis", timeout.Token);
-            await app.ResourceNotifications.WaitForResourceHealthyAsync("api", timeout.Token);
-            await app.ResourceNotifications.WaitForResourceHealthyAsync("worker", timeout.Token);
-            await AssertAPromptRequestCompletesAsync(app, adminPassword, timeout.Token);
-            await app.StopAsync(timeout.Token);
+            ], redis: "redis");
         }
         finally
         {
             using var process = Process.Start(new ProcessStartInfo("podman", ["volume", "rm", "-f", volume]) { RedirectStandardOutput = true, RedirectStandardError = true });
             await process!.WaitForExitAsync(CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// Starts the AppHost with these settings and fresh secrets, waits until Postgres, Redis, the Api and the Worker are
+    /// healthy, and sees the Worker complete a prompt request submitted to the Api.
+    /// </summary>
+    private static async Task RunAndSeeAPromptRequestCompletedAsync(string[] settings, string redis)
+    {
+        const string adminPassword = "apphost test password";
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromMinutes(4));
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+        [
+            .. settings,
+            $"Parameters:master-key={Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}",
+            $"Parameters:jwt-signing-key={Convert.ToHexString(RandomNumberGenerator.GetBytes(32))}",
+            $"Parameters:bootstrap-admin-password={adminPassword}",
+        ], timeout.Token);
+        await using var app = await builder.BuildAsync(timeout.Token);
+        await app.StartAsync(timeout.Token);
+        foreach (var resource in new[] { "postgres", redis, "api", "worker" })
+        {
+            await app.ResourceNotifications.WaitForResourceHealthyAsync(resource, timeout.Token);
+        }
+        await AssertAPromptRequestCompletesAsync(app, adminPassword, timeout.Token);
+        await app.StopAsync(timeout.Token);
     }
 
     /// <summary>Signs in as the bootstrap super admin and sees the Worker complete a prompt request submitted to the Api.</summary>

@@ -138,12 +138,11 @@ public sealed class ComposeDeploymentTests(ComposeDeployment deployment) : IClas
             Assert.True(rescued > attempt, $"attempt {rescued} after {attempt}");
             var request = await WaitCompletedAsync(api, id);
             Assert.False(string.IsNullOrEmpty(request.GetProperty("response").GetProperty("text").GetString()));
-            Assert.Equal("exited 137", (await Podman(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", victim], Ct)).Trim());
+            Assert.Equal("exited 137", await EndStateAsync(victim));
         }
         finally
         {
-            await Podman(["start", victim], Ct);
-            await WaitHealthyAsync(victim, Ct);
+            await StartAgainAsync(victim);
         }
     }
 
@@ -171,14 +170,13 @@ public sealed class ComposeDeploymentTests(ComposeDeployment deployment) : IClas
 
             (await stop).EnsureSuccess("podman stop");
             // Exit code 0: the process drained and ended on SIGTERM (killed at the timeout it would be 137).
-            Assert.Equal("exited 0", (await Podman(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", victim], Ct)).Trim());
+            Assert.Equal("exited 0", await EndStateAsync(victim));
             using var other = await ApiAsync(1, Ct, deployment.ApiKey);
             Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("/health", Ct)).StatusCode);
         }
         finally
         {
-            await Podman(["start", victim], Ct);
-            await WaitHealthyAsync(victim, Ct);
+            await StartAgainAsync(victim);
         }
     }
 
@@ -194,13 +192,12 @@ public sealed class ComposeDeploymentTests(ComposeDeployment deployment) : IClas
         try
         {
             (await Programs.RunAsync("podman", ["stop", "-t", "40", victim], Ct)).EnsureSuccess("podman stop");
-            Assert.Equal("exited 0", (await Podman(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", victim], Ct)).Trim());
+            Assert.Equal("exited 0", await EndStateAsync(victim));
             await WaitCompletedAsync(api, id);
         }
         finally
         {
-            await Podman(["start", victim], Ct);
-            await WaitHealthyAsync(victim, Ct);
+            await StartAgainAsync(victim);
         }
     }
 
@@ -220,6 +217,17 @@ public sealed class ComposeDeploymentTests(ComposeDeployment deployment) : IClas
         using var api = await ApiAsync(2, Ct, deployment.ApiKey);
         var id = await SubmitAsync(api, "After Postgres came back");
         await WaitCompletedAsync(api, id);
+    }
+
+    /// <summary>How a stopped container ended: <c>exited 0</c> after a clean stop, <c>exited 137</c> when killed.</summary>
+    private static async Task<string> EndStateAsync(string container) =>
+        (await Podman(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", container], Ct)).Trim();
+
+    /// <summary>Puts back a container a test stopped or killed, so the next test finds the whole deployment.</summary>
+    private static async Task StartAgainAsync(string container)
+    {
+        await Podman(["start", container], Ct);
+        await WaitHealthyAsync(container, Ct);
     }
 
     private static async Task<Guid> SubmitAsync(HttpClient api, string prompt)
