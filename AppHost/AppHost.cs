@@ -32,4 +32,12 @@ builder.AddProject<Projects.Worker>("worker")
     .WaitFor(api)
     .WithHttpHealthCheck("/health");
 
+// The admin console: signs in through the Api; its cookies are sealed with keys kept in Redis (shared by every instance).
+builder.AddProject<Projects.Web>("web")
+    .WithReference(api).WithReference(infrastructure.Redis)
+    .WaitFor(api)
+    .WithExternalHttpEndpoints()
+    .WithUrlForEndpoint("http", url => url.DisplayText = "Admin console")
+    .WithHttpHealthCheck("/health");
+
 builder.Build().Run();

@@ -30,6 +30,20 @@ ensure_packages() {
   # The Debian package starts system services; ours are private, so those are left alone.
 }
 
+# Debian's chromium for the console's browser tests (Playwright drives it; browsers are never downloaded), with fonts
+# for the console's Thai and Korean (Persian and Arabic are in the default fonts).
+ensure_browser() {
+  local missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  [ -d /usr/share/fonts/truetype/tlwg ] || missing+=(fonts-thai-tlwg)
+  [ -d /usr/share/fonts/truetype/nanum ] || missing+=(fonts-nanum)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]} (apt-get)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
 # Postgres refuses to run as root: as root, run it as the 'postgres' account the package creates.
 pg_user_prefix() {
   if [ "$(id -u)" -eq 0 ]; then

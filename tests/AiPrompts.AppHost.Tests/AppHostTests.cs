@@ -33,7 +33,7 @@ public sealed class AppHostTests
         }
         finally
         {
-            RemoveData(data);
+            AppHostDataFolder.Remove(data);
         }
     }
 
@@ -110,34 +110,5 @@ public sealed class AppHostTests
         var request = JsonDocument.Parse(body).RootElement.GetProperty("data");
         Assert.Equal("completed", request.GetProperty("status").GetString());
         Assert.False(string.IsNullOrEmpty(request.GetProperty("response").GetProperty("text").GetString()));
-    }
-
-    /// <summary>
-    /// The data folder, and the cluster folder in /tmp the launcher used when the postgres account could not
-    /// reach it. DCP may still be stopping the servers for a moment, so a folder that changes under us is tried again.
-    /// </summary>
-    private static void RemoveData(string data)
-    {
-        var location = Path.Combine(data, "postgres", "pg.location");
-        var folders = new List<string>();
-        if (File.Exists(location) && File.ReadAllText(location).Trim() is { Length: > 0 } elsewhere && elsewhere.StartsWith("/tmp/", StringComparison.Ordinal))
-        {
-            folders.Add(elsewhere);
-        }
-        folders.Add(data);
-        foreach (var folder in folders)
-        {
-            for (var attempt = 1; Directory.Exists(folder); attempt++)
-            {
-                try
-                {
-                    Directory.Delete(folder, recursive: true);
-                }
-                catch (IOException) when (attempt < 20)
-                {
-                    Thread.Sleep(500);
-                }
-            }
-        }
     }
 }

@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using AiPrompts.Web.Account;
+using Microsoft.AspNetCore.Components.Authorization;
+
+namespace AiPrompts.Web.ApiAccess;
+
+/// <summary>
+/// The Api as the signed-in user: their token (from the circuit's user, never the browser) and their language (so the
+/// Api's errors come back in it). The one way the console reaches the Api.
+/// </summary>
+internal sealed class ConsoleApi(HttpClient http, AuthenticationStateProvider authentication)
+{
+    public async Task<T> GetAsync<T>(string path, CancellationToken cancellationToken)
+    {
+        using var request = await RequestAsync(HttpMethod.Get, path);
+        using var response = await SendAsync(request, cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<T>(cancellationToken))!;
+    }
+
+    public async Task<T> PostAsync<T>(string path, object? body, CancellationToken cancellationToken)
+    {
+        using var request = await RequestAsync(HttpMethod.Post, path);
+        request.Content = body is null ? null : JsonContent.Create(body);
+        using var response = await SendAsync(request, cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<T>(cancellationToken))!;
+    }
+
+    private async Task<HttpRequestMessage> RequestAsync(HttpMethod method, string path)
+    {
+        var user = (await authentication.GetAuthenticationStateAsync()).User;
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.AccessToken() ?? throw new SessionEndedException());
+        request.Headers.AcceptLanguage.Add(new StringWithQualityHeaderValue(CultureInfo.CurrentUICulture.Name));
+        return request;
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ApiUnavailableException(e);
+        }
+        if (response.StatusCode == HttpStatusCode.Unauthorized)
+        {
+            response.Dispose();
+            throw new SessionEndedException();
+        }
+        if (!response.IsSuccessStatusCode)
+        {
+            ApiProblem? problem = null;
+            try
+            {
+                problem = await response.Content.ReadFromJsonAsync<ApiProblem>(cancellationToken);
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                // Not a problem document (a proxy's page): the status says enough.
+            }
+            var status = response.StatusCode;
+            response.Dispose();
+            throw new ApiProblemException(status, problem?.Detail ?? problem?.Title);
+        }
+        return response;
+    }
+
+    private sealed record ApiProblem(string? Title, string? Detail);
+}
+
+/// <summary>The Api's token has expired or was refused: the user signs in again.</summary>
+internal sealed class SessionEndedException() : Exception("The session has ended.");
+
+/// <summary>The Api cannot be reached.</summary>
+internal sealed class ApiUnavailableException(Exception inner) : Exception("The Api cannot be reached.", inner);
+
+/// <summary>The Api refused the call; <see cref="Detail"/> is its message, in the user's language where the Api has it.</summary>
+internal sealed class ApiProblemException(HttpStatusCode status, string? detail) : Exception(detail ?? status.ToString())
+{
+    public HttpStatusCode Status { get; } = status;
+    public string? Detail { get; } = detail;
+}
+
+/// <summary>The Api's envelopes.</summary>
+internal sealed record DataEnvelope<T>(T Data);
+internal sealed record PageEnvelope<T>(IReadOnlyList<T> Data, string? NextCursor);

@@ -1,0 +1,26 @@
+using AiPrompts.Web.Account;
+using AiPrompts.Web.Components;
+using AiPrompts.Web.Extensions;
+using AiPrompts.Web.Localization;
+
+if (args is [HealthProbe.Command])
+{
+    return await HealthProbe.RunAsync();
+}
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddWebServices();
+
+var app = builder.Build();
+
+app.UseWebPipeline();
+app.MapDefaultEndpoints();
+app.MapAccountEndpoints();
+app.MapCultureEndpoints();
+app.MapStaticAssets();
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+
+await app.RunAsync();
+return 0;

@@ -1,0 +1,87 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Aspire.Hosting;
+using Microsoft.Playwright;
+
+namespace AiPrompts.Web.Tests;
+
+/// <summary>
+/// The real system under its AppHost (executables mode: this machine's PostgreSQL and redis-server, the Api, the
+/// Worker and the console), and Debian's chromium driven by Playwright. One per test class.
+/// </summary>
+public sealed class ConsoleFixture : IAsyncLifetime
+{
+    public const string AdminEmail = "admin@aiprompts.local";
+    public const string AdminPassword = "console test password";
+    private readonly string _data = Directory.CreateTempSubdirectory("aiprompts-console-").FullName;
+    private DistributedApplication? _app;
+    private IPlaywright? _playwright;
+
+    public IBrowser Browser { get; private set; } = null!;
+    public Uri Console { get; private set; } = null!;
+    public HttpClient Api { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+        [
+            "AppHost:Infrastructure=executables",
+            $"AppHost:DataDirectory={_data}",
+            $"Parameters:master-key={Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}",
+            $"Parameters:jwt-signing-key={Convert.ToHexString(RandomNumberGenerator.GetBytes(32))}",
+            $"Parameters:bootstrap-admin-password={AdminPassword}",
+            $"Parameters:postgres-password={Convert.ToHexString(RandomNumberGenerator.GetBytes(12))}",
+            $"Parameters:redis-password={Convert.ToHexString(RandomNumberGenerator.GetBytes(12))}",
+        ], timeout.Token);
+        _app = await builder.BuildAsync(timeout.Token);
+        await _app.StartAsync(timeout.Token);
+        foreach (var resource in new[] { "api", "worker", "web" })
+        {
+            await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, timeout.Token);
+        }
+        Console = _app.GetEndpoint("web", "http");
+        Api = _app.CreateHttpClient("api");
+        var signIn = await Api.PostAsJsonAsync("/api/v1/auth/token", new { email = AdminEmail, password = AdminPassword }, timeout.Token);
+        signIn.EnsureSuccessStatusCode();
+        using var token = JsonDocument.Parse(await signIn.Content.ReadAsStringAsync(timeout.Token));
+        Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.RootElement.GetProperty("data").GetProperty("accessToken").GetString());
+
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+    }
+
+    /// <summary>A new browser page, signed in as the bootstrap super admin, in the given language and viewport.</summary>
+    public async Task<IPage> SignedInPageAsync(string culture = "en-US", int width = 1280, int height = 800)
+    {
+        var page = await Browser.NewPageAsync(new() { ViewportSize = new() { Width = width, Height = height }, BaseURL = Console.ToString() });
+        await page.GotoAsync($"/culture?culture={culture}&returnUrl=%2Fsignin");
+        await page.FillAsync("#email", AdminEmail);
+        await page.FillAsync("#password", AdminPassword);
+        await page.ClickAsync("fluent-button[type=submit]");
+        await page.WaitForURLAsync(new Uri(Console, "/").ToString());
+        return page;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+        _playwright?.Dispose();
+        Api?.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+        AiPrompts.AppHost.Tests.AppHostDataFolder.Remove(_data);
+    }
+}

@@ -1,0 +1,140 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
+
+namespace AiPrompts.Web.Tests;
+
+/// <summary>
+/// The admin console in a real browser (Debian's chromium) against the real Api, Worker, Postgres and Redis: signing
+/// in, the requests page, right-to-left Persian by layout, phone width, the session cookie, accessibility (axe).
+/// </summary>
+public sealed class ConsoleTests(ConsoleFixture console) : IClassFixture<ConsoleFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_wrong_password_is_refused_in_the_chosen_language_and_starts_no_session()
+    {
+        var page = await NewPageAsync();
+        await page.GotoAsync("/culture?culture=fa-IR&returnUrl=%2Fsignin");
+        await page.FillAsync("#email", ConsoleFixture.AdminEmail);
+        await page.FillAsync("#password", "not the password");
+        await page.ClickAsync("fluent-button[type=submit]");
+        await page.WaitForURLAsync("**/signin?error=invalid**");
+
+        Assert.Equal("ایمیل یا گذرواژه درست نیست.", (await page.Locator("p[role=alert]").InnerTextAsync()).Trim());
+        Assert.DoesNotContain(await page.Context.CookiesAsync(), c => c.Name == "aiprompts.console");
+        await page.GotoAsync("/requests");
+        Assert.Contains("/signin", page.Url, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_request_submitted_through_the_Api_is_listed_with_its_status_and_model()
+    {
+        var code = $"console-{Guid.NewGuid():N}"[..24];
+        using var submit = new HttpRequestMessage(HttpMethod.Post, "/api/v1/prompt-requests")
+        {
+            Content = JsonContent.Create(new { promptType = "text", promptText = "Shown in the console", purpose = new { code, text = "console test" } }),
+        };
+        submit.Headers.Add("Prefer", "wait=30");
+        var answer = await console.Api.SendAsync(submit, Ct);
+        Assert.Equal("completed", JsonDocument.Parse(await answer.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("data").GetProperty("status").GetString());
+
+        var page = await console.SignedInPageAsync();
+        await page.GotoAsync("/requests");
+        var row = page.Locator("tr", new() { HasText = code });
+        await row.WaitForAsync();
+        Assert.Contains("Completed", await row.InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Contains("local/local-text", await row.InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal("Every prompt request, newest first.", (await page.Locator("main p").First.InnerTextAsync()).Trim());
+
+        // Filtered by another status, it is gone; the empty state says so.
+        await page.Locator("[data-interactive=true]").WaitForAsync();
+        await page.Locator("fluent-select").ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "Failed" }).ClickAsync();
+        await page.Locator(".empty").WaitForAsync();
+        Assert.Equal(0, await row.CountAsync());
+    }
+
+    [Fact]
+    public async Task In_Persian_the_console_is_laid_out_right_to_left_and_in_English_left_to_right()
+    {
+        var persian = await console.SignedInPageAsync("fa-IR");
+        await persian.GotoAsync("/requests");
+        await persian.Locator("main h1").WaitForAsync();
+        Assert.Equal("rtl", await persian.EvaluateAsync<string>("document.documentElement.dir"));
+        Assert.Equal("rtl", await persian.EvaluateAsync<string>("getComputedStyle(document.querySelector('main')).direction"));
+        Assert.Equal("درخواست‌ها", (await persian.Locator("main h1").InnerTextAsync()).Trim());
+        // By layout: the navigation sits on the right of the page, the brand at the right end of the top bar.
+        var (nav, main) = (await BoxAsync(persian, "nav.sidebar"), await BoxAsync(persian, "main"));
+        Assert.True(nav.X > main.X, $"navigation at {nav.X}, page at {main.X}");
+        Assert.True((await BoxAsync(persian, ".brand")).X > (await BoxAsync(persian, "nav.languages")).X);
+
+        var english = await console.SignedInPageAsync("en-US");
+        await english.GotoAsync("/requests");
+        await english.Locator("main h1").WaitForAsync();
+        Assert.Equal("ltr", await english.EvaluateAsync<string>("document.documentElement.dir"));
+        Assert.True((await BoxAsync(english, "nav.sidebar")).X < (await BoxAsync(english, "main")).X);
+    }
+
+    [Fact]
+    public async Task At_phone_width_the_navigation_is_above_the_page_and_nothing_overflows_sideways()
+    {
+        var page = await console.SignedInPageAsync("en-US", width: 390, height: 844);
+        await page.GotoAsync("/requests");
+        await page.Locator("main h1").WaitForAsync();
+        var (nav, main) = (await BoxAsync(page, "nav.sidebar"), await BoxAsync(page, "main"));
+        Assert.True(nav.Y + nav.Height <= main.Y + 1, $"navigation ends at {nav.Y + nav.Height}, page starts at {main.Y}");
+        Assert.True(await page.EvaluateAsync<int>("document.documentElement.scrollWidth") <= 390);
+    }
+
+    [Fact]
+    public async Task The_session_cookie_is_HttpOnly_and_SameSite_strict_and_no_script_sees_the_token()
+    {
+        var page = await console.SignedInPageAsync();
+        var cookie = Assert.Single(await page.Context.CookiesAsync(), c => c.Name == "aiprompts.console");
+        Assert.True(cookie.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
+        Assert.DoesNotContain("eyJ", cookie.Value, StringComparison.Ordinal); // sealed: no JWT inside in the clear
+        Assert.DoesNotContain("aiprompts.console", await page.EvaluateAsync<string>("document.cookie"), StringComparison.Ordinal);
+        Assert.DoesNotContain("eyJ", await page.ContentAsync(), StringComparison.Ordinal);
+
+        await page.Locator("form.signout fluent-button").ClickAsync();
+        await page.WaitForURLAsync("**/signin");
+        await page.GotoAsync("/requests");
+        Assert.Contains("/signin", page.Url, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("en-US")]
+    [InlineData("fa-IR")]
+    public async Task Every_page_has_no_serious_or_critical_accessibility_violation(string culture)
+    {
+        var anonymous = await NewPageAsync();
+        await anonymous.GotoAsync($"/culture?culture={culture}&returnUrl=%2Fsignin");
+        await AssertAccessibleAsync(anonymous, "/signin");
+
+        var page = await console.SignedInPageAsync(culture);
+        foreach (var path in new[] { "/", "/requests" })
+        {
+            await page.GotoAsync(path);
+            await page.Locator("main h1").WaitForAsync();
+            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+            await AssertAccessibleAsync(page, path);
+        }
+    }
+
+    private static async Task AssertAccessibleAsync(IPage page, string path)
+    {
+        var result = await page.RunAxe();
+        var serious = result.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
+        Assert.True(serious.Count == 0, $"{path}: " + string.Join("; ", serious.Select(v => $"{v.Id} ({v.Impact}): {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Html).Take(3))}")));
+    }
+
+    private async Task<IPage> NewPageAsync() =>
+        await console.Browser.NewPageAsync(new() { BaseURL = console.Console.ToString(), ViewportSize = new() { Width = 1280, Height = 800 } });
+
+    private static async Task<LocatorBoundingBoxResult> BoxAsync(IPage page, string selector) =>
+        await page.Locator(selector).First.BoundingBoxAsync() ?? throw new InvalidOperationException($"{selector} is not visible");
+}
