@@ -15,6 +15,7 @@ internal static class WebServiceExtensions
 {
     /// <summary>Where every Web instance keeps the data-protection keys that seal its cookies.</summary>
     public const string DataProtectionKey = "aiprompts:web:data-protection-keys";
+    public const string ApiBaseUrlSetting = "Console:ApiBaseUrl";
 
     public static WebApplicationBuilder AddWebServices(this WebApplicationBuilder builder)
     {
@@ -42,9 +43,10 @@ internal static class WebServiceExtensions
         builder.Services.AddAuthorization();
         builder.Services.AddCascadingAuthenticationState();
 
-        // The Api by service discovery (the AppHost's reference, or Services:api:http:0 in configuration).
-        builder.Services.AddHttpClient<ConsoleApi>(client => client.BaseAddress = new Uri(builder.Configuration["Console:ApiBaseUrl"] ?? "https+http://api"));
-        builder.Services.AddHttpClient<SignInService>(client => client.BaseAddress = new Uri(builder.Configuration["Console:ApiBaseUrl"] ?? "https+http://api"));
+        // The Api by service discovery (the AppHost's reference, or Services:api:http:0), or Console:ApiBaseUrl.
+        var api = new Uri(builder.Configuration[ApiBaseUrlSetting] ?? "https+http://api");
+        builder.Services.AddHttpClient<ConsoleApi>(client => client.BaseAddress = api);
+        builder.Services.AddHttpClient<SignInService>(client => client.BaseAddress = api);
         return builder;
     }
 
