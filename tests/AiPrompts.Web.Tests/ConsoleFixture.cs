@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using Microsoft.Playwright;
 
 namespace AiPrompts.Web.Tests;
@@ -15,6 +16,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
 {
     public const string AdminEmail = "admin@aiprompts.local";
     public const string AdminPassword = "console test password";
+    public const string ModelLatency = "00:00:05";
     private readonly string _data = Directory.CreateTempSubdirectory("aiprompts-console-").FullName;
     private DistributedApplication? _app;
     private IPlaywright? _playwright;
@@ -36,6 +38,8 @@ public sealed class ConsoleFixture : IAsyncLifetime
             $"Parameters:postgres-password={Convert.ToHexString(RandomNumberGenerator.GetBytes(12))}",
             $"Parameters:redis-password={Convert.ToHexString(RandomNumberGenerator.GetBytes(12))}",
         ], timeout.Token);
+        // Each model call takes a while, so a request can be watched running and cancelled.
+        builder.CreateResourceBuilder<ProjectResource>("worker").WithEnvironment("Vendors__LocalLatency", ModelLatency);
         _app = await builder.BuildAsync(timeout.Token);
         await _app.StartAsync(timeout.Token);
         foreach (var resource in new[] { "api", "worker", "web" })
@@ -57,20 +61,67 @@ public sealed class ConsoleFixture : IAsyncLifetime
         });
     }
 
-    /// <summary>A new browser page, signed in as the bootstrap super admin, in the given language and viewport.</summary>
+    /// <summary>
+    /// A new browser page (its own context), signed in as the bootstrap super admin, in the given language and viewport.
+    /// The sign-in form is used once and its session cookie reused: the Api limits sign-ins per account and address.
+    /// </summary>
     public async Task<IPage> SignedInPageAsync(string culture = "en-US", int width = 1280, int height = 800)
     {
-        var page = await Browser.NewPageAsync(new() { ViewportSize = new() { Width = width, Height = height }, BaseURL = Console.ToString() });
-        await page.GotoAsync($"/culture?culture={culture}&returnUrl=%2Fsignin");
-        await page.FillAsync("#email", AdminEmail);
-        await page.FillAsync("#password", AdminPassword);
-        await page.ClickAsync("fluent-button[type=submit]");
+        var session = await SessionAsync();
+        var context = await Browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height }, BaseURL = Console.ToString(), StorageState = session });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync($"/culture?culture={culture}&returnUrl=%2F");
         await page.WaitForURLAsync(new Uri(Console, "/").ToString());
         return page;
     }
 
+    private readonly SemaphoreSlim _signingIn = new(1, 1);
+    private string? _session;
+
+    private async Task<string> SessionAsync()
+    {
+        await _signingIn.WaitAsync();
+        try
+        {
+            if (_session is null)
+            {
+                await using var context = await Browser.NewContextAsync(new() { BaseURL = Console.ToString() });
+                var page = await context.NewPageAsync();
+                await page.GotoAsync("/signin");
+                await page.FillAsync("#email", AdminEmail);
+                await page.FillAsync("#password", AdminPassword);
+                await page.ClickAsync("fluent-button[type=submit]");
+                await page.WaitForURLAsync(new Uri(Console, "/").ToString());
+                _session = await context.StorageStateAsync();
+            }
+            return _session;
+        }
+        finally
+        {
+            _signingIn.Release();
+        }
+    }
+
+    /// <summary>Submits a prompt request through the Api (as the super admin) and answers its id.</summary>
+    public async Task<Guid> SubmitAsync(string prompt, string purpose, bool wait, CancellationToken cancellationToken)
+    {
+        using var submit = new HttpRequestMessage(HttpMethod.Post, "/api/v1/prompt-requests")
+        {
+            Content = JsonContent.Create(new { promptType = "text", promptText = prompt, purpose = new { code = purpose, text = "console test" } }),
+        };
+        if (wait)
+        {
+            submit.Headers.Add("Prefer", "wait=30");
+        }
+        var answer = await Api.SendAsync(submit, cancellationToken);
+        answer.EnsureSuccessStatusCode();
+        using var body = JsonDocument.Parse(await answer.Content.ReadAsStringAsync(cancellationToken));
+        return body.RootElement.GetProperty("data").GetProperty("id").GetGuid();
+    }
+
     public async ValueTask DisposeAsync()
     {
+        _signingIn.Dispose();
         if (Browser is not null)
         {
             await Browser.DisposeAsync();

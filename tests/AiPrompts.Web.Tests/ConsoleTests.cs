@@ -21,7 +21,8 @@ public sealed class ConsoleTests(ConsoleFixture console) : IClassFixture<Console
         await page.FillAsync("#email", ConsoleFixture.AdminEmail);
         await page.FillAsync("#password", "not the password");
         await page.ClickAsync("fluent-button[type=submit]");
-        await page.WaitForURLAsync("**/signin?error=invalid**");
+        await page.Locator("p[role=alert]").WaitForAsync();
+        Assert.Contains("error=invalid", page.Url, StringComparison.Ordinal);
 
         Assert.Equal("ایمیل یا گذرواژه درست نیست.", (await page.Locator("p[role=alert]").InnerTextAsync()).Trim());
         Assert.DoesNotContain(await page.Context.CookiesAsync(), c => c.Name == "aiprompts.console");
@@ -33,13 +34,7 @@ public sealed class ConsoleTests(ConsoleFixture console) : IClassFixture<Console
     public async Task A_request_submitted_through_the_Api_is_listed_with_its_status_and_model()
     {
         var code = $"console-{Guid.NewGuid():N}"[..24];
-        using var submit = new HttpRequestMessage(HttpMethod.Post, "/api/v1/prompt-requests")
-        {
-            Content = JsonContent.Create(new { promptType = "text", promptText = "Shown in the console", purpose = new { code, text = "console test" } }),
-        };
-        submit.Headers.Add("Prefer", "wait=30");
-        var answer = await console.Api.SendAsync(submit, Ct);
-        Assert.Equal("completed", JsonDocument.Parse(await answer.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("data").GetProperty("status").GetString());
+        await console.SubmitAsync("Shown in the console", code, wait: true, Ct);
 
         var page = await console.SignedInPageAsync();
         await page.GotoAsync("/requests");
@@ -55,6 +50,60 @@ public sealed class ConsoleTests(ConsoleFixture console) : IClassFixture<Console
         await page.GetByRole(AriaRole.Option, new() { Name = "Failed" }).ClickAsync();
         await page.Locator(".empty").WaitForAsync();
         Assert.Equal(0, await row.CountAsync());
+    }
+
+    [Fact]
+    public async Task A_running_request_is_followed_live_to_completed_with_its_answer_and_usage()
+    {
+        var page = await console.SignedInPageAsync();
+        var id = await console.SubmitAsync("Followed live in the console", "console-live", wait: false, Ct);
+        await page.GotoAsync("/requests");
+        await page.Locator($"a[href='requests/{id}']").ClickAsync();
+        await page.WaitForURLAsync($"**/requests/{id}");
+        await page.Locator("[data-interactive=true]").WaitForAsync();
+        Assert.Contains(await page.Locator(".facts [data-status]").GetAttributeAsync("data-status"), new[] { "pending", "generating" });
+        Assert.True(await page.Locator(".live").IsVisibleAsync());
+
+        // No reload: the page reads the request again while it runs.
+        await page.Locator(".facts [data-status=completed]").WaitForAsync(new() { Timeout = 30_000 });
+        Assert.False(string.IsNullOrWhiteSpace(await page.Locator("pre.answer").InnerTextAsync()));
+        Assert.Equal(0, await page.Locator(".live").CountAsync());
+        Assert.Contains("Followed live in the console", await page.Locator("pre.text").First.InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Matches("tokens in", await page.Locator("main").InnerTextAsync());
+    }
+
+    [Fact]
+    public async Task A_running_request_is_cancelled_after_a_confirmation()
+    {
+        var page = await console.SignedInPageAsync("fa-IR");
+        var id = await console.SubmitAsync("Cancelled from the console", "console-cancel", wait: false, Ct);
+        await page.GotoAsync($"/requests/{id}");
+        await page.Locator("[data-interactive=true]").WaitForAsync();
+
+        await page.Locator("#cancel").ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Alertdialog);
+        await dialog.WaitForAsync();
+        // Saying no changes nothing.
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "نه، بماند" }).ClickAsync();
+        await dialog.WaitForAsync(new() { State = WaitForSelectorState.Detached });
+        Assert.NotEqual("cancelled", await page.Locator(".facts [data-status]").GetAttributeAsync("data-status"));
+
+        await page.Locator("#cancel").ClickAsync();
+        await page.Locator("#confirm-cancel").ClickAsync();
+        await page.Locator(".facts [data-status=cancelled]").WaitForAsync(new() { Timeout = 15_000 });
+        Assert.Equal("لغو شد", (await page.Locator(".facts [data-status]").InnerTextAsync()).Trim());
+
+        var detail = await console.Api.GetFromJsonAsync<JsonElement>($"/api/v1/prompt-requests/{id}", Ct);
+        Assert.Equal("cancelled", detail.GetProperty("data").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Another_users_or_a_missing_request_is_not_found()
+    {
+        var page = await console.SignedInPageAsync();
+        await page.GotoAsync($"/requests/{Guid.NewGuid()}");
+        await page.Locator(".empty").WaitForAsync();
+        Assert.Equal("There is no such request, or it is not yours.", (await page.Locator(".empty").InnerTextAsync()).Trim());
     }
 
     [Fact]
@@ -116,7 +165,8 @@ public sealed class ConsoleTests(ConsoleFixture console) : IClassFixture<Console
         await AssertAccessibleAsync(anonymous, "/signin");
 
         var page = await console.SignedInPageAsync(culture);
-        foreach (var path in new[] { "/", "/requests" })
+        var id = await console.SubmitAsync("Checked for accessibility", "console-axe", wait: true, Ct);
+        foreach (var path in new[] { "/", "/requests", $"/requests/{id}" })
         {
             await page.GotoAsync(path);
             await page.Locator("main h1").WaitForAsync();
