@@ -28,6 +28,16 @@ internal sealed class ConsoleApi(HttpClient http, AuthenticationStateProvider au
         return (await response.Content.ReadFromJsonAsync<T>(cancellationToken))!;
     }
 
+    /// <summary>A call whose answer the page does not need (PUT, PATCH, DELETE).</summary>
+    public async Task SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    {
+        using var request = await RequestAsync(method, path);
+        request.Content = body is null ? null : JsonContent.Create(body);
+        using var response = await SendAsync(request, cancellationToken);
+    }
+
+    public Task DeleteAsync(string path, CancellationToken cancellationToken) => SendAsync(HttpMethod.Delete, path, null, cancellationToken);
+
     private async Task<HttpRequestMessage> RequestAsync(HttpMethod method, string path)
     {
         var user = (await authentication.GetAuthenticationStateAsync()).User;

@@ -65,9 +65,13 @@ public sealed class ConsoleFixture : IAsyncLifetime
     /// A new browser page (its own context), signed in as the bootstrap super admin, in the given language and viewport.
     /// The sign-in form is used once and its session cookie reused: the Api limits sign-ins per account and address.
     /// </summary>
-    public async Task<IPage> SignedInPageAsync(string culture = "en-US", int width = 1280, int height = 800)
+    public Task<IPage> SignedInPageAsync(string culture = "en-US", int width = 1280, int height = 800) =>
+        SignedInPageAsync(AdminEmail, AdminPassword, culture, width, height);
+
+    /// <summary>A new browser page signed in as this user (one sign-in per user, its session reused).</summary>
+    public async Task<IPage> SignedInPageAsync(string email, string password, string culture = "en-US", int width = 1280, int height = 800)
     {
-        var session = await SessionAsync();
+        var session = await SessionAsync(email, password);
         var context = await Browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height }, BaseURL = Console.ToString(), StorageState = session });
         var page = await context.NewPageAsync();
         await page.GotoAsync($"/culture?culture={culture}&returnUrl=%2F");
@@ -76,25 +80,25 @@ public sealed class ConsoleFixture : IAsyncLifetime
     }
 
     private readonly SemaphoreSlim _signingIn = new(1, 1);
-    private string? _session;
+    private readonly Dictionary<string, string> _sessions = new(StringComparer.OrdinalIgnoreCase);
 
-    private async Task<string> SessionAsync()
+    private async Task<string> SessionAsync(string email, string password)
     {
         await _signingIn.WaitAsync();
         try
         {
-            if (_session is null)
+            if (!_sessions.TryGetValue(email, out var session))
             {
                 await using var context = await Browser.NewContextAsync(new() { BaseURL = Console.ToString() });
                 var page = await context.NewPageAsync();
                 await page.GotoAsync("/signin");
-                await page.FillAsync("#email", AdminEmail);
-                await page.FillAsync("#password", AdminPassword);
+                await page.FillAsync("#email", email);
+                await page.FillAsync("#password", password);
                 await page.ClickAsync("fluent-button[type=submit]");
                 await page.WaitForURLAsync(new Uri(Console, "/").ToString());
-                _session = await context.StorageStateAsync();
+                _sessions[email] = session = await context.StorageStateAsync();
             }
-            return _session;
+            return session;
         }
         finally
         {
@@ -135,4 +139,11 @@ public sealed class ConsoleFixture : IAsyncLifetime
         }
         AiPrompts.AppHost.Tests.AppHostDataFolder.Remove(_data);
     }
+}
+
+/// <summary>The console's test classes share one running system, one after another.</summary>
+[CollectionDefinition(Name)]
+public sealed class SharedConsole : ICollectionFixture<ConsoleFixture>
+{
+    public const string Name = "console";
 }

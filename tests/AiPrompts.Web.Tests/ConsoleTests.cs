@@ -9,7 +9,8 @@ namespace AiPrompts.Web.Tests;
 /// The admin console in a real browser (Debian's chromium) against the real Api, Worker, Postgres and Redis: signing
 /// in, the requests page, right-to-left Persian by layout, phone width, the session cookie, accessibility (axe).
 /// </summary>
-public sealed class ConsoleTests(ConsoleFixture console) : IClassFixture<ConsoleFixture>
+[Collection(SharedConsole.Name)]
+public sealed class ConsoleTests(ConsoleFixture console)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -166,7 +167,7 @@ public sealed class ConsoleTests(ConsoleFixture console) : IClassFixture<Console
 
         var page = await console.SignedInPageAsync(culture);
         var id = await console.SubmitAsync("Checked for accessibility", "console-axe", wait: true, Ct);
-        foreach (var path in new[] { "/", "/requests", $"/requests/{id}" })
+        foreach (var path in new[] { "/", "/requests", $"/requests/{id}", "/ai/settings" })
         {
             await page.GotoAsync(path);
             await page.Locator("main h1").WaitForAsync();
