@@ -26,6 +26,10 @@ try {
       await page.waitForSelector('table, .empty');
       await page.waitForTimeout(1500);
       await page.screenshot({ path: `${out}/console-requests-${suffix}-${name}.png`, fullPage: true });
+      await page.goto(`${base}/ai/settings`);
+      await page.waitForSelector('[data-interactive=true]');
+      await page.waitForTimeout(1000);
+      await page.screenshot({ path: `${out}/console-settings-${suffix}-${name}.png`, fullPage: name === 'phone' ? false : true });
     }
     await page.close();
   }
