@@ -17,6 +17,9 @@ public sealed class ConsoleFixture : IAsyncLifetime
     public const string AdminEmail = "admin@aiprompts.local";
     public const string AdminPassword = "console test password";
     public const string ModelLatency = "00:00:05";
+
+    /// <summary>How long a page step may take: the whole suite runs beside these tests on two cores.</summary>
+    public const float Patience = 60_000;
     private readonly string _data = Directory.CreateTempSubdirectory("aiprompts-console-").FullName;
     private DistributedApplication? _app;
     private IPlaywright? _playwright;
@@ -73,6 +76,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
     {
         var session = await SessionAsync(email, password);
         var context = await Browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height }, BaseURL = Console.ToString(), StorageState = session });
+        context.SetDefaultTimeout(Patience);
         var page = await context.NewPageAsync();
         await page.GotoAsync($"/culture?culture={culture}&returnUrl=%2F");
         await page.WaitForURLAsync(new Uri(Console, "/").ToString());
@@ -90,12 +94,16 @@ public sealed class ConsoleFixture : IAsyncLifetime
             if (!_sessions.TryGetValue(email, out var session))
             {
                 await using var context = await Browser.NewContextAsync(new() { BaseURL = Console.ToString() });
+                context.SetDefaultTimeout(Patience);
                 var page = await context.NewPageAsync();
                 await page.GotoAsync("/signin");
                 await page.FillAsync("#email", email);
                 await page.FillAsync("#password", password);
+                var form = page.Url;
                 await page.ClickAsync("fluent-button[type=submit]");
-                await page.WaitForURLAsync(new Uri(Console, "/").ToString());
+                // Signed in (the overview) or refused (the form again, saying why): never a silent wait.
+                await page.WaitForURLAsync(url => url != form);
+                Assert.True(!page.Url.Contains("/signin", StringComparison.Ordinal), $"{email} could not sign in: {page.Url}");
                 _sessions[email] = session = await context.StorageStateAsync();
             }
             return session;
