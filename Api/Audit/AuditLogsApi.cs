@@ -28,7 +28,7 @@ internal static class AuditLogsApi
     public static IEndpointRouteBuilder MapAuditLogsApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/v1/audit-logs", ListAsync).RequireScope(ApiKeyScopes.Admin).WithTags("Audit").WithName("ListAuditLogs")
-            .WithSummary("Audit entries, newest first: ?entityType=&entityId=&action=&actorUserId=&from=&to=&limit=&cursor=")
+            .WithSummary("Audit entries, newest first: ?entityType=&entityId=&action=&actorUserId=&from=&to=&limit=&cursor= (entityId and action may end in * for a prefix)")
             .RequireAuthorization(Policies.ManageAll);
         return app;
     }
@@ -58,7 +58,8 @@ internal static class AuditLogsApi
         }
         if (entityId is not null)
         {
-            query = query.Where(a => a.EntityId == entityId);
+            // "prompt_type/*": every entity whose id starts so (every version of a prompt type), as for action.
+            query = entityId.EndsWith('*') ? query.Where(a => a.EntityId!.StartsWith(entityId.TrimEnd('*'))) : query.Where(a => a.EntityId == entityId);
         }
         if (action is not null)
         {

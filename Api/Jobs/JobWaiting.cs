@@ -109,20 +109,20 @@ internal sealed class JobWaiter : IAsyncDisposable
 /// <summary>RFC 7240 <c>Prefer: wait=N</c>: how long a create may wait for its job before it answers 202.</summary>
 internal static class PreferWait
 {
-    /// <summary>The wait asked for, bounded by <paramref name="max"/>; zero when absent.</summary>
-    public static TimeSpan Of(HttpRequest request, TimeSpan max)
+    /// <summary>The wait asked for, bounded by <paramref name="max"/>; <paramref name="whenAbsent"/> (zero) when none is asked for.</summary>
+    public static TimeSpan Of(HttpRequest request, TimeSpan max, TimeSpan whenAbsent = default)
     {
         foreach (var header in request.Headers["Prefer"])
         {
             foreach (var part in (header ?? "").Split([',', ';'], StringSplitOptions.TrimEntries))
             {
-                if (part.StartsWith("wait=", StringComparison.OrdinalIgnoreCase) && int.TryParse(part.AsSpan(5), out var seconds) && seconds > 0)
+                if (part.StartsWith("wait=", StringComparison.OrdinalIgnoreCase) && int.TryParse(part.AsSpan(5), out var seconds) && seconds >= 0)
                 {
                     var wait = TimeSpan.FromSeconds(seconds);
                     return wait < max ? wait : max;
                 }
             }
         }
-        return TimeSpan.Zero;
+        return whenAbsent;
     }
 }

@@ -30,7 +30,7 @@ internal static class SandboxApi
     {
         var group = app.MapGroup("/api/ai/prompts").WithTags("Prompt templates").RequireAuthorization(Policies.ManageAll).RequireScope(ApiKeyScopes.TemplatesWrite);
         group.MapPost("/{promptType}/{versionNumber:int}/test", TestAsync).WithName("testPromptVersion")
-            .WithSummary("Run a version in the sandbox (compare: true runs the active version beside it); 200 with the result, or 202 while it runs");
+            .WithSummary("Run a version in the sandbox (compare: true runs the active version beside it); 200 with the result, or 202 while it runs (Prefer: wait=N waits less than Templates:SandboxWait)");
         group.MapGet("/{promptType}/tests/{requestId:guid}", GetTestAsync).RequireScope(ApiKeyScopes.TemplatesRead).WithName("getPromptVersionTest")
             .WithSummary("A sandbox run: its status and, once done, its output judged against the type's schema");
         return app;
@@ -116,7 +116,7 @@ internal static class SandboxApi
         {
             await db.SaveChangesAsync(ct);
             return true;
-        }, cancellationToken, options.Value.SandboxWait);
+        }, cancellationToken, PreferWait.Of(http.Request, options.Value.SandboxWait, whenAbsent: options.Value.SandboxWait));
         if (submitted.Refusal is { } refused)
         {
             return refused;

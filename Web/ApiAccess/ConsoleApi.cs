@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using AiPrompts.Web.Account;
+using Polly.Timeout;
 using Microsoft.AspNetCore.Components.Authorization;
 
 namespace AiPrompts.Web.ApiAccess;
@@ -11,7 +12,7 @@ namespace AiPrompts.Web.ApiAccess;
 /// The Api as the signed-in user: their token (from the circuit's user, never the browser) and their language (so the
 /// Api's errors come back in it). The one way the console reaches the Api.
 /// </summary>
-internal sealed class ConsoleApi(HttpClient http, AuthenticationStateProvider authentication)
+public sealed class ConsoleApi(HttpClient http, AuthenticationStateProvider authentication)
 {
     public async Task<T> GetAsync<T>(string path, CancellationToken cancellationToken)
     {
@@ -20,10 +21,15 @@ internal sealed class ConsoleApi(HttpClient http, AuthenticationStateProvider au
         return (await response.Content.ReadFromJsonAsync<T>(cancellationToken))!;
     }
 
-    public async Task<T> PostAsync<T>(string path, object? body, CancellationToken cancellationToken)
+    /// <summary>A POST; <paramref name="preferWait"/> asks the Api to answer 202 after that long rather than wait for a job (RFC 7240).</summary>
+    public async Task<T> PostAsync<T>(string path, object? body, CancellationToken cancellationToken, TimeSpan? preferWait = null)
     {
         using var request = await RequestAsync(HttpMethod.Post, path);
         request.Content = body is null ? null : JsonContent.Create(body);
+        if (preferWait is { } wait)
+        {
+            request.Headers.Add("Prefer", $"wait={(int)wait.TotalSeconds}");
+        }
         using var response = await SendAsync(request, cancellationToken);
         return (await response.Content.ReadFromJsonAsync<T>(cancellationToken))!;
     }
@@ -54,8 +60,10 @@ internal sealed class ConsoleApi(HttpClient http, AuthenticationStateProvider au
         {
             response = await http.SendAsync(request, cancellationToken);
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException
+                                   || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            // Unreachable, or no answer within the resilience pipeline's time (or the client's): the same to the user.
             throw new ApiUnavailableException(e);
         }
         if (response.StatusCode == HttpStatusCode.Unauthorized)
@@ -76,27 +84,37 @@ internal sealed class ConsoleApi(HttpClient http, AuthenticationStateProvider au
             }
             var status = response.StatusCode;
             response.Dispose();
-            throw new ApiProblemException(status, problem?.Detail ?? problem?.Title);
+            throw new ApiProblemException(status, problem?.Describe());
         }
         return response;
     }
 
-    private sealed record ApiProblem(string? Title, string? Detail);
+    /// <summary>The Api's error (the contract's ErrorResponse), in the user's language where the Api has it.</summary>
+    private sealed record ApiProblem(string? Title, string? Detail, string? UserMessage, string? RecoveryAction, Dictionary<string, string[]>? Errors)
+    {
+        /// <summary>What a person reads: what went wrong, the specifics (the detail, each field's message), what to do.</summary>
+        public string? Describe()
+        {
+            string?[] parts = [UserMessage, Detail, .. Errors?.Values.SelectMany(m => m) ?? [], RecoveryAction];
+            var said = parts.Where(p => !string.IsNullOrWhiteSpace(p)).Distinct(StringComparer.Ordinal).ToArray();
+            return said.Length > 0 ? string.Join(" ", said) : Title;
+        }
+    }
 }
 
 /// <summary>The Api's token has expired or was refused: the user signs in again.</summary>
-internal sealed class SessionEndedException() : Exception("The session has ended.");
+public sealed class SessionEndedException() : Exception("The session has ended.");
 
 /// <summary>The Api cannot be reached.</summary>
-internal sealed class ApiUnavailableException(Exception inner) : Exception("The Api cannot be reached.", inner);
+public sealed class ApiUnavailableException(Exception inner) : Exception("The Api cannot be reached.", inner);
 
 /// <summary>The Api refused the call; <see cref="Detail"/> is its message, in the user's language where the Api has it.</summary>
-internal sealed class ApiProblemException(HttpStatusCode status, string? detail) : Exception(detail ?? status.ToString())
+public sealed class ApiProblemException(HttpStatusCode status, string? detail) : Exception(detail ?? status.ToString())
 {
     public HttpStatusCode Status { get; } = status;
     public string? Detail { get; } = detail;
 }
 
 /// <summary>The Api's envelopes.</summary>
-internal sealed record DataEnvelope<T>(T Data);
-internal sealed record PageEnvelope<T>(IReadOnlyList<T> Data, string? NextCursor);
+public sealed record DataEnvelope<T>(T Data);
+public sealed record PageEnvelope<T>(IReadOnlyList<T> Data, string? NextCursor);

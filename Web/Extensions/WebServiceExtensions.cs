@@ -37,7 +37,7 @@ internal static class WebServiceExtensions
             options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             options.LoginPath = "/signin";
             options.LogoutPath = "/signout";
-            options.AccessDeniedPath = "/";
+            options.AccessDeniedPath = "/not-found"; // a page the role does not open is, for that user, not there
             options.SlidingExpiration = false; // the session ends with the Api's token
         });
         builder.Services.AddAuthorization();

@@ -24,6 +24,22 @@ public sealed class TranslationsTests
     }
 
     [Fact]
+    public void Every_text_formats_with_its_arguments()
+    {
+        // A text with arguments goes through string.Format, where "{{" means "{": a "{{placeholder}}" shown as it is
+        // must be written "{{{{placeholder}}}}", or the page shows "{placeholder}".
+        foreach (var language in Languages.Prepend(""))
+        {
+            var texts = Texts(language.Length == 0 ? "Text.resx" : $"Text.{language}.resx");
+            Assert.All(texts.Where(t => Placeholders(t.Value).Length > 0), t =>
+            {
+                var formatted = string.Format(System.Globalization.CultureInfo.InvariantCulture, t.Value, "a", "b", "c", "d");
+                Assert.DoesNotMatch("(?<!\\{)\\{(?!\\{)|(?<!\\})\\}(?!\\})", formatted);
+            });
+        }
+    }
+
+    [Fact]
     public void Every_text_a_page_names_exists()
     {
         var english = Texts("Text.resx");

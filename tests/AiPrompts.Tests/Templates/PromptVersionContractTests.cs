@@ -243,8 +243,11 @@ public sealed class PromptVersionContractTests(ApiFactory fixture) : IClassFixtu
 
     private static async Task<List<JsonElement>> AuditAsync(HttpClient client)
     {
-        var page = await client.GetFromJsonAsync<JsonElement>($"/api/v1/audit-logs?entityType=prompt_template_version&limit=100", Ct);
-        return [.. page.GetProperty("data").EnumerateArray().Where(r => r.GetProperty("entityId").GetString()!.StartsWith($"{Type}/", StringComparison.Ordinal))];
+        // The type's versions by an entityId prefix (what the console's audit trail of a template asks for).
+        var page = await client.GetFromJsonAsync<JsonElement>($"/api/v1/audit-logs?entityType=prompt_template_version&entityId={Type}/*&limit=100", Ct);
+        var rows = page.GetProperty("data").EnumerateArray().ToList();
+        Assert.All(rows, r => Assert.StartsWith($"{Type}/", r.GetProperty("entityId").GetString(), StringComparison.Ordinal));
+        return rows;
     }
 
     internal static async Task<string> DefineTypeAsync(HttpClient client, string name, string[] required, string[] allowed, object? outputSchema = null)

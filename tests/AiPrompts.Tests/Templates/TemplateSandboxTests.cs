@@ -156,6 +156,36 @@ public sealed class TemplateSandboxTests(TemplateSandboxTests.Fixture fixture) :
     }
 
     [Fact]
+    public async Task With_Prefer_wait_0_a_sandbox_run_answers_202_at_once_and_is_read_until_it_ends()
+    {
+        using var client = fixture.CreateClient(fixture.Admin.Token);
+        var type = await PromptVersionContractTests.DefineTypeAsync(client, "prefer_check", ["ocr_text"], ["ocr_text"]);
+        var version = await CreateAsync(client, type, "PREFER: {{ocr_text}}");
+        Answer(_ => """{"ok": true}""");
+
+        using var test = new HttpRequestMessage(HttpMethod.Post, $"/api/ai/prompts/{type}/{version}/test")
+        {
+            Content = JsonContent.Create(new { variables = new { ocr_text = "x" }, provider = "openai", model = "gpt-4o-mini" }),
+        };
+        test.Headers.Add("Prefer", "wait=0");
+        var response = await client.SendAsync(test, Ct);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var tested = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("data").GetProperty("tested");
+        Assert.Contains(tested.GetProperty("status").GetString(), new[] { "pending", "generating" });
+        var location = $"/api/ai/prompts/{type}/tests/{tested.GetProperty("requestId").GetGuid()}";
+        Assert.Equal(location, response.Headers.Location?.OriginalString);
+
+        var run = tested;
+        for (var i = 0; i < 100 && run.GetProperty("status").GetString() is "pending" or "generating"; i++)
+        {
+            await Task.Delay(200, Ct);
+            run = (await client.GetFromJsonAsync<JsonElement>(location, Ct)).GetProperty("data");
+        }
+        Assert.Equal("completed", run.GetProperty("status").GetString());
+        Assert.True(run.GetProperty("output").GetProperty("ok").GetBoolean());
+    }
+
+    [Fact]
     public async Task Any_user_reads_the_active_version_and_runs_it_as_a_prompt_request_rendered_strictly()
     {
         using var admin = fixture.CreateClient(fixture.Admin.Token);
