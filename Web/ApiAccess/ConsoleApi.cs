@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
 using AiPrompts.Web.Account;
 using Polly.Timeout;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -34,6 +36,23 @@ public sealed class ConsoleApi(HttpClient http, AuthenticationStateProvider auth
         return (await response.Content.ReadFromJsonAsync<T>(cancellationToken))!;
     }
 
+    /// <summary>A POST answered with server-sent events: each event's data as it arrives, until <c>[DONE]</c> or the end.</summary>
+    public async IAsyncEnumerable<string> StreamAsync(string path, object body, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var request = await RequestAsync(HttpMethod.Post, path);
+        request.Content = JsonContent.Create(body);
+        using var response = await SendAsync(request, cancellationToken, HttpCompletionOption.ResponseHeadersRead);
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        await foreach (var item in SseParser.Create(stream).EnumerateAsync(cancellationToken))
+        {
+            if (item.Data == "[DONE]")
+            {
+                yield break;
+            }
+            yield return item.Data;
+        }
+    }
+
     /// <summary>A call whose answer the page does not need (PUT, PATCH, DELETE).</summary>
     public async Task SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
@@ -53,12 +72,13 @@ public sealed class ConsoleApi(HttpClient http, AuthenticationStateProvider auth
         return request;
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken,
+        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
     {
         HttpResponseMessage response;
         try
         {
-            response = await http.SendAsync(request, cancellationToken);
+            response = await http.SendAsync(request, completion, cancellationToken);
         }
         catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException
                                    || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))

@@ -1,0 +1,94 @@
+using Microsoft.Playwright;
+
+namespace AiPrompts.Web.Tests;
+
+/// <summary>The playground (a streamed chat, an image, a prompt request) and the theme, in a real browser against the real services.</summary>
+[Collection(SharedConsole.Name)]
+public sealed class PlaygroundTests(ConsoleFixture console)
+{
+    [Fact]
+    public async Task A_chat_is_streamed_from_the_chat_sections_model_with_its_usage_and_continues_the_conversation()
+    {
+        var page = await console.SignedInPageAsync("fa-IR");
+        await page.GotoAsync("/playground");
+        await page.Locator("[data-interactive=true]").WaitForAsync();
+        Assert.Equal("local/local-text", await page.Locator("select[data-field=chat-model]").InputValueAsync()); // the chat section's model
+
+        await page.Locator("textarea[data-field=chat-message]").FillAsync("سلام، امروز چه خبر؟");
+        await page.Locator("#send-chat").ClickAsync();
+        var answer = page.Locator("li[data-role=assistant]:not([data-streaming])");
+        await answer.WaitForAsync();
+        // The local model quotes the prompt it was given; the usage comes from the stream's last chunk (include_usage).
+        Assert.Contains("سلام، امروز چه خبر؟", await answer.InnerTextAsync(), StringComparison.Ordinal);
+        await page.Locator("[data-usage=true]").WaitForAsync();
+
+        await page.Locator("textarea[data-field=chat-message]").FillAsync("And tomorrow?");
+        await page.Locator("#send-chat").ClickAsync();
+        await Assertions.Expect(page.Locator("li[data-role=assistant]:not([data-streaming])")).ToHaveCountAsync(2);
+        Assert.Equal(["user", "assistant", "user", "assistant"], await page.Locator("li[data-role]").EvaluateAllAsync<string[]>("l => l.map(e => e.dataset.role)"));
+        // The whole conversation went to the model: its prompt counts the words of both user turns and the first answer.
+        Assert.Contains("And tomorrow?", await page.Locator("li[data-role=assistant]").Nth(1).InnerTextAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_image_is_refined_drawn_in_the_background_and_shown()
+    {
+        var page = await console.SignedInPageAsync();
+        await page.GotoAsync("/playground");
+        await page.Locator("[data-interactive=true]").WaitForAsync();
+        await page.Locator("textarea[data-field=image-prompt]").FillAsync("A red bicycle by a canal at dawn");
+        await page.Locator("input[data-field=refine]").CheckAsync();
+        await page.Locator("#generate-image").ClickAsync();
+        await page.Locator("[role=status]", new() { HasText = "Refining" }).Or(page.Locator("[role=status]", new() { HasText = "Drawing" })).First.WaitForAsync();
+        var image = page.Locator("img[data-generated=true]");
+        await image.WaitForAsync();
+        Assert.True(await image.EvaluateAsync<bool>("img => img.complete && img.naturalWidth > 0"), "the picture is decoded and shown");
+        Assert.False(string.IsNullOrWhiteSpace(await page.Locator("[data-field=refined]").InnerTextAsync()));
+        Assert.Equal(await page.Locator("[data-field=refined]").InnerTextAsync(), await image.GetAttributeAsync("alt"));
+    }
+
+    [Fact]
+    public async Task A_prompt_request_is_submitted_and_followed_to_completed()
+    {
+        var page = await console.SignedInPageAsync();
+        await page.GotoAsync("/playground");
+        await page.Locator("[data-interactive=true]").WaitForAsync();
+        await page.Locator("textarea[data-field=request-text]").FillAsync("Tried from the playground");
+        await page.Locator("#submit-request").ClickAsync();
+        await page.Locator("a[data-submitted]").ClickAsync();
+        await page.WaitForURLAsync("**/requests/*");
+        await page.Locator("[data-status=completed]").WaitForAsync();
+        Assert.Contains("Tried from the playground", await page.Locator("pre.answer").InnerTextAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_dark_theme_is_chosen_remembered_across_pages_and_reloads_and_undone()
+    {
+        var page = await console.SignedInPageAsync();
+        await page.GotoAsync("/requests");
+        await page.Locator("main h1").WaitForAsync();
+        await page.Locator("[data-theme-choice=light]").ClickAsync();
+        Assert.True(await LuminanceAsync(page) > 0.7);
+        await page.Locator("[data-theme-choice=dark]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-theme-choice=dark]")).ToHaveAttributeAsync("aria-pressed", "true");
+        Assert.True(await LuminanceAsync(page) < 0.3);
+
+        await page.GotoAsync("/ai/models");
+        await page.Locator("[data-interactive=true]").WaitForAsync();
+        Assert.True(await LuminanceAsync(page) < 0.3);
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("[data-theme-choice=dark]")).ToHaveAttributeAsync("aria-pressed", "true");
+        Assert.True(await LuminanceAsync(page) < 0.3);
+
+        await page.Locator("[data-theme-choice=light]").ClickAsync();
+        Assert.True(await LuminanceAsync(page) > 0.7);
+    }
+
+    /// <summary>The page background's relative luminance (0 black … 1 white).</summary>
+    private static Task<double> LuminanceAsync(IPage page) => page.EvaluateAsync<double>("""
+        () => {
+          const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\d+/g).slice(0, 3).map(Number);
+          return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+        }
+        """);
+}
