@@ -2,6 +2,7 @@ using AiPrompts.Web.Account;
 using AiPrompts.Web.Components;
 using AiPrompts.Web.Extensions;
 using AiPrompts.Web.Localization;
+using AiPrompts.Web.Usage;
 
 if (args is [HealthProbe.Command])
 {
@@ -19,6 +20,7 @@ app.UseWebPipeline();
 app.MapDefaultEndpoints();
 app.MapAccountEndpoints();
 app.MapCultureEndpoints();
+app.MapUsageExport();
 app.MapStaticAssets();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 

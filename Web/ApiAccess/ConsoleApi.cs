@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
+using System.Security.Claims;
 using AiPrompts.Web.Account;
 using Polly.Timeout;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -63,9 +64,19 @@ public sealed class ConsoleApi(HttpClient http, AuthenticationStateProvider auth
 
     public Task DeleteAsync(string path, CancellationToken cancellationToken) => SendAsync(HttpMethod.Delete, path, null, cancellationToken);
 
-    private async Task<HttpRequestMessage> RequestAsync(HttpMethod method, string path)
+    /// <summary>A CSV document for a plain HTTP request (a download link), as the request's signed-in user.</summary>
+    public async Task<byte[]> GetCsvAsync(ClaimsPrincipal user, string path, CancellationToken cancellationToken)
     {
-        var user = (await authentication.GetAuthenticationStateAsync()).User;
+        using var request = await RequestAsync(HttpMethod.Get, path, user);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/csv"));
+        using var response = await SendAsync(request, cancellationToken);
+        return await response.Content.ReadAsByteArrayAsync(cancellationToken);
+    }
+
+    private async Task<HttpRequestMessage> RequestAsync(HttpMethod method, string path, ClaimsPrincipal? requestUser = null)
+    {
+        // In a page: the circuit's user; in an endpoint: the request's.
+        var user = requestUser ?? (await authentication.GetAuthenticationStateAsync()).User;
         var request = new HttpRequestMessage(method, path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.AccessToken() ?? throw new SessionEndedException());
         request.Headers.AcceptLanguage.Add(new StringWithQualityHeaderValue(CultureInfo.CurrentUICulture.Name));

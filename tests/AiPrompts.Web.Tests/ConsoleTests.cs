@@ -169,7 +169,7 @@ public sealed class ConsoleTests(ConsoleFixture console)
         var id = await console.SubmitAsync("Checked for accessibility", "console-axe", wait: true, Ct);
         var type = await TemplatesTests.DefineTypeAsync(console, $"axe_{culture[..2]}_{Guid.NewGuid():N}"[..16]);
         (await console.Api.PostAsJsonAsync($"/api/ai/prompts/{type}", new { template = "Summarise {{text}}." }, Ct)).EnsureSuccessStatusCode();
-        foreach (var path in new[] { "/", "/requests", $"/requests/{id}", "/playground", "/ai/settings", "/ai/models", "/templates", $"/templates/{type}", "/users", "/api-keys", "/audit" })
+        foreach (var path in new[] { "/", "/requests", $"/requests/{id}", "/playground", "/usage", "/ai/settings", "/ai/models", "/templates", $"/templates/{type}", "/users", "/api-keys", "/audit" })
         {
             await page.GotoAsync(path);
             await page.Locator("main h1").WaitForAsync();
