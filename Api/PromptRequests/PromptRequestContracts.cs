@@ -49,7 +49,8 @@ public sealed record PromptRequestSummary(
 
 /// <summary>
 /// A request with its prompt and, once there is one, its response. For a request that is not stored,
-/// the texts come from Redis until <c>RetainedUntil</c>, and are null after that.
+/// the texts come from Redis until <c>RetainedUntil</c>, and are null after that. <c>TraceId</c> is the W3C trace the
+/// request was submitted in, which its job's work joins: the key to its spans and logs in the dashboard.
 /// </summary>
 public sealed record PromptRequestDetail(
     Guid Id,
@@ -71,6 +72,7 @@ public sealed record PromptRequestDetail(
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
-    DateTimeOffset? RetainedUntil);
+    DateTimeOffset? RetainedUntil,
+    string? TraceId);
 
 public sealed record PromptTypeResponse(string Name, string Section);

@@ -63,8 +63,12 @@ internal sealed class PromptRequestReader(AppDbContext db, RetainedTexts retaine
             request.Store, promptText, request.TemplateVersion,
             response is null ? null : new PromptResponseBody(responseText, response.FinishReason, response.DurationMs, response.InputTokens,
                 response.OutputTokens, response.Cost, response.Attempt, response.CreatedAt),
-            ErrorOf(job, language), job.Attempt, job.MaxAttempts, request.CreatedAt, job.StartedAt, job.FinishedAt, retainedUntil);
+            ErrorOf(job, language), job.Attempt, job.MaxAttempts, request.CreatedAt, job.StartedAt, job.FinishedAt, retainedUntil, TraceIdOf(job.TraceParent));
     }
+
+    /// <summary>The trace id of a W3C traceparent ("00-{trace id}-{span id}-{flags}"); null when there is none.</summary>
+    internal static string? TraceIdOf(string? traceParent) =>
+        traceParent?.Split('-') is [_, { Length: 32 } traceId, _, _] ? traceId : null;
 
     public static PromptRequestSummary Summary(PromptRequest request, Job job) => new(
         request.Id, request.UserId, PromptRequestStatus.FromJob(job.Status), request.PromptType, request.Section, request.ProviderId, request.ModelId,

@@ -35,7 +35,8 @@ internal sealed record RequestDetail(
     int Attempts,
     int MaxAttempts,
     DateTimeOffset CreatedAt,
-    DateTimeOffset? FinishedAt)
+    DateTimeOffset? FinishedAt,
+    string? TraceId)
 {
     /// <summary>Still to change: the page keeps it up to date.</summary>
     public bool IsRunning => Status is "pending" or "generating";
@@ -44,3 +45,31 @@ internal sealed record RequestDetail(
 internal sealed record RequestAnswer(string? Text, int DurationMs, long InputTokens, long OutputTokens, decimal? Cost);
 
 internal sealed record RequestError(string Code, string UserMessage, string RecoveryAction);
+
+/// <summary>What the requests page is filtered by; empty means any.</summary>
+public sealed record RequestFilter(string Status = "", string Type = "", string Model = "", string User = "", DateOnly? From = null, DateOnly? To = null)
+{
+    /// <summary>The Api's query for this filter (days are whole UTC days, the last one included).</summary>
+    public string Query()
+    {
+        var query = new List<string>();
+        void Add(string name, string value)
+        {
+            if (value.Length > 0)
+            {
+                query.Add($"{name}={Uri.EscapeDataString(value)}");
+            }
+        }
+        Add("status", Status);
+        Add("type", Type);
+        if (Model.Split('/', 2) is [var provider, var model])
+        {
+            Add("provider", provider);
+            Add("model", model);
+        }
+        Add("userId", User);
+        Add("from", From?.ToString("yyyy-MM-dd'T00:00:00Z'", System.Globalization.CultureInfo.InvariantCulture) ?? "");
+        Add("to", To?.AddDays(1).ToString("yyyy-MM-dd'T00:00:00Z'", System.Globalization.CultureInfo.InvariantCulture) ?? "");
+        return string.Join('&', query);
+    }
+}

@@ -45,10 +45,18 @@ public sealed class ConsoleTests(ConsoleFixture console)
         Assert.Contains("local/local-text", await row.InnerTextAsync(), StringComparison.Ordinal);
         Assert.Equal("Every prompt request, newest first.", (await page.Locator("main p").First.InnerTextAsync()).Trim());
 
-        // Filtered by another status, it is gone; the empty state says so.
+        // Filtered by another status, it is gone; the empty state says so. By its type, model, user and day, it is there.
         await page.Locator("[data-interactive=true]").WaitForAsync();
-        await page.Locator("fluent-select").ClickAsync();
-        await page.GetByRole(AriaRole.Option, new() { Name = "Failed" }).ClickAsync();
+        await page.Locator("select[data-field=status]").SelectOptionAsync("failed");
+        await page.Locator(".empty").WaitForAsync();
+        Assert.Equal(0, await row.CountAsync());
+        await page.Locator("select[data-field=status]").SelectOptionAsync("");
+        await page.Locator("select[data-field=type]").SelectOptionAsync("text");
+        await page.Locator("select[data-field=model]").SelectOptionAsync("local/local-text");
+        await page.Locator("select[data-field=user]").SelectOptionAsync(new SelectOptionValue { Label = ConsoleFixture.AdminEmail });
+        await page.Locator("input[data-field=from]").FillAsync(DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        await row.WaitForAsync();
+        await page.Locator("select[data-field=model]").SelectOptionAsync("openai/gpt-4o-mini");
         await page.Locator(".empty").WaitForAsync();
         Assert.Equal(0, await row.CountAsync());
     }
@@ -71,6 +79,7 @@ public sealed class ConsoleTests(ConsoleFixture console)
         Assert.Equal(0, await page.Locator(".live").CountAsync());
         Assert.Contains("Followed live in the console", await page.Locator("pre.text").First.InnerTextAsync(), StringComparison.Ordinal);
         Assert.Matches("tokens in", await page.Locator("main").InnerTextAsync());
+        Assert.Matches("^[0-9a-f]{32}$", await page.Locator("[data-field=trace-id]").InnerTextAsync()); // to find its spans and logs
     }
 
     [Fact]

@@ -68,27 +68,28 @@ public sealed class PlaygroundTests(ConsoleFixture console)
         await page.GotoAsync("/requests");
         await page.Locator("main h1").WaitForAsync();
         await page.Locator("[data-theme-choice=light]").ClickAsync();
-        Assert.True(await LuminanceAsync(page) > 0.7);
+        await BackgroundAsync(page, light: true);
         await page.Locator("[data-theme-choice=dark]").ClickAsync();
         await Assertions.Expect(page.Locator("[data-theme-choice=dark]")).ToHaveAttributeAsync("aria-pressed", "true");
-        Assert.True(await LuminanceAsync(page) < 0.3);
+        await BackgroundAsync(page, light: false);
 
         await page.GotoAsync("/ai/models");
         await page.Locator("[data-interactive=true]").WaitForAsync();
-        Assert.True(await LuminanceAsync(page) < 0.3);
+        await BackgroundAsync(page, light: false);
         await page.ReloadAsync();
         await Assertions.Expect(page.Locator("[data-theme-choice=dark]")).ToHaveAttributeAsync("aria-pressed", "true");
-        Assert.True(await LuminanceAsync(page) < 0.3);
+        await BackgroundAsync(page, light: false);
 
         await page.Locator("[data-theme-choice=light]").ClickAsync();
-        Assert.True(await LuminanceAsync(page) > 0.7);
+        await BackgroundAsync(page, light: true);
     }
 
-    /// <summary>The page background's relative luminance (0 black … 1 white).</summary>
-    private static Task<double> LuminanceAsync(IPage page) => page.EvaluateAsync<double>("""
-        () => {
+    /// <summary>Waits until the page background is light (relative luminance above 0.7) or dark (below 0.3): the theme applies its tokens as it can.</summary>
+    private static async Task BackgroundAsync(IPage page, bool light) => await page.WaitForFunctionAsync("""
+        light => {
           const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\d+/g).slice(0, 3).map(Number);
-          return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+          const luminance = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+          return light ? luminance > 0.7 : luminance < 0.3;
         }
-        """);
+        """, light);
 }

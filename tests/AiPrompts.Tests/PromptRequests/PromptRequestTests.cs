@@ -256,6 +256,10 @@ public sealed class PromptRequestTests(PromptRequestTests.Fixture fixture) : ICl
         Assert.Equal(marker, done.GetProperty("promptText").GetString());
         Assert.Equal(answer, done.GetProperty("response").GetProperty("text").GetString());
         Assert.True(done.GetProperty("retainedUntil").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(30));
+        // The trace it was submitted in (its job's traceparent): what the console shows to find its spans and logs.
+        var traceParent = await fixture.Database.ScalarAsync<string>("SELECT j.trace_parent FROM jobs j JOIN prompt_requests r ON r.job_id = j.id WHERE r.id = $1", id);
+        Assert.Matches("^[0-9a-f]{32}$", done.GetProperty("traceId").GetString());
+        Assert.Equal(traceParent.Split('-')[1], done.GetProperty("traceId").GetString());
 
         foreach (var needle in new[] { marker, answer })
         {
