@@ -37,6 +37,52 @@ public sealed partial class TranslatedTextsTests(ApiFactory api) : IClassFixture
     }
 
     /// <summary>
+    /// Every language a catalogue has is whole: each error code's three texts and each text key, with the slots of the
+    /// English text (a language is added as a file, and a file with a gap fails here, not at a user's screen).
+    /// </summary>
+    [Fact]
+    public void Every_language_of_both_catalogues_has_every_code_and_text_with_the_slots_of_the_English()
+    {
+        var messages = new MessageCatalog();
+        var texts = new TextCatalog();
+        Assert.Contains("fa", messages.Languages, StringComparer.OrdinalIgnoreCase);
+        Assert.Contains("th", messages.Languages, StringComparer.OrdinalIgnoreCase);
+        Assert.Equal(messages.Languages.Order(StringComparer.OrdinalIgnoreCase), texts.Languages.Append("en").Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase));
+        var english = messages.CodesOf("en");
+        foreach (var language in messages.Languages.Where(l => l != "en"))
+        {
+            Assert.Equal(english.Order(StringComparer.Ordinal), messages.CodesOf(language).Order(StringComparer.Ordinal));
+            foreach (var code in english)
+            {
+                var (en, other) = (messages.Get(code, "en"), messages.Get(code, language));
+                foreach (var (a, b) in new[] { (en.Message, other.Message), (en.UserMessage, other.UserMessage), (en.RecoveryAction, other.RecoveryAction) })
+                {
+                    Assert.NotEqual(a, b); // translated, not copied
+                    Assert.Equal(Slot().Matches(a).Select(m => m.Value).Order(), Slot().Matches(b).Select(m => m.Value).Order());
+                }
+            }
+            var translated = texts.TextsOf(language);
+            Assert.Equal(texts.English.Keys.Order(StringComparer.Ordinal), translated.Keys.Order(StringComparer.Ordinal));
+            Assert.All(texts.English, t => Assert.Equal(Slot().Matches(t.Value).Select(m => m.Value).Order(), Slot().Matches(translated[t.Key]).Select(m => m.Value).Order()));
+        }
+    }
+
+    [Fact]
+    public async Task A_Persian_caller_reads_the_whole_error_in_Persian()
+    {
+        using var persian = api.CreateClient(await api.AdminTokenAsync(), "fa");
+        var problem = await Problem.ReadAsync(await persian.GetAsync("/api/v1/users?limit=500", Ct), HttpStatusCode.BadRequest);
+        Assert.Equal("بخشی از اطلاعات واردشده معتبر نیست.", problem.UserMessage);
+        Assert.Equal("حد باید میان 1 و 100 باشد.", problem.Root.GetProperty("errors").GetProperty("limit")[0].GetString());
+        Assert.True(IsPersian(problem.Message) && IsPersian(problem.RecoveryAction));
+
+        var missing = await Problem.ReadAsync(await persian.GetAsync($"/api/v1/prompt-requests/{Guid.NewGuid()}", Ct), HttpStatusCode.NotFound);
+        Assert.Equal("آنچه خواستید وجود ندارد یا در دسترس شما نیست.", missing.UserMessage);
+    }
+
+    private static bool IsPersian(string text) => text.Any(c => c is >= '\u0600' and <= '\u06FF');
+
+    /// <summary>
     /// Every field message and detail the code writes has a key, so it reaches a Thai caller in Thai: the source is read
     /// for the texts it puts under <c>errors</c> or in <c>detail</c> (an interpolated value stands for any value). A text
     /// reworded in the code but not in en.json fails here, rather than going out in English.
