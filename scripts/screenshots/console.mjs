@@ -1,13 +1,25 @@
 // Takes the admin console's pictures from a running AppHost (scripts/run): each page in English and in Persian
-// (right to left), at desktop and phone width. Debian's chromium, driven by playwright-core.
-//   node console.mjs <console URL> <email> <password> <output folder>
+// (right to left) at desktop width, and a few at phone width. Debian's chromium, driven by playwright-core.
+//   node console.mjs <console URL> <email> <password> <output folder> [prompt type with versions]
+// Pages show what the system holds: submit a few requests and define a prompt type with two versions first.
 import { chromium } from 'playwright-core';
 
-const [base, email, password, out] = process.argv.slice(2);
+const [base, email, password, out, promptType = 'summary'] = process.argv.slice(2);
 if (!base || !email || !password || !out) {
-  console.error('usage: node console.mjs <console URL> <email> <password> <output folder>');
+  console.error('usage: node console.mjs <console URL> <email> <password> <output folder> [prompt type]');
   process.exit(2);
 }
+const pages = [
+  ['requests', '/requests'],
+  ['playground', '/playground'],
+  ['usage', '/usage'],
+  ['settings', '/ai/settings'],
+  ['models', '/ai/models'],
+  ['templates', `/templates/${promptType}`],
+  ['users', '/users'],
+  ['api-keys', '/api-keys'],
+  ['audit', '/audit'],
+];
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -22,17 +34,43 @@ try {
     await page.click('fluent-button[type=submit]');
     await page.waitForURL(`${base}/`);
     for (const [culture, suffix] of [['en-US', 'en'], ['fa-IR', 'fa']]) {
-      await page.goto(`${base}/culture?culture=${culture}&returnUrl=%2Frequests`);
-      await page.waitForSelector('table, .empty');
-      await page.waitForTimeout(1500);
-      await page.screenshot({ path: `${out}/console-requests-${suffix}-${name}.png`, fullPage: true });
-      await page.goto(`${base}/ai/settings`);
-      await page.waitForSelector('[data-interactive=true]');
-      await page.waitForTimeout(1000);
-      await page.screenshot({ path: `${out}/console-settings-${suffix}-${name}.png`, fullPage: name === 'phone' ? false : true });
+      await page.goto(`${base}/culture?culture=${culture}&returnUrl=%2F`);
+      for (const [shot, path] of pages) {
+        if (name === 'phone' && !['requests', 'settings', 'playground'].includes(shot)) {
+          continue;
+        }
+        await page.goto(`${base}${path}`);
+        await page.waitForSelector('[data-interactive=true]');
+        if (shot === 'playground') {
+          await page.fill('textarea[data-field=chat-message]', suffix === 'fa' ? 'سلام! یک جملهٔ کوتاه دربارهٔ بهار بنویس.' : 'Hello! Write one short sentence about spring.');
+          await page.click('#send-chat');
+          await page.waitForSelector('[data-usage=true]');
+          await page.fill('textarea[data-field=image-prompt]', suffix === 'fa' ? 'دوچرخهٔ قرمز کنار کانال در سپیده‌دم' : 'A red bicycle by a canal at dawn');
+          await page.click('#generate-image');
+          await page.waitForSelector('img[data-generated=true]');
+        }
+        if (shot === 'templates') {
+          await page.click('#show-diff');
+          await page.waitForSelector('.diff [data-op]');
+        }
+        await page.waitForTimeout(800);
+        await page.screenshot({ path: `${out}/console-${shot}-${suffix}-${name}.png`, fullPage: name === 'desktop' });
+      }
     }
     await page.close();
   }
+  // The dark theme, once.
+  const dark = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
+  await dark.goto(`${base}/signin`);
+  await dark.fill('#email', email);
+  await dark.fill('#password', password);
+  await dark.click('fluent-button[type=submit]');
+  await dark.waitForURL(`${base}/`);
+  await dark.goto(`${base}/culture?culture=en-US&returnUrl=%2Fusage`);
+  await dark.waitForSelector('[data-interactive=true]');
+  await dark.click('[data-theme-choice=dark]');
+  await dark.waitForTimeout(800);
+  await dark.screenshot({ path: `${out}/console-usage-en-dark.png` });
 } finally {
   await browser.close();
 }

@@ -24,6 +24,14 @@ public sealed class TranslationsTests
     }
 
     [Fact]
+    public void No_two_keys_differ_only_by_case()
+    {
+        // The resource lookup does not tell Role_Admin from Role_admin: with both, the page shows the key itself.
+        var keys = XDocument.Load(Path.Combine(WebFolder, "Localization", "Text.resx")).Root!.Elements("data").Select(d => (string)d.Attribute("name")!).ToList();
+        Assert.Empty(keys.GroupBy(k => k, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).Select(g => string.Join(" / ", g)));
+    }
+
+    [Fact]
     public void Every_text_formats_with_its_arguments()
     {
         // A text with arguments goes through string.Format, where "{{" means "{": a "{{placeholder}}" shown as it is
