@@ -12,7 +12,7 @@ cd "$root"
 
 project=aiprompts_ci
 results=${AIPROMPTS_TEST_STATE:-$root/.local/test}/containers
-images=(localhost/aiprompts-api localhost/aiprompts-worker localhost/aiprompts/base:bookworm
+images=(localhost/aiprompts-api localhost/aiprompts-worker localhost/aiprompts-web localhost/aiprompts/base:bookworm
   localhost/aiprompts/postgres-standin:15 localhost/aiprompts/redis-standin:7)
 
 leftovers() {

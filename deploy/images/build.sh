@@ -3,7 +3,7 @@
 # base image made here from Debian's own packages, for a machine that reaches no public image registry.
 # (With one, `dotnet publish Api -t:PublishContainer` alone builds on Microsoft's runtime image: README, "Deploy".)
 #
-#   deploy/images/build.sh              base (once) + aiprompts-api and aiprompts-worker
+#   deploy/images/build.sh              base (once) + aiprompts-api, aiprompts-worker and aiprompts-web
 #   deploy/images/build.sh --standins   also Postgres and Redis stand-ins from Debian's packages (compose.standins.yaml)
 #   deploy/images/build.sh --rebuild    make the base (and stand-ins) again even if Podman has them
 #
@@ -76,7 +76,7 @@ podman push --quiet --tls-verify=false "$base" "$registry/aiprompts/base:bookwor
 
 revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 source_url=$(git config --get remote.origin.url 2>/dev/null || echo "file://$root")
-for project in Api Worker; do
+for project in Api Worker Web; do
   log "publishing the $project image (dotnet publish -t:PublishContainer, revision ${revision:0:12})"
   DOTNET_CONTAINER_INSECURE_REGISTRIES=$registry dotnet publish "$project" -c Release -r linux-x64 --self-contained \
     -t:PublishContainer -p:ContainerBaseImage="$registry/aiprompts/base:bookworm" -p:LocalRegistry=Podman \

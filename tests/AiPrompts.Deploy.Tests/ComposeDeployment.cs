@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -66,6 +67,7 @@ public sealed class ComposeDeployment : IAsyncLifetime
             ["AIPROMPTS_API_REPLICAS"] = "2",
             ["AIPROMPTS_WORKER_REPLICAS"] = "2",
             ["AIPROMPTS_API_PUBLISH"] = "127.0.0.1::8080",
+            ["AIPROMPTS_WEB_PUBLISH"] = "127.0.0.1::8080",
         });
         if (up.ExitCode != 0)
         {
@@ -77,6 +79,7 @@ public sealed class ComposeDeployment : IAsyncLifetime
             await WaitHealthyAsync(Container("api", replica), ct);
             await WaitHealthyAsync(Container("worker", replica), ct);
         }
+        await WaitHealthyAsync(Container("web", 1), ct);
 
         using var api = await ApiAsync(1, ct);
         var signIn = await api.PostAsJsonAsync("/api/v1/auth/token", new { email = "admin@aiprompts.local", password = AdminPassword }, ct);
@@ -121,6 +124,17 @@ public sealed class ComposeDeployment : IAsyncLifetime
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         }
         return client;
+    }
+
+    /// <summary>A browser-like client of the console at the host port Podman gave it: cookies kept, redirects not followed.</summary>
+    public static async Task<HttpClient> ConsoleAsync(CookieContainer cookies, CancellationToken ct)
+    {
+        var address = (await Podman(["port", Container("web", 1), "8080/tcp"], ct)).Trim().Split('\n')[0];
+        return new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false })
+        {
+            BaseAddress = new Uri($"http://{address}"),
+            Timeout = TimeSpan.FromSeconds(60),
+        };
     }
 
     /// <summary>Runs podman with these arguments and answers what it printed; a failure is an exception.</summary>

@@ -22,7 +22,7 @@ public sealed class ComposeDeploymentTests(ComposeDeployment deployment) : IClas
     {
         deployment.Require();
         var revision = (await Programs.RunAsync("git", ["rev-parse", "HEAD"], Ct)).Output.Trim();
-        foreach (var container in new[] { Container("api", 1), Container("worker", 2) })
+        foreach (var container in new[] { Container("api", 1), Container("worker", 2), Container("web", 1) })
         {
             Assert.Equal("1654 true", (await Podman(["inspect", "--format", "{{.Config.User}} {{.HostConfig.ReadonlyRootfs}}", container], Ct)).Trim());
             Assert.Equal("1654", (await Podman(["exec", container, "id", "-u"], Ct)).Trim());
@@ -45,7 +45,7 @@ public sealed class ComposeDeploymentTests(ComposeDeployment deployment) : IClas
     public async Task The_Kubernetes_ports_user_and_probe_paths_are_what_the_built_images_expose_and_answer()
     {
         deployment.Require();
-        foreach (var (service, manifest) in new[] { ("api", "api.yaml"), ("worker", "worker.yaml") })
+        foreach (var (service, manifest) in new[] { ("api", "api.yaml"), ("worker", "worker.yaml"), ("web", "web.yaml") })
         {
             var pod = KubernetesYaml.LoadAllFromString(await File.ReadAllTextAsync(Repository.PathOf("deploy", "kubernetes", "base", manifest), Ct))
                 .OfType<V1Deployment>().Single().Spec.Template.Spec;
@@ -82,6 +82,34 @@ public sealed class ComposeDeploymentTests(ComposeDeployment deployment) : IClas
         // Without the key, nothing.
         using var anonymous = await ApiAsync(2, Ct);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/api/v1/prompt-requests/{id}", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_console_signs_in_through_the_Api_containers_and_shows_what_they_hold()
+    {
+        deployment.Require();
+        using var api = await ApiAsync(1, Ct, deployment.ApiKey);
+        var id = await SubmitAsync(api, "Shown by the console container");
+        await WaitCompletedAsync(api, id);
+
+        var cookies = new CookieContainer();
+        using var console = await ConsoleAsync(cookies, Ct);
+        var form = await console.GetStringAsync("/signin", Ct);
+        var input = System.Text.RegularExpressions.Regex.Match(form, "<input[^>]*name=\"__RequestVerificationToken\"[^>]*>").Value;
+        var antiforgery = System.Text.RegularExpressions.Regex.Match(input, "value=\"([^\"]+)\"").Groups[1].Value;
+        Assert.False(string.IsNullOrEmpty(antiforgery), "the sign-in form carries its antiforgery token");
+        var signIn = await console.PostAsync("/account/signin", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["email"] = "admin@aiprompts.local", ["password"] = deployment.AdminPassword, ["returnUrl"] = "/requests", ["__RequestVerificationToken"] = antiforgery,
+        }), Ct);
+        Assert.Equal((HttpStatusCode.Redirect, "/requests"), (signIn.StatusCode, signIn.Headers.Location?.OriginalString));
+        var session = Assert.Single(cookies.GetAllCookies(), c => c.Name == "aiprompts.console");
+        Assert.True(session.HttpOnly);
+
+        // The page, prerendered by the console container with what the Api containers hold: the request just made.
+        var page = await console.GetAsync("/requests", Ct);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains($"requests/{id}", await page.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -48,9 +48,9 @@ public sealed class KubernetesManifestsTests
 
         var kinds = objects.GroupBy(o => o.GetType()).ToDictionary(g => g.Key, g => g.Count());
         Assert.Equal(1, kinds[typeof(V1Namespace)]);
-        Assert.Equal(2, objects.OfType<V1Deployment>().Count());
+        Assert.Equal(["aiprompts-api", "aiprompts-web", "aiprompts-worker"], objects.OfType<V1Deployment>().Select(d => d.Metadata.Name).Order(StringComparer.Ordinal));
         Assert.Single(objects.OfType<V2HorizontalPodAutoscaler>());
-        Assert.Equal(2, objects.OfType<V1PodDisruptionBudget>().Count());
+        Assert.Equal(3, objects.OfType<V1PodDisruptionBudget>().Count());
         Assert.All(objects.OfType<IMetadata<V1ObjectMeta>>().Where(o => o is not V1Namespace),
             o => Assert.Equal("aiprompts", o.Metadata.NamespaceProperty));
 
@@ -91,6 +91,8 @@ public sealed class KubernetesManifestsTests
         Assert.Equivalent(
             new[] { "ConnectionStrings__promptsdb", "ConnectionStrings__redis", "Keys__MasterKey" },
             MountedSecretKeys(Deployment(objects, "aiprompts-worker"), secrets));
+        // The console: Redis (its data-protection keys) and nothing else; no database, no vendor or signing key.
+        Assert.Equivalent(new[] { "ConnectionStrings__redis" }, MountedSecretKeys(Deployment(objects, "aiprompts-web"), secrets));
     }
 
     [Theory]
@@ -101,7 +103,7 @@ public sealed class KubernetesManifestsTests
         var port = int.Parse(Repository.ProjectItems(ContainerProps, "ContainerPort").Single(), CultureInfo.InvariantCulture);
         var user = long.Parse(Repository.ProjectProperty(ContainerProps, "ContainerUser"), CultureInfo.InvariantCulture);
 
-        foreach (var (name, project) in new[] { ("aiprompts-api", "Api/Api.csproj"), ("aiprompts-worker", "Worker/Worker.csproj") })
+        foreach (var (name, project) in new[] { ("aiprompts-api", "Api/Api.csproj"), ("aiprompts-worker", "Worker/Worker.csproj"), ("aiprompts-web", "Web/Web.csproj") })
         {
             var deployment = Deployment(objects, name);
             var pod = deployment.Spec.Template.Spec;
@@ -148,6 +150,14 @@ public sealed class KubernetesManifestsTests
         var service = Assert.Single(objects.OfType<V1Service>(), s => s.Metadata.Name == "aiprompts-api");
         Assert.True(Selects(service.Spec.Selector, api.Spec.Template.Metadata.Labels));
         Assert.Equal("http", Assert.Single(service.Spec.Ports).TargetPort.Value);
+
+        // The console reaches the Api by its Service, and keeps a browser's circuit on one pod.
+        var web = Deployment(objects, "aiprompts-web");
+        var apiUrl = new Uri(Assert.Single(web.Spec.Template.Spec.Containers.Single().Env, e => e.Name == "Console__ApiBaseUrl").Value);
+        Assert.Equal((service.Metadata.Name, Assert.Single(service.Spec.Ports).Port), (apiUrl.Host, apiUrl.Port));
+        var console = Assert.Single(objects.OfType<V1Service>(), s => s.Metadata.Name == "aiprompts-web");
+        Assert.True(Selects(console.Spec.Selector, web.Spec.Template.Metadata.Labels));
+        Assert.Equal("ClientIP", console.Spec.SessionAffinity);
     }
 
     /// <summary>Renders an overlay from a copy of deploy/kubernetes, with secrets made by its own script.</summary>
