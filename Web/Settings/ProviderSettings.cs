@@ -20,3 +20,6 @@ public sealed record KeyTestOutcome(bool Ok, string Model, long DurationMs, stri
 
 /// <summary>Which key an action is about.</summary>
 public enum KeyKind { Personal, Shared }
+
+/// <summary>A custom OpenAI-compatible provider to create, with its first model.</summary>
+public sealed record NewCustomProvider(string Id, string DisplayName, string BaseUrl, string Model, IReadOnlyList<string> Capabilities);

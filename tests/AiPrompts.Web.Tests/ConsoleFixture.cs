@@ -28,9 +28,13 @@ public sealed class ConsoleFixture : IAsyncLifetime
     public Uri Console { get; private set; } = null!;
     public HttpClient Api { get; private set; } = null!;
 
+    /// <summary>An OpenAI-compatible vendor on loopback, for a custom provider (the Api may call it: Ai:AllowPrivateBaseUrls).</summary>
+    public FakeVendor Vendor { get; private set; } = null!;
+
     public async ValueTask InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        Vendor = await FakeVendor.StartAsync();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
         [
             "AppHost:Infrastructure=executables",
@@ -42,7 +46,9 @@ public sealed class ConsoleFixture : IAsyncLifetime
             $"Parameters:redis-password={Convert.ToHexString(RandomNumberGenerator.GetBytes(12))}",
         ], timeout.Token);
         // Each model call takes a while, so a request can be watched running and cancelled.
-        builder.CreateResourceBuilder<ProjectResource>("worker").WithEnvironment("Vendors__LocalLatency", ModelLatency);
+        builder.CreateResourceBuilder<ProjectResource>("worker").WithEnvironment("Vendors__LocalLatency", ModelLatency)
+            .WithEnvironment("Ai__AllowPrivateBaseUrls", "true");
+        builder.CreateResourceBuilder<ProjectResource>("api").WithEnvironment("Ai__AllowPrivateBaseUrls", "true");
         _app = await builder.BuildAsync(timeout.Token);
         await _app.StartAsync(timeout.Token);
         foreach (var resource in new[] { "api", "worker", "web" })
@@ -100,6 +106,8 @@ public sealed class ConsoleFixture : IAsyncLifetime
                 await page.FillAsync("#email", email);
                 await page.FillAsync("#password", password);
                 var form = page.Url;
+                // The submit button is Fluent's web component: a click before it is defined submits nothing.
+                await page.WaitForFunctionAsync("() => customElements.get('fluent-button') !== undefined");
                 await page.ClickAsync("fluent-button[type=submit]");
                 // Signed in (the overview) or refused (the form again, saying why): never a silent wait.
                 await page.WaitForURLAsync(url => url != form);
@@ -144,6 +152,10 @@ public sealed class ConsoleFixture : IAsyncLifetime
         {
             await _app.StopAsync();
             await _app.DisposeAsync();
+        }
+        if (Vendor is not null)
+        {
+            await Vendor.DisposeAsync();
         }
         AiPrompts.AppHost.Tests.AppHostDataFolder.Remove(_data);
     }

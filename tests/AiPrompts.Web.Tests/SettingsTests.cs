@@ -54,6 +54,63 @@ public sealed class SettingsTests(ConsoleFixture console)
     }
 
     [Fact]
+    public async Task A_Super_Admin_adds_a_custom_provider_shares_its_key_with_Admins_and_an_Admin_chats_on_it()
+    {
+        const string sharedKey = "sk-fake-vendor-shared-0042";
+        var page = await console.SignedInPageAsync();
+        await page.GotoAsync("/ai/settings");
+        await page.Locator("[data-interactive=true]").WaitForAsync();
+
+        // An OpenAI-compatible provider (the fake vendor on loopback) with one chat model.
+        var form = page.Locator("[data-custom-provider-form]");
+        await form.Locator("input[data-field=custom-id]").FillAsync("fakevendor");
+        await form.Locator("input[data-field=custom-name]").FillAsync("Fake Vendor");
+        await form.Locator("input[data-field=custom-url]").FillAsync(console.Vendor.BaseUrl.ToString());
+        await form.Locator("input[data-field=custom-model]").FillAsync(FakeVendor.Model);
+        await form.Locator("#create-provider").ClickAsync();
+        await form.Locator("[role=status]", new() { HasText = "Fake Vendor was added" }).WaitForAsync();
+
+        // Its shared key, for Admins too.
+        var provider = page.Locator("[data-provider=fakevendor]");
+        await provider.Locator("[data-key=shared] input").FillAsync(sharedKey);
+        await provider.Locator("[data-key=shared] fluent-button", new() { HasText = "Save key" }).ClickAsync();
+        await provider.Locator("[data-key=shared] [role=status]", new() { HasText = "Saved." }).WaitForAsync();
+        var policy = provider.Locator("[data-policy=fakevendor]");
+        await policy.GetByRole(AriaRole.Checkbox, new() { Name = "Shared key on" }).CheckAsync();
+        await policy.GetByRole(AriaRole.Checkbox, new() { Name = "Admins may use it" }).CheckAsync();
+        await policy.Locator("fluent-button").ClickAsync();
+        await policy.Locator("[role=status]", new() { HasText = "Saved." }).WaitForAsync();
+
+        // An Admin: no shared field on the page, and a chat on the shared key, streamed from the vendor.
+        const string adminPassword = "a custom provider admin's password";
+        var email = $"custom-admin-{Guid.NewGuid():N}@example.com";
+        (await console.Api.PostAsJsonAsync("/api/v1/users", new { email, password = adminPassword, displayName = "Custom Admin", role = "admin" }, Ct)).EnsureSuccessStatusCode();
+        var admin = await console.SignedInPageAsync(email, adminPassword, "fa-IR");
+        await admin.GotoAsync("/ai/settings");
+        await admin.Locator("[data-interactive=true]").WaitForAsync();
+        await admin.Locator("[data-provider=fakevendor]").WaitForAsync();
+        Assert.Equal(0, await admin.Locator("[data-provider=fakevendor] [data-key=shared], [data-custom-provider-form]").CountAsync());
+
+        await admin.GotoAsync("/playground");
+        await admin.Locator("[data-interactive=true]").WaitForAsync();
+        await admin.Locator("select[data-field=chat-model]").SelectOptionAsync($"fakevendor/{FakeVendor.Model}");
+        await admin.Locator("textarea[data-field=chat-message]").FillAsync("سلام");
+        await admin.Locator("#send-chat").ClickAsync();
+        await admin.Locator("li[data-role=assistant]:not([data-streaming])", new() { HasText = FakeVendor.Answer }).WaitForAsync();
+        Assert.Contains($"Bearer {sharedKey}", console.Vendor.Authorizations);
+        Assert.DoesNotContain(sharedKey, await admin.ContentAsync(), StringComparison.Ordinal);
+
+        // Removed after a confirmation: gone from the Api too.
+        await page.ReloadAsync();
+        await page.Locator("[data-interactive=true]").WaitForAsync();
+        await provider.Locator("[data-action=remove-provider]").ClickAsync();
+        await provider.Locator("[role=alertdialog] [data-action=confirm]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-provider=fakevendor]")).ToHaveCountAsync(0);
+        var providers = await console.Api.GetFromJsonAsync<JsonElement>("/api/v1/ai/providers", Ct);
+        Assert.DoesNotContain(providers.GetProperty("data").EnumerateArray(), p => p.GetProperty("id").GetString() == "fakevendor" && !p.GetProperty("retired").GetBoolean());
+    }
+
+    [Fact]
     public async Task A_personal_key_is_saved_masked_removed_after_a_confirmation_and_an_empty_one_is_refused()
     {
         var page = await console.SignedInPageAsync();
