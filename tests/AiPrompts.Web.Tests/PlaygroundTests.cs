@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.Playwright;
 
 namespace AiPrompts.Web.Tests;
@@ -6,6 +7,8 @@ namespace AiPrompts.Web.Tests;
 [Collection(SharedConsole.Name)]
 public sealed class PlaygroundTests(ConsoleFixture console)
 {
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     [Fact]
     public async Task A_chat_is_streamed_from_the_chat_sections_model_with_its_usage_and_continues_the_conversation()
     {
@@ -28,6 +31,27 @@ public sealed class PlaygroundTests(ConsoleFixture console)
         Assert.Equal(["user", "assistant", "user", "assistant"], await page.Locator("li[data-role]").EvaluateAllAsync<string[]>("l => l.map(e => e.dataset.role)"));
         // The whole conversation went to the model: its prompt counts the words of both user turns and the first answer.
         Assert.Contains("And tomorrow?", await page.Locator("li[data-role=assistant]").Nth(1).InnerTextAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_Responses_call_renders_a_prompt_types_active_template_with_the_variables_given()
+    {
+        var type = await TemplatesTests.DefineTypeAsync(console, $"resp_{Guid.NewGuid():N}"[..16]);
+        (await console.Api.PostAsJsonAsync($"/api/ai/prompts/{type}", new { template = "Summarise {{text}} in a {{tone}} tone." }, Ct)).EnsureSuccessStatusCode();
+        (await console.Api.PostAsync($"/api/ai/prompts/{type}/1/activate", null, Ct)).EnsureSuccessStatusCode();
+
+        var page = await console.SignedInPageAsync();
+        await page.GotoAsync("/playground");
+        await page.Locator("[data-interactive=true]").WaitForAsync();
+        var panel = page.Locator("[data-responses]");
+        await panel.Locator("select[data-field=responses-type]").SelectOptionAsync(type);
+        await panel.Locator("input[data-variable=tone]").FillAsync("cheerful");
+        await panel.Locator("input[data-variable=text]").FillAsync("the launch moved to May");
+        await panel.Locator("#send-responses").ClickAsync();
+        // The local model quotes the prompt it was given: the Api rendered the active version with these values.
+        var answer = panel.Locator("[data-field=responses-answer]");
+        await answer.WaitForAsync();
+        Assert.Contains("Summarise the launch moved to May in a cheerful tone.", await answer.InnerTextAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
