@@ -11,6 +11,7 @@ using AiPrompts.Core.Errors;
 using AiPrompts.Core.Usage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -29,6 +30,9 @@ public sealed record UsageTotals(
 
 /// <summary><c>Source</c>: <c>rollups</c> when the window is whole UTC days (read from the daily rollups), else <c>events</c> (the rows).</summary>
 public sealed record UsageReport(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<string> GroupBy, string Source, UsageTotals Totals, IReadOnlyList<UsageGroup> Groups);
+
+/// <summary>The rate limits: requests and tokens a user, and each API key, may use per window.</summary>
+public sealed record RequestLimitsResponse(int WindowSeconds, int RequestsPerUser, long TokensPerUser, int RequestsPerApiKey, long TokensPerApiKey);
 
 public sealed record UsageRow(
     Guid Id, DateTimeOffset CreatedAt, Guid? UserId, string SubjectType, Guid? SubjectId, Guid? JobId, int? Attempt, string Section, string Provider, string Model,
@@ -86,7 +90,16 @@ internal static class UsageApi
             .WithSummary("Usage totals grouped by any of day, week, month, user, apiKey, purpose, provider, model, section, keySource, status, subjectType (groupBy=a,b), filtered by from/to and the same fields; CSV on Accept: text/csv");
         group.MapGet("/events", EventsAsync).WithName("ListUsageEvents")
             .WithSummary("The usage rows themselves (one per vendor call attempt), newest first, keyset-paged (limit, cursor) with the same filters");
+        group.MapGet("/limits", Limits).WithName("GetRequestLimits")
+            .WithSummary("The request and token limits per window that every call counts against: per user and per API key (RateLimits settings)");
         return app;
+    }
+
+    internal static Ok<DataEnvelope<RequestLimitsResponse>> Limits(IOptionsMonitor<RequestRateLimitOptions> options)
+    {
+        var limits = options.CurrentValue;
+        return TypedResults.Ok(DataEnvelope.Of(new RequestLimitsResponse(
+            (int)limits.Window.TotalSeconds, limits.UserPermitLimit, limits.UserTokenLimit, limits.ApiKeyPermitLimit, limits.ApiKeyTokenLimit)));
     }
 
     /// <summary>The filters both endpoints take, checked.</summary>

@@ -61,3 +61,6 @@ public static class UsageBars
         _ => totals.Cost,
     };
 }
+
+/// <summary>The rate limits every call counts against, per user and per API key (<c>GET /api/v1/usage/limits</c>).</summary>
+public sealed record RequestLimits(int WindowSeconds, int RequestsPerUser, long TokensPerUser, int RequestsPerApiKey, long TokensPerApiKey);

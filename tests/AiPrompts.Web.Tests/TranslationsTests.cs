@@ -41,7 +41,7 @@ public sealed class TranslationsTests
             var texts = Texts(language.Length == 0 ? "Text.resx" : $"Text.{language}.resx");
             Assert.All(texts.Where(t => Placeholders(t.Value).Length > 0), t =>
             {
-                var formatted = string.Format(System.Globalization.CultureInfo.InvariantCulture, t.Value, "a", "b", "c", "d");
+                var formatted = string.Format(System.Globalization.CultureInfo.InvariantCulture, t.Value, "a", "b", "c", "d", "e", "f", "g", "h");
                 Assert.DoesNotMatch("(?<!\\{)\\{(?!\\{)|(?<!\\})\\}(?!\\})", formatted);
             });
         }

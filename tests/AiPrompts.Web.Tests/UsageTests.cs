@@ -41,6 +41,9 @@ public sealed class UsageTests(ConsoleFixture console)
         await user.GotoAsync("/usage");
         await user.Locator("[data-interactive=true]").WaitForAsync();
         Assert.Equal("0", await user.Locator("dl.totals").GetAttributeAsync("data-calls"));
+        // The rate limits every call counts against, as the Api is configured (the AppHost's defaults).
+        Assert.Equal("Request limits: 600 requests and 1,000,000 tokens every 60 s for each person; 300 requests and 500,000 tokens for each API key. A call over them is refused until the window moves on.",
+            (await user.Locator("[data-limits]").InnerTextAsync()).Trim());
         await user.Locator(".chart .empty").WaitForAsync(); // nothing used: said, not drawn as empty bars
         await user.Locator("[data-applies-to=user] [data-limit=tokensPerDay]").WaitForAsync();
 

@@ -96,6 +96,19 @@ public sealed class UsageApiTests(UsageApiTests.Fixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task The_request_and_token_limits_are_the_configured_ones_and_need_a_caller()
+    {
+        using var client = fixture.CreateClient((await fixture.CreateUserAsync("user")).Token);
+        var limits = (await JsonAsync(await client.GetAsync("/api/v1/usage/limits", Ct))).GetProperty("data");
+        // This factory's settings (ApiFactory: high limits so the suite is never throttled).
+        Assert.Equal((60, 1_000_000, 2_000_000_000L, 1_000_000, 2_000_000_000L), (limits.GetProperty("windowSeconds").GetInt32(),
+            limits.GetProperty("requestsPerUser").GetInt32(), limits.GetProperty("tokensPerUser").GetInt64(),
+            limits.GetProperty("requestsPerApiKey").GetInt32(), limits.GetProperty("tokensPerApiKey").GetInt64()));
+        using var anonymous = fixture.CreateClient(null);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/v1/usage/limits", Ct)).StatusCode);
+    }
+
+    [Fact]
     public async Task Raw_rows_page_newest_first_and_bad_queries_are_field_errors()
     {
         var user = await fixture.CreateUserAsync("user");
