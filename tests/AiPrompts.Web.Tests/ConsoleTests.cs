@@ -146,6 +146,20 @@ public sealed class ConsoleTests(ConsoleFixture console)
         var (nav, main) = (await BoxAsync(page, "nav.sidebar"), await BoxAsync(page, "main"));
         Assert.True(nav.Y + nav.Height <= main.Y + 1, $"navigation ends at {nav.Y + nav.Height}, page starts at {main.Y}");
         Assert.True(await page.EvaluateAsync<int>("document.documentElement.scrollWidth") <= 390);
+
+        // Every page, in Persian too: wide tables scroll inside their own box; the page itself never scrolls sideways.
+        var persian = await console.SignedInPageAsync("fa-IR", width: 390, height: 844);
+        foreach (var phone in new[] { page, persian })
+        {
+            foreach (var path in new[] { "/", "/requests", "/playground", "/usage", "/ai/settings", "/ai/models", "/templates", "/users", "/api-keys", "/audit" })
+            {
+                await phone.GotoAsync(path);
+                await phone.Locator("main h1").WaitForAsync();
+                await phone.WaitForLoadStateAsync(LoadState.NetworkIdle);
+                var width = await phone.EvaluateAsync<int>("document.documentElement.scrollWidth");
+                Assert.True(width <= 390, $"{path} is {width} px wide at 390 px");
+            }
+        }
     }
 
     [Fact]
