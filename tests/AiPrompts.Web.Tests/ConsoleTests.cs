@@ -21,6 +21,7 @@ public sealed class ConsoleTests(ConsoleFixture console)
         await page.GotoAsync("/culture?culture=fa-IR&returnUrl=%2Fsignin");
         await page.FillAsync("#email", ConsoleFixture.AdminEmail);
         await page.FillAsync("#password", "not the password");
+        await page.WaitForFunctionAsync("() => customElements.get('fluent-button') !== undefined");
         await page.ClickAsync("fluent-button[type=submit]");
         await page.Locator("p[role=alert]").WaitForAsync();
         Assert.Contains("error=invalid", page.Url, StringComparison.Ordinal);
@@ -173,6 +174,8 @@ public sealed class ConsoleTests(ConsoleFixture console)
         Assert.DoesNotContain("aiprompts.console", await page.EvaluateAsync<string>("document.cookie"), StringComparison.Ordinal);
         Assert.DoesNotContain("eyJhbGciOi", await page.ContentAsync(), StringComparison.Ordinal);
 
+        // Fluent's button submits its form only once the web component is defined: a click before that does nothing.
+        await page.WaitForFunctionAsync("() => customElements.get('fluent-button') !== undefined");
         await page.Locator("form.signout fluent-button").ClickAsync();
         await page.WaitForURLAsync("**/signin");
         await page.GotoAsync("/requests");
