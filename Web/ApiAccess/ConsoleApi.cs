@@ -37,8 +37,8 @@ public sealed class ConsoleApi(HttpClient http, AuthenticationStateProvider auth
         return (await response.Content.ReadFromJsonAsync<T>(cancellationToken))!;
     }
 
-    /// <summary>A POST answered with server-sent events: each event's data as it arrives, until <c>[DONE]</c> or the end.</summary>
-    public async IAsyncEnumerable<string> StreamAsync(string path, object body, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>A POST answered with server-sent events: each event (its type and data) as it arrives, until <c>[DONE]</c> or the end.</summary>
+    public async IAsyncEnumerable<SseItem<string>> StreamAsync(string path, object body, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var request = await RequestAsync(HttpMethod.Post, path);
         request.Content = JsonContent.Create(body);
@@ -50,7 +50,7 @@ public sealed class ConsoleApi(HttpClient http, AuthenticationStateProvider auth
             {
                 yield break;
             }
-            yield return item.Data;
+            yield return item;
         }
     }
 

@@ -1,6 +1,7 @@
 // Takes the admin console's pictures from a running AppHost (scripts/run): each page in English and in Persian
 // (right to left) at desktop width, and a few at phone width. Debian's chromium, driven by playwright-core.
 //   node console.mjs <console URL> <email> <password> <output folder> [prompt type with versions]
+// ONLY=playground,usage takes only those pages.
 // Pages show what the system holds: submit a few requests and define a prompt type with two versions first.
 import { chromium } from 'playwright-core';
 
@@ -36,6 +37,9 @@ try {
     for (const [culture, suffix] of [['en-US', 'en'], ['fa-IR', 'fa']]) {
       await page.goto(`${base}/culture?culture=${culture}&returnUrl=%2F`);
       for (const [shot, path] of pages) {
+        if (process.env.ONLY && !process.env.ONLY.split(',').includes(shot)) {
+          continue;
+        }
         if (name === 'phone' && !['requests', 'settings', 'playground'].includes(shot)) {
           continue;
         }
@@ -48,6 +52,15 @@ try {
           await page.fill('textarea[data-field=image-prompt]', suffix === 'fa' ? 'دوچرخهٔ قرمز کنار کانال در سپیده‌دم' : 'A red bicycle by a canal at dawn');
           await page.click('#generate-image');
           await page.waitForSelector('img[data-generated=true]');
+          if (await page.locator('select[data-field=assistant] option').count() === 0) {
+            await page.fill('input[data-field=assistant-name]', 'Trip planner');
+            await page.fill('textarea[data-field=assistant-instructions]', "Plan short trips, in the traveller's language.");
+            await page.click('#create-assistant');
+            await page.waitForSelector('select[data-field=assistant] option', { state: 'attached' });
+          }
+          await page.fill('textarea[data-field=assistant-message]', suffix === 'fa' ? 'یک روز در اصفهان را برنامه‌ریزی کن.' : 'Plan a day in Isfahan.');
+          await page.click('#send-assistant');
+          await page.waitForSelector('[data-assistant-usage=true]');
         }
         if (shot === 'templates') {
           await page.click('#show-diff');

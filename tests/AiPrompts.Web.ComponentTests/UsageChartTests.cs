@@ -1,10 +1,9 @@
 using System.Globalization;
-using AiPrompts.Web.Playground;
 using AiPrompts.Web.Usage;
 
 namespace AiPrompts.Web.ComponentTests;
 
-/// <summary>The usage chart's bars, and the chat's stream reader.</summary>
+/// <summary>The usage chart's bars.</summary>
 public sealed class UsageChartTests : ConsoleComponents
 {
     private static UsageTotals Totals(long calls, long tokens, decimal cost) => new(calls, calls, 0, tokens, 0, cost, null, null);
@@ -48,13 +47,5 @@ public sealed class UsageChartTests : ConsoleComponents
         chart.Render(p => p.Add(c => c.Bars, [new Bar("a", "A", 0)]));
         Assert.Equal("Nothing used.", chart.Find(".empty").TextContent);
         Assert.Empty(chart.FindAll(".bar"));
-    }
-
-    [Fact]
-    public void A_streamed_chunk_gives_its_text_and_the_last_one_the_usage()
-    {
-        Assert.Equal(("Hel", null), ChatChunks.Read("""{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"}}]}"""));
-        Assert.Equal(("", null), ChatChunks.Read("""{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"""));
-        Assert.Equal(("", new ChatUsage(7, 43)), ChatChunks.Read("""{"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":43,"total_tokens":50}}"""));
     }
 }

@@ -62,6 +62,8 @@ public sealed class ConsoleFixture : IAsyncLifetime
         using var token = JsonDocument.Parse(await signIn.Content.ReadAsStringAsync(timeout.Token));
         Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.RootElement.GetProperty("data").GetProperty("accessToken").GetString());
 
+        // Expectations wait as long as page steps do (their 5 s default is short for two busy cores).
+        Assertions.SetDefaultExpectTimeout(Patience);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new()
         {
@@ -106,9 +108,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
                 await page.FillAsync("#email", email);
                 await page.FillAsync("#password", password);
                 var form = page.Url;
-                // The submit button is Fluent's web component: a click before it is defined submits nothing.
-                await page.WaitForFunctionAsync("() => customElements.get('fluent-button') !== undefined");
-                await page.ClickAsync("fluent-button[type=submit]");
+                await page.Locator("fluent-button[type=submit]").ClickFluentAsync();
                 // Signed in (the overview) or refused (the form again, saying why): never a silent wait.
                 await page.WaitForURLAsync(url => url != form);
                 Assert.True(!page.Url.Contains("/signin", StringComparison.Ordinal), $"{email} could not sign in: {page.Url}");
@@ -121,6 +121,31 @@ public sealed class ConsoleFixture : IAsyncLifetime
             _signingIn.Release();
         }
     }
+
+    /// <summary>A new user made through the Api (by the super admin) in this role, with a password to sign in with.</summary>
+    public async Task<ConsoleUser> NewUserAsync(string role, string displayName, CancellationToken cancellationToken)
+    {
+        var email = $"{role.Replace('_', '-')}-{Guid.NewGuid():N}@example.com";
+        var password = $"password of {displayName}";
+        var created = await Api.PostAsJsonAsync("/api/v1/users", new { email, password, displayName, role }, cancellationToken);
+        created.EnsureSuccessStatusCode();
+        using var body = JsonDocument.Parse(await created.Content.ReadAsStringAsync(cancellationToken));
+        return new ConsoleUser(body.RootElement.GetProperty("data").GetProperty("id").GetGuid(), email, password);
+    }
+
+    /// <summary>The Api as this user (their own token), to check what the console did in their name.</summary>
+    public async Task<HttpClient> ApiAsAsync(ConsoleUser user, CancellationToken cancellationToken)
+    {
+        var api = new HttpClient { BaseAddress = Api.BaseAddress };
+        var signIn = await api.PostAsJsonAsync("/api/v1/auth/token", new { email = user.Email, password = user.Password }, cancellationToken);
+        signIn.EnsureSuccessStatusCode();
+        using var token = JsonDocument.Parse(await signIn.Content.ReadAsStringAsync(cancellationToken));
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.RootElement.GetProperty("data").GetProperty("accessToken").GetString());
+        return api;
+    }
+
+    /// <summary>A new browser page signed in as this user.</summary>
+    public Task<IPage> SignedInPageAsync(ConsoleUser user, string culture = "en-US") => SignedInPageAsync(user.Email, user.Password, culture);
 
     /// <summary>Submits a prompt request through the Api (as the super admin) and answers its id.</summary>
     public async Task<Guid> SubmitAsync(string prompt, string purpose, bool wait, CancellationToken cancellationToken)
@@ -158,6 +183,22 @@ public sealed class ConsoleFixture : IAsyncLifetime
             await Vendor.DisposeAsync();
         }
         AiPrompts.AppHost.Tests.AppHostDataFolder.Remove(_data);
+    }
+}
+
+/// <summary>A user a test made, and how they sign in.</summary>
+public sealed record ConsoleUser(Guid Id, string Email, string Password);
+
+public static class FluentElements
+{
+    /// <summary>
+    /// Clicks a Fluent UI button. It is a web component: a click that lands before the component is defined submits
+    /// nothing, so the click waits for the definition first.
+    /// </summary>
+    public static async Task ClickFluentAsync(this ILocator button)
+    {
+        await button.Page.WaitForFunctionAsync("() => customElements.get('fluent-button') !== undefined");
+        await button.ClickAsync();
     }
 }
 

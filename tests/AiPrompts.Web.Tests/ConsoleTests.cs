@@ -21,8 +21,7 @@ public sealed class ConsoleTests(ConsoleFixture console)
         await page.GotoAsync("/culture?culture=fa-IR&returnUrl=%2Fsignin");
         await page.FillAsync("#email", ConsoleFixture.AdminEmail);
         await page.FillAsync("#password", "not the password");
-        await page.WaitForFunctionAsync("() => customElements.get('fluent-button') !== undefined");
-        await page.ClickAsync("fluent-button[type=submit]");
+        await page.Locator("fluent-button[type=submit]").ClickFluentAsync();
         await page.Locator("p[role=alert]").WaitForAsync();
         Assert.Contains("error=invalid", page.Url, StringComparison.Ordinal);
 
@@ -70,7 +69,7 @@ public sealed class ConsoleTests(ConsoleFixture console)
         await page.GotoAsync("/requests");
         await page.Locator($"a[href='requests/{id}']").ClickAsync();
         await page.WaitForURLAsync($"**/requests/{id}");
-        await page.Locator("[data-interactive=true]").WaitForAsync();
+        await page.Locator(".facts[data-interactive=true]").WaitForAsync(); // the new page's mark: the list's may linger while enhanced navigation swaps the page in
         Assert.Contains(await page.Locator(".facts [data-status]").GetAttributeAsync("data-status"), new[] { "pending", "generating" });
         Assert.True(await page.Locator(".live").IsVisibleAsync());
 
@@ -174,9 +173,7 @@ public sealed class ConsoleTests(ConsoleFixture console)
         Assert.DoesNotContain("aiprompts.console", await page.EvaluateAsync<string>("document.cookie"), StringComparison.Ordinal);
         Assert.DoesNotContain("eyJhbGciOi", await page.ContentAsync(), StringComparison.Ordinal);
 
-        // Fluent's button submits its form only once the web component is defined: a click before that does nothing.
-        await page.WaitForFunctionAsync("() => customElements.get('fluent-button') !== undefined");
-        await page.Locator("form.signout fluent-button").ClickAsync();
+        await page.Locator("form.signout fluent-button").ClickFluentAsync();
         await page.WaitForURLAsync("**/signin");
         await page.GotoAsync("/requests");
         Assert.Contains("/signin", page.Url, StringComparison.Ordinal);

@@ -56,10 +56,7 @@ public sealed class ModelsTests(ConsoleFixture console)
         await page.Locator("[role=status]", new() { HasText = "Catalogue reloaded" }).WaitForAsync();
 
         // An Admin sees each section and whether it is available to them, but can change nothing.
-        var email = $"models-admin-{Guid.NewGuid():N}@example.com";
-        const string password = "a models admin password";
-        (await console.Api.PostAsJsonAsync("/api/v1/users", new { email, password, displayName = "Models Admin", role = "admin" }, Ct)).EnsureSuccessStatusCode();
-        var admin = await console.SignedInPageAsync(email, password);
+        var admin = await console.SignedInPageAsync(await console.NewUserAsync("admin", "Models Admin", Ct));
         await admin.GotoAsync("/ai/models");
         await admin.Locator("[data-interactive=true]").WaitForAsync();
         Assert.Equal(4, await admin.Locator("[data-section]").CountAsync());

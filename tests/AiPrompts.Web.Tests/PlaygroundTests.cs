@@ -1,4 +1,6 @@
+using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.Playwright;
 
 namespace AiPrompts.Web.Tests;
@@ -31,6 +33,70 @@ public sealed class PlaygroundTests(ConsoleFixture console)
         Assert.Equal(["user", "assistant", "user", "assistant"], await page.Locator("li[data-role]").EvaluateAllAsync<string[]>("l => l.map(e => e.dataset.role)"));
         // The whole conversation went to the model: its prompt counts the words of both user turns and the first answer.
         Assert.Contains("And tomorrow?", await page.Locator("li[data-role=assistant]").Nth(1).InnerTextAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_Admin_makes_an_assistant_chats_with_it_streamed_on_one_thread_and_stops_a_run()
+    {
+        var admin = await console.NewUserAsync("admin", "Assistant Admin", Ct);
+        var page = await console.SignedInPageAsync(admin, "fa-IR");
+        await page.GotoAsync("/playground");
+        var panel = page.Locator("[data-assistant-chat]");
+        await panel.WaitForAsync();
+        await page.Locator("[data-interactive=true]").WaitForAsync();
+        // A new Admin has no assistant of their own (others' unshared ones are not theirs to see): the form is open.
+        Assert.Equal(0, await panel.Locator("select[data-field=assistant] option").CountAsync());
+        Assert.Equal(0, await panel.Locator("[data-field=assistant-shared]").CountAsync()); // only a Super Admin shares
+        var name = $"برنامه‌ریز سفر {Guid.NewGuid():N}"[..24];
+        await panel.Locator("input[data-field=assistant-name]").FillAsync(name);
+        await panel.Locator("textarea[data-field=assistant-instructions]").FillAsync("Plan short trips, in the traveller's language.");
+        await panel.Locator("#create-assistant").ClickFluentAsync();
+        await Assertions.Expect(panel.Locator("select[data-field=assistant] option:checked")).ToHaveTextAsync(name);
+
+        await panel.Locator("textarea[data-field=assistant-message]").FillAsync("یک روز در اصفهان");
+        await panel.Locator("#send-assistant").ClickAsync();
+        // The run is followed while the Worker runs it (each model call takes a while here), then its answer streams in.
+        await panel.Locator("li[data-streaming] [data-run-status]").WaitForAsync();
+        var answers = panel.Locator("li[data-role=assistant]:not([data-streaming])");
+        await Assertions.Expect(answers).ToHaveCountAsync(1);
+        Assert.Contains("یک روز در اصفهان", await answers.First.InnerTextAsync(), StringComparison.Ordinal); // the local model quotes the prompt
+        Assert.Contains(name, await answers.First.Locator(".who-said").InnerTextAsync(), StringComparison.Ordinal);
+        await panel.Locator("[data-assistant-usage]").WaitForAsync();
+        var thread = await panel.GetAttributeAsync("data-thread");
+        Assert.StartsWith("thread_", thread, StringComparison.Ordinal);
+
+        await panel.Locator("textarea[data-field=assistant-message]").FillAsync("And the evening?");
+        await panel.Locator("#send-assistant").ClickAsync();
+        await Assertions.Expect(answers).ToHaveCountAsync(2);
+        Assert.Equal(thread, await panel.GetAttributeAsync("data-thread"));
+
+        // The conversation is one thread of the Admin's, answered by their assistant, in the Api's Assistants API.
+        using var asAdmin = await console.ApiAsAsync(admin, Ct);
+        var assistants = await asAdmin.GetFromJsonAsync<JsonElement>("/api/v1/assistants", Ct);
+        var assistantId = assistants.GetProperty("data").EnumerateArray().Single(a => a.GetProperty("name").GetString() == name).GetProperty("id").GetString();
+        var messages = await asAdmin.GetFromJsonAsync<JsonElement>($"/api/v1/threads/{thread}/messages?order=asc", Ct);
+        Assert.Equal(["user", "assistant", "user", "assistant"], messages.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("role").GetString()));
+        Assert.All(messages.GetProperty("data").EnumerateArray().Where(m => m.GetProperty("role").GetString() == "assistant"),
+            m => Assert.Equal(assistantId, m.GetProperty("assistant_id").GetString()));
+        // Nobody else sees it: the super admin's own call is 404.
+        Assert.Equal(HttpStatusCode.NotFound, (await console.Api.GetAsync($"/api/v1/threads/{thread}/messages", Ct)).StatusCode);
+
+        // A third message, stopped while it runs: the run is cancelled and the page says so.
+        await panel.Locator("textarea[data-field=assistant-message]").FillAsync("And the next day?");
+        await panel.Locator("#send-assistant").ClickAsync();
+        await panel.Locator("#stop-assistant:not([disabled])").ClickAsync();
+        await panel.Locator("[data-run-ended=cancelled]").WaitForAsync();
+        var runs = await asAdmin.GetFromJsonAsync<JsonElement>($"/api/v1/threads/{thread}/runs", Ct);
+        Assert.Equal(["cancelled", "completed", "completed"], runs.GetProperty("data").EnumerateArray().Select(r => r.GetProperty("status").GetString()));
+        await Assertions.Expect(panel.Locator("li[data-streaming], #stop-assistant")).ToHaveCountAsync(0); // the page is ready for the next message
+
+        // A User makes no assistant: no form, only the ones shared with them.
+        var user = await console.SignedInPageAsync(await console.NewUserAsync("user", "Assistant User", Ct));
+        await user.GotoAsync("/playground");
+        await user.Locator("[data-assistant-chat]").WaitForAsync();
+        await user.Locator("[data-interactive=true]").WaitForAsync();
+        Assert.Equal(0, await user.Locator(".new-assistant, #create-assistant").CountAsync());
+        Assert.DoesNotContain(name, await user.Locator("[data-assistant-chat]").InnerTextAsync(), StringComparison.Ordinal); // the Admin's is not shared
     }
 
     [Fact]

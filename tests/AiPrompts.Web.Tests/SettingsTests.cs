@@ -41,10 +41,7 @@ public sealed class SettingsTests(ConsoleFixture console)
         Assert.False(shared.GetProperty("allowUsers").GetBoolean());
 
         // An Admin: the personal key is there, the shared key and its policy are not, in the page or its markup.
-        const string adminPassword = "an admin's console password";
-        var email = $"admin-{Guid.NewGuid():N}@example.com";
-        (await console.Api.PostAsJsonAsync("/api/v1/users", new { email, password = adminPassword, displayName = "An Admin", role = "admin" }, Ct)).EnsureSuccessStatusCode();
-        var admin = await console.SignedInPageAsync(email, adminPassword);
+        var admin = await console.SignedInPageAsync(await console.NewUserAsync("admin", "An Admin", Ct));
         await admin.GotoAsync("/ai/settings");
         await admin.Locator("[data-interactive=true]").WaitForAsync();
         Assert.Equal(1, await admin.Locator("[data-provider=openai] [data-key=personal]").CountAsync());
@@ -82,10 +79,7 @@ public sealed class SettingsTests(ConsoleFixture console)
         await policy.Locator("[role=status]", new() { HasText = "Saved." }).WaitForAsync();
 
         // An Admin: no shared field on the page, and a chat on the shared key, streamed from the vendor.
-        const string adminPassword = "a custom provider admin's password";
-        var email = $"custom-admin-{Guid.NewGuid():N}@example.com";
-        (await console.Api.PostAsJsonAsync("/api/v1/users", new { email, password = adminPassword, displayName = "Custom Admin", role = "admin" }, Ct)).EnsureSuccessStatusCode();
-        var admin = await console.SignedInPageAsync(email, adminPassword, "fa-IR");
+        var admin = await console.SignedInPageAsync(await console.NewUserAsync("admin", "Custom Admin", Ct), "fa-IR");
         await admin.GotoAsync("/ai/settings");
         await admin.Locator("[data-interactive=true]").WaitForAsync();
         await admin.Locator("[data-provider=fakevendor]").WaitForAsync();

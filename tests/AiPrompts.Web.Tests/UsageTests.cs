@@ -17,11 +17,8 @@ public sealed class UsageTests(ConsoleFixture console)
     [Fact]
     public async Task A_Super_Admin_sets_a_users_budget_and_the_users_chart_and_budget_follow_their_calls()
     {
-        const string password = "a budgeted user's password";
-        var email = $"budget-{Guid.NewGuid():N}@example.com";
-        var created = await console.Api.PostAsJsonAsync("/api/v1/users", new { email, password, displayName = "Budgeted", role = "user" }, Ct);
-        created.EnsureSuccessStatusCode();
-        var userId = (await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("data").GetProperty("id").GetGuid();
+        var budgeted = await console.NewUserAsync("user", "Budgeted", Ct);
+        var (userId, email) = (budgeted.Id, budgeted.Email);
 
         var admin = await console.SignedInPageAsync("fa-IR");
         await admin.GotoAsync("/usage");
@@ -37,7 +34,7 @@ public sealed class UsageTests(ConsoleFixture console)
         Assert.Equal((100_000L, 50), (budget.GetProperty("tokensPerDay").GetInt64(), budget.GetProperty("softPercent").GetInt32()));
 
         // The user: no calls yet, the budget untouched; then two calls, and the page says so.
-        var user = await console.SignedInPageAsync(email, password);
+        var user = await console.SignedInPageAsync(budgeted);
         await user.GotoAsync("/usage");
         await user.Locator("[data-interactive=true]").WaitForAsync();
         Assert.Equal("0", await user.Locator("dl.totals").GetAttributeAsync("data-calls"));
@@ -47,10 +44,7 @@ public sealed class UsageTests(ConsoleFixture console)
         await user.Locator(".chart .empty").WaitForAsync(); // nothing used: said, not drawn as empty bars
         await user.Locator("[data-applies-to=user] [data-limit=tokensPerDay]").WaitForAsync();
 
-        using var api = new HttpClient { BaseAddress = console.Api.BaseAddress };
-        var token = await api.PostAsJsonAsync("/api/v1/auth/token", new { email, password }, Ct);
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
-            (await token.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("data").GetProperty("accessToken").GetString());
+        using var api = await console.ApiAsAsync(budgeted, Ct);
         for (var i = 0; i < 2; i++)
         {
             using var submit = new HttpRequestMessage(HttpMethod.Post, "/api/v1/prompt-requests")
