@@ -17,9 +17,15 @@ internal static class WebServiceExtensions
     public const string DataProtectionKey = "aiprompts:web:data-protection-keys";
     public const string ApiBaseUrlSetting = "Console:ApiBaseUrl";
 
+    /// <summary>The largest message a page may send the server (the longest text the Api takes, as UTF-8 JSON).</summary>
+    private const long LargestInputMessage = 1024 * 1024;
+
     public static WebApplicationBuilder AddWebServices(this WebApplicationBuilder builder)
     {
-        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        // A page's input reaches the server as one circuit message: SignalR's 32 KB default would end the circuit when
+        // someone pastes a long prompt or template (the Api takes up to 256,000 characters of assistant instructions).
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents()
+            .AddHubOptions(hub => hub.MaximumReceiveMessageSize = LargestInputMessage);
         builder.Services.AddFluentUIComponents();
         builder.AddConsoleLocalization();
 

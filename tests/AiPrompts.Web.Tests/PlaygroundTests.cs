@@ -70,6 +70,16 @@ public sealed class PlaygroundTests(ConsoleFixture console)
         await Assertions.Expect(answers).ToHaveCountAsync(2);
         Assert.Equal(thread, await panel.GetAttributeAsync("data-thread"));
 
+        // A message the Api refuses (longer than it takes) is taken back with the Api's reason; the conversation is unchanged.
+        // (It also crosses the circuit whole: 100 KB, past SignalR's default message size.)
+        var tooLong = new string('x', 100_001);
+        await panel.Locator("textarea[data-field=assistant-message]").FillAsync(tooLong);
+        await panel.Locator("#send-assistant").ClickAsync();
+        await panel.Locator("[role=alert]").WaitForAsync();
+        Assert.Equal(tooLong.Length, (await panel.Locator("textarea[data-field=assistant-message]").InputValueAsync()).Length);
+        Assert.Equal(4, await panel.Locator("li[data-role]").CountAsync());
+        await panel.Locator("textarea[data-field=assistant-message]").FillAsync("");
+
         // The conversation is one thread of the Admin's, answered by their assistant, in the Api's Assistants API.
         using var asAdmin = await console.ApiAsAsync(admin, Ct);
         var assistants = await asAdmin.GetFromJsonAsync<JsonElement>("/api/v1/assistants", Ct);
