@@ -189,7 +189,8 @@ public sealed class ConsoleFixture : IAsyncLifetime
 /// <summary>A user a test made, and how they sign in.</summary>
 public sealed record ConsoleUser(Guid Id, string Email, string Password);
 
-public static class FluentElements
+/// <summary>Steps on page elements that need more than a plain click.</summary>
+public static class PageElements
 {
     /// <summary>
     /// Clicks a Fluent UI button. It is a web component: a click that lands before the component is defined submits
@@ -199,6 +200,16 @@ public static class FluentElements
     {
         await button.Page.WaitForFunctionAsync("() => customElements.get('fluent-button') !== undefined");
         await button.ClickAsync();
+    }
+
+    /// <summary>Opens a <c>details</c> element that may already be open (a click on its summary would close it).</summary>
+    public static async Task OpenAsync(this ILocator details)
+    {
+        if (await details.GetAttributeAsync("open") is null)
+        {
+            await details.Locator("summary").ClickAsync();
+        }
+        await Assertions.Expect(details).ToHaveAttributeAsync("open", "");
     }
 }
 
