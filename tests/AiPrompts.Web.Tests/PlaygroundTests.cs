@@ -36,6 +36,23 @@ public sealed class PlaygroundTests(ConsoleFixture console)
     }
 
     [Fact]
+    public async Task A_chat_message_refused_by_a_budget_is_taken_back_with_the_Apis_reason()
+    {
+        var user = await console.NewUserAsync("user", "Budgeted Chatter", Ct);
+        (await console.Api.PutAsJsonAsync($"/api/v1/budgets/users/{user.Id}", new { tokensPerDay = 1 }, Ct)).EnsureSuccessStatusCode();
+        var page = await console.SignedInPageAsync(user);
+        await page.GotoAsync("/playground");
+        await page.Locator("[data-interactive=true]").WaitForAsync();
+        var chat = page.Locator("section", new() { Has = page.Locator("#send-chat") });
+        await chat.Locator("textarea[data-field=chat-message]").FillAsync("Plan my week, please.");
+        await chat.Locator("#send-chat").ClickAsync();
+
+        await chat.Locator("[role=alert]").WaitForAsync();
+        Assert.Equal("Plan my week, please.", await chat.Locator("textarea[data-field=chat-message]").InputValueAsync());
+        Assert.Equal(0, await chat.Locator("li[data-role]").CountAsync()); // the conversation is as it was: empty
+    }
+
+    [Fact]
     public async Task An_Admin_makes_an_assistant_chats_with_it_streamed_on_one_thread_and_stops_a_run()
     {
         var admin = await console.NewUserAsync("admin", "Assistant Admin", Ct);
