@@ -54,7 +54,7 @@ public sealed class ConsoleApi(HttpClient http, AuthenticationStateProvider auth
         }
     }
 
-    /// <summary>A call whose answer the page does not need (PUT, PATCH, DELETE).</summary>
+    /// <summary>A call whose answer the page does not need (PUT, PATCH, DELETE, or a POST such as a cancel).</summary>
     public async Task SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
         using var request = await RequestAsync(method, path);
