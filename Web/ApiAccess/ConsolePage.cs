@@ -14,6 +14,7 @@ namespace AiPrompts.Web.ApiAccess;
 public abstract class ConsolePage : ComponentBase, IDisposable
 {
     private readonly CancellationTokenSource _leaving = new();
+    private int _asked;
 
     [Inject] protected ConsoleApi Api { get; set; } = null!;
 
@@ -49,30 +50,49 @@ public abstract class ConsolePage : ComponentBase, IDisposable
     }
 
     /// <summary>Calls the Api; answers null when the call did not work (and says why in <see cref="Error"/>).</summary>
-    protected async Task<TAnswer?> CallAsync<TAnswer>(Func<CancellationToken, Task<TAnswer>> call) where TAnswer : class
+    protected Task<TAnswer?> CallAsync<TAnswer>(Func<CancellationToken, Task<TAnswer>> call) where TAnswer : class =>
+        CallAsync(call, stillWanted: static () => true);
+
+    /// <summary>
+    /// Like <see cref="CallAsync{TAnswer}"/>, for what the user may ask again before the answer comes (a filter changed
+    /// while the list loads): only the latest such call's answer or error reaches the page, so a slower, older answer
+    /// never replaces a newer one. A superseded call answers null and says nothing.
+    /// </summary>
+    protected Task<TAnswer?> LatestAsync<TAnswer>(Func<CancellationToken, Task<TAnswer>> call) where TAnswer : class
+    {
+        var asked = ++_asked;
+        return CallAsync(call, stillWanted: () => asked == _asked);
+    }
+
+    private async Task<TAnswer?> CallAsync<TAnswer>(Func<CancellationToken, Task<TAnswer>> call, Func<bool> stillWanted) where TAnswer : class
     {
         Error = null;
         try
         {
-            return await call(_leaving.Token);
+            var answer = await call(_leaving.Token);
+            return stillWanted() ? answer : null;
         }
         catch (SessionEndedException)
         {
             var here = "/" + Navigation.ToBaseRelativePath(Navigation.Uri);
             Navigation.NavigateTo($"/signin?returnUrl={Uri.EscapeDataString(here)}", forceLoad: true);
         }
-        catch (ApiUnavailableException)
+        catch (ApiUnavailableException) when (stillWanted())
         {
             Error = Texts["Error_Unavailable"];
         }
-        catch (ApiProblemException e) when (e.Status == HttpStatusCode.NotFound)
+        catch (ApiProblemException e) when (e.Status == HttpStatusCode.NotFound && stillWanted())
         {
             NotFound = true;
             Error = e.Detail ?? Texts["NotFound_Text"];
         }
-        catch (ApiProblemException e)
+        catch (ApiProblemException e) when (stillWanted())
         {
             Error = e.Detail ?? Texts["Error_Text"];
+        }
+        catch (Exception e) when (e is ApiUnavailableException or ApiProblemException)
+        {
+            // A newer call has been made meanwhile: it speaks for the page.
         }
         catch (OperationCanceledException) when (_leaving.IsCancellationRequested)
         {
